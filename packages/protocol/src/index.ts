@@ -1,0 +1,19 @@
+export { ERROR_CATALOGUE, type ErrorCategory, type ErrorDefinition } from "./errors/catalogue.js";
+export { ErrorCode, type ErrorCodeByKey, isKnownErrorCode, type PimsErrorCode } from "./errors/ErrorCode.js";
+export { formatLabel, type LabelValues, labelFor } from "./errors/formatLabel.js";
+export { errorBody, type PimsErrorBody, type PimsFailure, type PimsMessage, type PimsSuccess } from "./message.js";
+export { checkResult } from "./operations/checkResult.js";
+export { documentedErrors } from "./operations/documentedErrors.js";
+export { IW, NET } from "./operations/errorSets.js";
+export * from "./operations/index.js";
+export { type Resolution, type ResolveFailure, resolveOperation, selectorKeys } from "./operations/resolveOperation.js";
+export { isAbsent, normalizeValue, OTP_FORMAT, PIN_FORMAT, SMS_CODE_FORMAT } from "./params/formats.js";
+export { isPlainObject, type ParamsValidation, validateParams } from "./params/validateParams.js";
+export {
+  HEADERS,
+  INTERNAL_PATHS,
+  isWireResponse,
+  PROTOCOL_VERSION,
+  type SessionTokens,
+  type WireResponse,
+} from "./wire.js";

@@ -1,0 +1,77 @@
+import type { OperationDeclaration } from "./types.js";
+
+const api = "pims.authentication.account";
+
+/** B5: the login of the logged-in user. */
+export const username: OperationDeclaration = {
+  id: "B5",
+  name: "account.username",
+  api,
+  verb: "get",
+  selector: [
+    { key: "actionType", value: "basic" },
+    { key: "type", value: "username" },
+  ],
+  params: [],
+  result: { username: { type: "string", description: "Login of the account." } },
+  errors: [2001, 2101, 2102, 2301],
+  extraErrors: {},
+  access: "session",
+  device: "none",
+  component: "BasicAuthentication",
+  path: "/v1/account/username",
+  summary: "Returns the login of the logged-in user.",
+};
+
+/** S1: is this device enrolled and known as active by the server? */
+export const isDeviceActivated: OperationDeclaration = {
+  id: "S1",
+  name: "account.isDeviceActivated",
+  api,
+  verb: "get",
+  selector: [
+    { key: "actionType", value: "strong" },
+    { key: "type", value: "isDeviceActivated" },
+  ],
+  params: [],
+  result: {
+    isDeviceActivated: {
+      type: "boolean",
+      description: "True when this device holds its key and the server knows it as active.",
+    },
+  },
+  errors: [2001, 2101, 2102, 2344],
+  extraErrors: {},
+  access: "session",
+  device: "any",
+  component: "StrongAuthentication",
+  path: "/v1/device/status",
+  summary: "Tells whether this device is enrolled (holds its key and is active on the server).",
+};
+
+/** S2: is the account blocked by too many wrong PINs? */
+export const isAccountBlocked: OperationDeclaration = {
+  id: "S2",
+  name: "account.isAccountBlocked",
+  api,
+  verb: "get",
+  selector: [
+    { key: "actionType", value: "strong" },
+    { key: "type", value: "isAccountBlocked" },
+  ],
+  params: [],
+  result: {
+    isAccountBlocked: {
+      type: "enum",
+      values: ["NotBlocked", "PinBlocked", "Unknown"],
+      description: "PinBlocked after too many consecutive wrong PINs.",
+    },
+  },
+  errors: [2001, 2101, 2102, 2344],
+  extraErrors: {},
+  access: "session",
+  device: "none",
+  component: "StrongAuthentication",
+  path: "/v1/account/blocked",
+  summary: "Tells whether the account is blocked by too many consecutive wrong PINs.",
+};

@@ -1,0 +1,43 @@
+import { IW } from "./errorSets.js";
+import { pinCode } from "./params.js";
+import type { OperationDeclaration } from "./types.js";
+
+const api = "pims.authentication.otp";
+const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW];
+const otpResult = { otp: { type: "string", description: "The one-time password, digits." } } as const;
+
+/** S15: an OTP proving possession (the device key) and knowledge (the PIN). */
+export const otpWithPin: OperationDeclaration = {
+  id: "S15",
+  name: "otp.withPIN",
+  api,
+  verb: "get",
+  selector: [{ key: "action", value: "withPIN" }],
+  params: [pinCode("The account PIN.")],
+  result: otpResult,
+  errors: OTP_ERRORS,
+  extraErrors: {},
+  access: "session",
+  device: "enrolled",
+  component: "StrongAuthentication",
+  path: "/v1/otp/with-pin",
+  summary: "Returns a short-lived, single-use OTP proving this device and the PIN.",
+};
+
+/** S16: an OTP proving possession only. */
+export const otpWithoutPin: OperationDeclaration = {
+  id: "S16",
+  name: "otp.withoutPIN",
+  api,
+  verb: "get",
+  selector: [{ key: "action", value: "withoutPIN" }],
+  params: [],
+  result: otpResult,
+  errors: OTP_ERRORS,
+  extraErrors: {},
+  access: "session",
+  device: "enrolled",
+  component: "StrongAuthentication",
+  path: "/v1/otp/without-pin",
+  summary: "Returns a short-lived, single-use OTP proving this device only.",
+};

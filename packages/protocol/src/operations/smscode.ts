@@ -1,0 +1,120 @@
+import { IW, NET, SMS_SEND_EXTRAS } from "./errorSets.js";
+import { phoneNumber, smsCode } from "./params.js";
+import type { OperationDeclaration } from "./types.js";
+
+const api = "pims.authentication.smscode";
+const SEND_ERRORS = [2001, 2006, 2101, 2102, ...NET];
+
+/** S4: send an enrollment code to the trusted number. */
+export const requestEnrollmentCode: OperationDeclaration = {
+  id: "S4",
+  name: "smscode.enrollment.request",
+  api,
+  verb: "get",
+  selector: [{ key: "type", value: "enrollment" }],
+  params: [],
+  result: null,
+  errors: SEND_ERRORS,
+  extraErrors: { ...SMS_SEND_EXTRAS, 2307: "the account has no trusted phone number" },
+  access: "session",
+  device: "none",
+  component: "StrongAuthentication",
+  path: "/v1/sms/enrollment",
+  summary: "Sends an enrollment code by SMS to the account's trusted phone number.",
+};
+
+/** S5: send a certification code to a phone number the user gives. */
+export const requestPhoneCertificationCode: OperationDeclaration = {
+  id: "S5",
+  name: "smscode.phoneNumberCertification.request",
+  api,
+  verb: "get",
+  selector: [{ key: "type", value: "phoneNumberCertification" }],
+  params: [phoneNumber("The phone number to certify, national (0612345678) or E.164 (+33612345678).")],
+  result: null,
+  errors: SEND_ERRORS,
+  extraErrors: { ...SMS_SEND_EXTRAS },
+  access: "session",
+  device: "none",
+  component: "StrongAuthentication",
+  path: "/v1/sms/phone-certification",
+  summary: "Sends a code by SMS to the given number, to certify it (then S8, S9 or S11).",
+};
+
+/** S6: send a PIN reset code to the trusted number. */
+export const requestResetPinCode: OperationDeclaration = {
+  id: "S6",
+  name: "smscode.resetPIN.request",
+  api,
+  verb: "get",
+  selector: [{ key: "type", value: "resetPIN" }],
+  params: [],
+  result: null,
+  errors: SEND_ERRORS,
+  extraErrors: { ...SMS_SEND_EXTRAS, 2307: "the account has no trusted phone number" },
+  access: "session",
+  device: "none",
+  component: "StrongAuthentication",
+  path: "/v1/sms/reset-pin",
+  summary: "Sends a PIN reset code by SMS to the account's trusted phone number (then S13).",
+};
+
+/** S7: validate an enrollment code for this device. */
+export const validateEnrollmentCode: OperationDeclaration = {
+  id: "S7",
+  name: "smscode.enrollment.validate",
+  api,
+  verb: "set",
+  selector: [{ key: "action", value: "enrollment" }],
+  params: [smsCode(true, "The code received after S4.")],
+  result: {
+    status: {
+      type: "enum",
+      values: ["NotEnrolled", "AlreadyEnrolled"],
+      description: "NotEnrolled: the account has no PIN yet (choose one); AlreadyEnrolled: type the account PIN.",
+    },
+  },
+  errors: [2001, 2006, 2102, ...NET, ...IW, 2344, 2305],
+  extraErrors: { 2101: "smsCode is missing", 2307: "the account has no trusted phone number" },
+  access: "session",
+  device: "any",
+  component: "StrongAuthentication",
+  path: "/v1/enrollment/validate-code",
+  summary: "Validates the enrollment code for this device and tells whether the account has a PIN.",
+};
+
+/** S8: make a certified number the account's trusted number. */
+export const addPhoneNumber: OperationDeclaration = {
+  id: "S8",
+  name: "smscode.addPhoneNumber",
+  api,
+  verb: "set",
+  selector: [{ key: "action", keyAliases: ["type"], value: "addPhoneNumber" }],
+  params: [smsCode(true, "The code received after S5."), phoneNumber("The number certified by S5.")],
+  result: null,
+  errors: [2001, 2006, 2101, 2102, ...NET, 2344, 2305, 2390],
+  extraErrors: { 2317: "the account already has a trusted number (use modifyPhoneNumber)" },
+  access: "session",
+  device: "none",
+  component: "StrongAuthentication",
+  path: "/v1/phone/add",
+  summary: "Makes the number certified by S5 the account's trusted number.",
+};
+
+/** S9: replace the trusted number by a certified one. */
+export const modifyPhoneNumber: OperationDeclaration = {
+  id: "S9",
+  name: "smscode.modifyPhoneNumber",
+  api,
+  verb: "set",
+  selector: [{ key: "type", keyAliases: ["action"], value: "modifyPhoneNumber" }],
+  params: [smsCode(true, "The code received after S5."), phoneNumber("The number certified by S5.")],
+  result: null,
+  errors: [2001, 2006, 2101, 2102, ...NET, ...IW, 2344, 2305, 2390],
+  extraErrors: {},
+  access: "session",
+  device: "enrolled",
+  component: "StrongAuthentication",
+  path: "/v1/phone/modify",
+  summary: "Replaces the trusted number by the one certified by S5; needs an enrolled device.",
+};

@@ -1,0 +1,78 @@
+/** Declaration types: one {@link OperationDeclaration} per operation of the contract. */
+
+export type Verb = "get" | "set";
+
+export type Component = "BasicAuthentication" | "StrongAuthentication";
+
+/**
+ * How a parameter value must look. Digit kinds accept a string of digits or a non-negative
+ * integer (the vendor typed them both ways), and are handled as digit strings afterwards.
+ */
+export type ParamFormat =
+  | { readonly kind: "digits"; readonly minLength: number; readonly maxLength: number }
+  | { readonly kind: "phone" }
+  | { readonly kind: "login" }
+  | { readonly kind: "password"; readonly minLength: number; readonly maxLength: number }
+  | { readonly kind: "enum"; readonly values: readonly string[] }
+  | { readonly kind: "token"; readonly maxLength: number }
+  | { readonly kind: "text"; readonly maxLength: number };
+
+export interface ParamDeclaration {
+  readonly name: string;
+  readonly required: boolean;
+  readonly format: ParamFormat;
+  /** A secret (PIN, code, password, token): never logged, never echoed. */
+  readonly secret: boolean;
+  readonly description: string;
+  readonly example?: string;
+}
+
+/** One selector level: `key` (or an alias) must carry `value` (or a value alias). */
+export interface SelectorDeclaration {
+  readonly key: string;
+  readonly keyAliases?: readonly string[];
+  readonly value: string;
+  readonly valueAliases?: readonly string[];
+}
+
+export type ResultField =
+  | { readonly type: "string"; readonly description: string }
+  | { readonly type: "boolean"; readonly description: string }
+  | { readonly type: "enum"; readonly values: readonly string[]; readonly description: string };
+
+/**
+ * Who may call an operation: `public`, anyone (create account, login); `session`, a logged-in
+ * user (2301 otherwise).
+ */
+export type Access = "public" | "session";
+
+/**
+ * Which device signature an operation needs (docs/decisions/0003-device-signatures.md):
+ * - `none`: the request is not signed;
+ * - `any`: signed by this device's key, enrolled or still enrolling (the public key travels along);
+ * - `enrolled`: signed by a device the server knows as enrolled and active (2313 otherwise).
+ */
+export type DeviceProof = "none" | "any" | "enrolled";
+
+export interface OperationDeclaration {
+  /** Stable short id: S1..S16 as in the spec, B1.. for basic authentication. */
+  readonly id: string;
+  /** Readable unique name, e.g. `otp.withPIN`. */
+  readonly name: string;
+  readonly api: string;
+  readonly verb: Verb;
+  readonly selector: readonly SelectorDeclaration[];
+  readonly params: readonly ParamDeclaration[];
+  /** Result fields, or `null` when the operation has no output data. */
+  readonly result: Readonly<Record<string, ResultField>> | null;
+  /** Error codes the vendor documents for this operation. */
+  readonly errors: readonly number[];
+  /** Codes Pims adds, each with the reason (docs/decisions/0002-error-codes.md). */
+  readonly extraErrors: Readonly<Record<number, string>>;
+  readonly access: Access;
+  readonly device: DeviceProof;
+  readonly component: Component;
+  /** `POST` path on the server, or `null` when the SDK answers alone. */
+  readonly path: string | null;
+  readonly summary: string;
+}

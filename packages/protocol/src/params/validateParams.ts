@@ -1,0 +1,38 @@
+import type { OperationDeclaration } from "../operations/types.js";
+import { isAbsent, normalizeValue } from "./formats.js";
+
+export type ParamsValidation =
+  | { readonly ok: true; readonly value: Readonly<Record<string, string>> }
+  | { readonly ok: false; readonly failure: { readonly code: 2101 | 2102; readonly parameter: string } };
+
+/**
+ * Checks the parameters of an operation against its declaration, in declaration order, and
+ * returns only the declared ones, normalized (digit values as strings). Selector keys and any
+ * other undeclared key are dropped, never forwarded.
+ *
+ * @example
+ * validateParams(otpWithPin, { action: "withPIN", pinCode: 1234 }) // { ok: true, value: { pinCode: "1234" } }
+ * validateParams(otpWithPin, { action: "withPIN" }) // { ok: false, failure: { code: 2101, parameter: "pinCode" } }
+ */
+export function validateParams(operation: OperationDeclaration, params: unknown): ParamsValidation {
+  if (!isPlainObject(params)) return { ok: false, failure: { code: 2102, parameter: "parameters" } };
+  const value: Record<string, string> = {};
+  for (const param of operation.params) {
+    const raw = params[param.name];
+    if (isAbsent(raw)) {
+      if (param.required) return { ok: false, failure: { code: 2101, parameter: param.name } };
+      continue;
+    }
+    const normalized = normalizeValue(param.format, raw);
+    if (normalized === undefined) return { ok: false, failure: { code: 2102, parameter: param.name } };
+    value[param.name] = normalized;
+  }
+  return { ok: true, value };
+}
+
+/** An object literal or a null-prototype object: not an array, a date, a class instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
