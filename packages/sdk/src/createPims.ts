@@ -1,0 +1,173 @@
+import {
+  checkResult,
+  errorBody,
+  isPlainObject,
+  type PimsErrorBody,
+  type PimsMessage,
+  resolveOperation,
+  type Verb,
+  validateParams,
+} from "@pims/protocol";
+import type { Context } from "./operations/Context.js";
+import { handlerFor } from "./operations/handlers.js";
+import { SessionKeeper } from "./session/SessionKeeper.js";
+import { memoryStore } from "./stores/memoryStore.js";
+import { isPimsStore, type PimsStore } from "./stores/PimsStore.js";
+import { newTransactionId } from "./transactionId.js";
+import type { TransportConfig } from "./transport/callServer.js";
+import type { Pims, PimsCallback, PimsConfig } from "./types.js";
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const MAX_TIMEOUT_MS = 600_000;
+
+interface Ready {
+  readonly transport: TransportConfig;
+  readonly store: PimsStore;
+  readonly session: SessionKeeper;
+}
+
+/**
+ * Creates a `pims` facade. Call `initialize` first; every call then answers one message.
+ *
+ * @example
+ * const pims = createPims();
+ * await pims.initialize({ serverUrl: "http://localhost:8080" });
+ * await pims.set("pims.authentication.user", { action: "login", login: "alice", password: "…" });
+ * const { result } = await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: "1234" });
+ */
+export function createPims(): Pims {
+  let ready: Ready | undefined;
+  let initializing = false;
+
+  async function initialize(config: PimsConfig): Promise<Outcome> {
+    if (ready || initializing) return fail(2007);
+    const settings = readConfig(config);
+    if (!settings) return fail(2006);
+    initializing = true;
+    try {
+      const session = new SessionKeeper(settings.store, settings.transport);
+      await session.load();
+      ready = { ...settings, session };
+      return { ok: true, result: null };
+    } catch {
+      return fail(2006);
+    } finally {
+      initializing = false;
+    }
+  }
+
+  async function call(verb: Verb, api: unknown, params: unknown, transactionId: string): Promise<Outcome> {
+    if (!ready) return fail(2001);
+    const given = params ?? {};
+    if (!isPlainObject(given)) return knownApi(api, verb) ? fail(2102, "parameters") : fail(2002);
+    const resolution = resolveOperation(api, verb, given);
+    if (!resolution.ok)
+      return fail(
+        resolution.failure.code,
+        "parameter" in resolution.failure ? resolution.failure.parameter : undefined,
+      );
+    const operation = resolution.operation;
+    const validation = validateParams(operation, given);
+    if (!validation.ok) return fail(validation.failure.code, validation.failure.parameter);
+    if (operation.access === "session" && !ready.session.current) return fail(2301);
+    const context: Context = { ...ready, transactionId };
+    const outcome = await handlerFor(operation)(context, operation, validation.value);
+    if (outcome.ok && !checkResult(operation, outcome.result)) return fail(2203);
+    return outcome;
+  }
+
+  async function release(): Promise<Outcome> {
+    if (!ready) return fail(2001);
+    const { session } = ready;
+    ready = undefined;
+    await session.forget();
+    return { ok: true, result: null };
+  }
+
+  return {
+    initialize: (config, callback) =>
+      answer(() => initialize(config), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
+    get: (api, params, callback) => answer((id) => call("get", api, params, id), callback),
+    set: (api, params, callback) => answer((id) => call("set", api, params, id), callback),
+    release: (callback) => answer(() => release(), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
+  };
+}
+
+type Outcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: PimsErrorBody };
+
+function fail(code: number, parameter?: string): Outcome {
+  return { ok: false, error: errorBody(code, parameter === undefined ? {} : { parameter }) };
+}
+
+function knownApi(api: unknown, verb: Verb): boolean {
+  const r = resolveOperation(api, verb, {});
+  return r.ok || r.failure.code !== 2002;
+}
+
+/**
+ * Runs `work` and turns whatever happens into exactly one message, given to the callback (whose
+ * own exceptions are swallowed) and to the promise, which never rejects.
+ */
+async function answer(
+  work: (transactionId: string) => Promise<Outcome>,
+  callback?: PimsCallback,
+): Promise<PimsMessage> {
+  const transactionId = newTransactionId();
+  let outcome: Outcome;
+  try {
+    outcome = await work(transactionId);
+  } catch {
+    outcome = fail(2000);
+  }
+  const message: PimsMessage = outcome.ok
+    ? { transactionId, status: "SUCCEEDED", result: outcome.result }
+    : { transactionId, status: "FAILED", error: outcome.error };
+  if (typeof callback === "function") {
+    try {
+      callback(message);
+    } catch {
+      // The app's callback failing is the app's business; the facade still answers.
+    }
+  }
+  return message;
+}
+
+function readConfig(config: unknown): { transport: TransportConfig; store: PimsStore } | undefined {
+  if (!isPlainObject(config)) return undefined;
+  const { serverUrl, store, timeoutMs, fetch } = config;
+  const baseUrl = parseServerUrl(serverUrl);
+  if (!baseUrl) return undefined;
+  if (store !== undefined && !isPimsStore(store)) return undefined;
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS)
+  ) {
+    return undefined;
+  }
+  const fetchImpl = fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== "function") return undefined;
+  return {
+    transport: {
+      baseUrl,
+      timeoutMs: (timeoutMs as number | undefined) ?? DEFAULT_TIMEOUT_MS,
+      fetch: fetchImpl as typeof globalThis.fetch,
+    },
+    store: (store as PimsStore | undefined) ?? memoryStore(),
+  };
+}
+
+function parseServerUrl(value: unknown): URL | undefined {
+  if (typeof value !== "string") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  if (url.username || url.password) return undefined;
+  url.search = "";
+  url.hash = "";
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  return url;
+}

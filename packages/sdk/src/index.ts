@@ -1,0 +1,8 @@
+export type { PimsErrorBody, PimsFailure, PimsMessage, PimsSuccess } from "@pims/protocol";
+export { ErrorCode } from "@pims/protocol";
+export { createPims } from "./createPims.js";
+export { fileStore } from "./stores/fileStore.js";
+export { indexedDbStore } from "./stores/indexedDbStore.js";
+export { memoryStore } from "./stores/memoryStore.js";
+export type { PimsStore } from "./stores/PimsStore.js";
+export type { Pims, PimsCallback, PimsConfig } from "./types.js";

@@ -1,0 +1,21 @@
+import type { OperationDeclaration, PimsErrorBody } from "@pims/protocol";
+import type { SessionKeeper } from "../session/SessionKeeper.js";
+import type { PimsStore } from "../stores/PimsStore.js";
+import type { CallOutcome, TransportConfig } from "../transport/callServer.js";
+
+/** What an operation handler works with. */
+export interface Context {
+  readonly transport: TransportConfig;
+  readonly store: PimsStore;
+  readonly session: SessionKeeper;
+  readonly transactionId: string;
+}
+
+/** Runs one resolved, validated operation. */
+export type Handler = (
+  context: Context,
+  operation: OperationDeclaration,
+  params: Readonly<Record<string, string>>,
+) => Promise<CallOutcome>;
+
+export type { CallOutcome, PimsErrorBody };

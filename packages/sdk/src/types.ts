@@ -1,0 +1,29 @@
+import type { PimsMessage } from "@pims/protocol";
+import type { PimsStore } from "./stores/PimsStore.js";
+
+/** Receives the one message of a call. */
+export type PimsCallback<R = unknown> = (message: PimsMessage<R>) => void;
+
+/** What `initialize` takes. */
+export interface PimsConfig {
+  /** Base URL of the Pims server, http or https, e.g. `https://pims.example.com/`. */
+  readonly serverUrl: string;
+  /** Where the session and the device enrollment are kept. Default: {@link memoryStore}. */
+  readonly store?: PimsStore;
+  /** How long a call may wait for the server, in milliseconds (2201 after). Default 15000. */
+  readonly timeoutMs?: number;
+  /** The `fetch` to use; default the platform's. */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * The facade. Every method delivers exactly one message, to the callback when one is given and
+ * as the resolved value of the returned promise; none of them throws or rejects.
+ */
+export interface Pims {
+  initialize(config: PimsConfig, callback?: PimsCallback<null>): Promise<PimsMessage<null>>;
+  get(api: string, params?: Readonly<Record<string, unknown>>, callback?: PimsCallback): Promise<PimsMessage>;
+  set(api: string, params?: Readonly<Record<string, unknown>>, callback?: PimsCallback): Promise<PimsMessage>;
+  /** Forgets the session and the in-memory state; the device enrollment stays in the store. */
+  release(callback?: PimsCallback<null>): Promise<PimsMessage<null>>;
+}

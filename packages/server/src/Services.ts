@@ -1,0 +1,27 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { OidcVerifier } from "./accounts/OidcVerifier.js";
+import type { PasswordHasher } from "./accounts/PasswordHasher.js";
+import type { SessionStore } from "./accounts/SessionStore.js";
+import type { AuditLog } from "./audit/AuditLog.js";
+import type { Clock } from "./Clock.js";
+import type { Config } from "./config/Config.js";
+import type { Keyring } from "./crypto/Keyring.js";
+import type { Engine } from "./db/openDatabase.js";
+import type { DatabaseSchema } from "./db/schema.js";
+import type { Counters } from "./ratelimit/Counters.js";
+
+/** What every capability works with, built once per process by {@link createPimsServer}. */
+export interface Services {
+  readonly config: Config;
+  readonly db: Kysely<DatabaseSchema>;
+  readonly engine: Engine;
+  readonly clock: Clock;
+  readonly keyring: Keyring;
+  readonly logger: Logger;
+  readonly counters: Counters;
+  readonly audit: AuditLog;
+  readonly passwords: PasswordHasher;
+  readonly sessions: SessionStore;
+  readonly oidc: OidcVerifier | undefined;
+}

@@ -1,0 +1,106 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import type { Kysely } from "kysely";
+import type { Clock } from "../Clock.js";
+import { randomId } from "../crypto/random.js";
+import { isUniqueViolation } from "../db/isUniqueViolation.js";
+import type { DatabaseSchema } from "../db/schema.js";
+
+export interface OidcSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl: string | undefined;
+}
+
+const ALGORITHMS = ["RS256", "PS256", "ES256", "ES384", "EdDSA"];
+
+/**
+ * Accepts bearer JWTs of one OpenID Connect issuer: signature checked against the issuer's JWKS
+ * (discovered from `/.well-known/openid-configuration` unless configured), issuer, audience,
+ * expiry (30 s tolerance) and an asymmetric algorithm. `sub` maps to an account created on
+ * first use.
+ */
+export class OidcVerifier {
+  #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+
+  constructor(
+    private readonly settings: OidcSettings,
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The account of a valid token, or `undefined`. */
+  async authenticate(token: string): Promise<{ accountId: string; login: string } | undefined> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, await this.#keys(), {
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        algorithms: ALGORITHMS,
+        clockTolerance: 30,
+        currentDate: new Date(this.clock.now()),
+      }));
+    } catch {
+      return undefined;
+    }
+    if (typeof payload.sub !== "string" || payload.sub === "" || payload.sub.length > 255) return undefined;
+    return this.#accountFor(payload.sub, displayName(payload));
+  }
+
+  async #keys(): Promise<ReturnType<typeof createRemoteJWKSet>> {
+    if (this.#jwks) return this.#jwks;
+    const url = this.settings.jwksUrl ?? (await this.#discoverJwksUrl());
+    this.#jwks = createRemoteJWKSet(new URL(url), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    return this.#jwks;
+  }
+
+  async #discoverJwksUrl(): Promise<string> {
+    const response = await fetch(`${this.settings.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    const document = (await response.json()) as { jwks_uri?: unknown };
+    if (typeof document.jwks_uri !== "string") throw new Error("issuer discovery document has no jwks_uri");
+    return document.jwks_uri;
+  }
+
+  async #accountFor(subject: string, login: string): Promise<{ accountId: string; login: string }> {
+    const issuer = this.settings.issuer;
+    const find = () =>
+      this.db
+        .selectFrom("external_identities")
+        .innerJoin("accounts", "accounts.id", "external_identities.account_id")
+        .select(["accounts.id as accountId", "accounts.login as login"])
+        .where("external_identities.issuer", "=", issuer)
+        .where("external_identities.subject", "=", subject)
+        .executeTakeFirst();
+    const existing = await find();
+    if (existing) return existing;
+    const now = this.clock.now();
+    const id = randomId("acc", now);
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("accounts")
+          .values({ id, login, login_key: null, password_hash: null, created_at: now })
+          .execute();
+        await trx
+          .insertInto("external_identities")
+          .values({ issuer, subject, account_id: id, created_at: now })
+          .execute();
+      });
+    } catch (error) {
+      // Two first uses raced: the other one created the account.
+      if (!isUniqueViolation(error)) throw error;
+    }
+    const created = await find();
+    if (!created) throw new Error("external identity vanished");
+    return created;
+  }
+}
+
+function displayName(payload: JWTPayload): string {
+  for (const claim of ["preferred_username", "email"]) {
+    const value = payload[claim];
+    if (typeof value === "string" && value !== "" && value.length <= 254) return value;
+  }
+  return payload.sub as string;
+}

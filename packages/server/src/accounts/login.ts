@@ -1,0 +1,49 @@
+import type { SessionTokens } from "@pims/protocol";
+import { sha256Hex } from "../crypto/random.js";
+import type { OperationHandler } from "../http/OperationHandler.js";
+import { PimsError } from "../http/PimsError.js";
+import type { Services } from "../Services.js";
+import { loginKey } from "./loginKey.js";
+
+/**
+ * B2: login and password → session. Wrong credentials → 2401, the same answer and about the same
+ * time whether or not the login exists. Attempts are reserved before the password is checked,
+ * so concurrent guesses cannot exceed the limits: per login and per client address, 2383 beyond.
+ */
+export function login(services: Services): OperationHandler {
+  return async ({ params, clientAddress }): Promise<SessionTokens> => {
+    const { counters, config, db, passwords, audit, sessions } = services;
+    const windowMs = config.login.windowSeconds * 1000;
+    const key = loginKey(params.login as string);
+    const addressKey = `login-failures:address:${clientAddress}`;
+    const loginCounter = `login-failures:login:${sha256Hex(key)}`;
+    const account = await db
+      .selectFrom("accounts")
+      .select(["id", "login", "password_hash"])
+      .where("login_key", "=", key)
+      .executeTakeFirst();
+    const refuse = async (): Promise<never> => {
+      await audit.append({
+        event: "login",
+        outcome: "refused",
+        accountId: account?.id ?? null,
+        clientAddress,
+        detail: { reason: 2383 },
+      });
+      throw new PimsError(2383);
+    };
+    if ((await counters.hit(addressKey, windowMs)) > config.login.maxFailuresPerAddress) return refuse();
+    if ((await counters.hit(loginCounter, windowMs)) > config.login.maxFailuresPerLogin) return refuse();
+    const password = params.password as string;
+    const valid = account?.password_hash
+      ? await passwords.verify(account.password_hash, password)
+      : await passwords.verifyNothing(password);
+    if (!account || !valid) {
+      await audit.append({ event: "login", outcome: "failure", accountId: account?.id ?? null, clientAddress });
+      throw new PimsError(2401);
+    }
+    await Promise.all([counters.reset(loginCounter), counters.refund(addressKey)]);
+    await audit.append({ event: "login", outcome: "success", accountId: account.id, clientAddress });
+    return sessions.open(account);
+  };
+}

@@ -1,0 +1,50 @@
+import type { Kysely } from "kysely";
+import type { Clock } from "../Clock.js";
+import { randomId } from "../crypto/random.js";
+import type { DatabaseSchema } from "../db/schema.js";
+
+/** Non-secret facts an event may carry. Typed, so that nothing else slips in. */
+export interface AuditDetail {
+  readonly operation?: string;
+  readonly reason?: number;
+  readonly failures?: number;
+  readonly country?: string;
+  readonly factors?: string;
+  readonly relyingParty?: string;
+  readonly by?: string;
+}
+
+export interface AuditEvent {
+  readonly event: string;
+  readonly outcome: "success" | "failure" | "refused";
+  readonly accountId?: string | null;
+  readonly deviceId?: string | null;
+  readonly clientAddress?: string | null;
+  readonly detail?: AuditDetail;
+}
+
+/** Rows of the append-only audit log (design property 8). Never a secret in an event. */
+export class AuditLog {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Appends one event; `db` may be a transaction so the event commits with what it records. */
+  async append(event: AuditEvent, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    const at = this.clock.now();
+    await db
+      .insertInto("audit_events")
+      .values({
+        id: randomId("evt", at),
+        at,
+        event: event.event,
+        outcome: event.outcome,
+        account_id: event.accountId ?? null,
+        device_id: event.deviceId ?? null,
+        client_address: event.clientAddress ?? null,
+        detail: event.detail ? JSON.stringify(event.detail) : null,
+      })
+      .execute();
+  }
+}

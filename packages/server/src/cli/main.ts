@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { ConfigError } from "../config/ConfigError.js";
+import { loadConfig } from "../config/loadConfig.js";
+import { migrate } from "../db/migrate.js";
+import { openDatabase } from "../db/openDatabase.js";
+import { startServer } from "../startServer.js";
+
+/** Exit codes of the `pims` command. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3 } as const;
+
+/**
+ * The `pims` command.
+ *
+ * @example
+ * pims serve --port 8080
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name("pims")
+    .description("Pims: open strong authentication (device, PIN, SMS codes, OTP step-up).")
+    .exitOverride()
+    .showHelpAfterError();
+
+  let exitCode: number = EXIT.ok;
+
+  program
+    .command("serve")
+    .description("Start the server (configuration from PIMS_* variables; flags override).")
+    .option("-p, --port <port>", "port to listen on (PIMS_PORT, default 8080)", parsePort)
+    .option("-H, --host <host>", "address to listen on (PIMS_HOST, default 127.0.0.1)")
+    .option("-d, --database-url <url>", "sqlite:<path> or postgres://… (PIMS_DATABASE_URL)")
+    .option("--data-dir <dir>", "folder for the SQLite file and the development key (PIMS_DATA_DIR)")
+    .option("--production", "production mode: PIMS_SECRET_KEY required, no demo page, no SMS inbox")
+    .action(async (options: ServeOptions) => {
+      const config = loadConfig(process.env, {
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.host !== undefined ? { host: options.host } : {}),
+        ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
+        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+        ...(options.production ? { mode: "production" as const } : {}),
+      });
+      await startServer(config);
+      exitCode = -1;
+    });
+
+  program
+    .command("migrate")
+    .description("Apply pending database migrations and exit.")
+    .option("-d, --database-url <url>", "sqlite:<path> or postgres://… (PIMS_DATABASE_URL)")
+    .action(async (options: { databaseUrl?: string }) => {
+      const config = loadConfig(process.env, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {});
+      const database = openDatabase(config.databaseUrl);
+      try {
+        const result = await migrate(database.db as never);
+        const applied = result.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
+        process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
+      } finally {
+        await database.close();
+      }
+    });
+
+  program
+    .command("secret")
+    .description("Secret key tools.")
+    .command("generate")
+    .description("Print a new random secret key for PIMS_SECRET_KEY.")
+    .action(() => {
+      process.stdout.write(`${randomBytes(32).toString("base64url")}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    return exitCodeOf(error);
+  }
+  return exitCode;
+}
+
+interface ServeOptions {
+  port?: number;
+  host?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  production?: boolean;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^[0-9]+$/.test(value) || port > 65535) throw new InvalidArgumentError("a port is a number from 0 to 65535");
+  return port;
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`pims: configuration error: ${error.message}\n`);
+    return EXIT.config;
+  }
+  process.stderr.write(`pims: ${error instanceof Error ? error.message : String(error)}\n`);
+  return EXIT.failure;
+}

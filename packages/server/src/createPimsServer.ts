@@ -1,0 +1,90 @@
+import type { FastifyInstance } from "fastify";
+import type { DestinationStream, Logger } from "pino";
+import { accountHandlers } from "./accounts/accountHandlers.js";
+import { OidcVerifier } from "./accounts/OidcVerifier.js";
+import { PasswordHasher } from "./accounts/PasswordHasher.js";
+import { SessionStore } from "./accounts/SessionStore.js";
+import { AuditLog } from "./audit/AuditLog.js";
+import { type Clock, systemClock } from "./Clock.js";
+import type { Config } from "./config/Config.js";
+import type { Keyring } from "./crypto/Keyring.js";
+import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
+import { migrate } from "./db/migrate.js";
+import { type OpenOptions, openDatabase } from "./db/openDatabase.js";
+import { buildApp } from "./http/buildApp.js";
+import { createLogger } from "./log/createLogger.js";
+import { DatabaseCounters } from "./ratelimit/DatabaseCounters.js";
+import type { Services } from "./Services.js";
+
+export interface ServerOptions {
+  readonly config: Config;
+  /** Where log lines go (default stdout); tests capture them to prove no secret is logged. */
+  readonly logDestination?: DestinationStream;
+  readonly logger?: Logger;
+  /** Injected time, for tests of expiry. */
+  readonly clock?: Clock;
+  /** Injected keys; default {@link resolveSecretKey}. */
+  readonly keyring?: Keyring;
+  readonly database?: OpenOptions;
+}
+
+export interface PimsServer {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  /** Listens on the configured host and port (0: any free port); resolves the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets requests in flight finish, closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a Pims server: opens the database, applies pending migrations, wires the capabilities.
+ *
+ * @example
+ * const server = await createPimsServer({ config: loadConfig(process.env) });
+ * const url = await server.listen();
+ */
+export async function createPimsServer(options: ServerOptions): Promise<PimsServer> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
+  const clock = options.clock ?? systemClock;
+  const keyring = options.keyring ?? (await resolveSecretKey(config, logger));
+  const database = openDatabase(config.databaseUrl, options.database);
+  try {
+    await migrate(database.db as never);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const { db, engine } = database;
+  const services: Services = {
+    config,
+    db,
+    engine,
+    clock,
+    keyring,
+    logger,
+    counters: new DatabaseCounters(db, clock),
+    audit: new AuditLog(db, clock),
+    passwords: new PasswordHasher(config.passwords.concurrency, config.passwords.maxQueue),
+    sessions: new SessionStore(db, clock, config.sessions),
+    oidc: config.oidc ? new OidcVerifier(config.oidc, db, clock) : undefined,
+  };
+  const app = buildApp(services, { ...accountHandlers(services) });
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    services,
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === "object" && address ? address.port : config.port;
+      const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+      return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    },
+    close() {
+      closed ??= app.close().finally(() => database.close());
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { createHash, randomBytes, randomInt } from "node:crypto";
+
+/**
+ * A bearer secret with a recognizable prefix (so secret scanners can spot leaks), 256 random bits.
+ *
+ * @example
+ * randomToken("pat") // "pat_3q2…"
+ */
+export function randomToken(prefix: string): string {
+  return `${prefix}_${randomBytes(32).toString("base64url")}`;
+}
+
+/** A unique identifier that sorts by creation time: prefix, time in base 36, 80 random bits. */
+export function randomId(prefix: string, now: number = Date.now()): string {
+  return `${prefix}_${now.toString(36).padStart(9, "0")}${randomBytes(10).toString("base64url")}`;
+}
+
+/** `length` decimal digits from the CSPRNG, each uniform. */
+export function randomDigits(length: number): string {
+  let digits = "";
+  for (let i = 0; i < length; i++) digits += String(randomInt(10));
+  return digits;
+}
+
+/** SHA-256 of a high-entropy secret (tokens, keys), hex. Low-entropy secrets use the keyring's HMAC. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}

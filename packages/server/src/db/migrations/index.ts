@@ -1,0 +1,10 @@
+import type { Migration } from "kysely";
+import * as accounts from "./0001_accounts.js";
+
+/**
+ * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
+ * edited once released, only followed by another.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001_accounts": accounts,
+};

@@ -1,0 +1,67 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SQLite from "better-sqlite3";
+import { type Dialect, Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { DatabaseSchema } from "./schema.js";
+
+export type Engine = "sqlite" | "postgres";
+
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL pool size. */
+  readonly poolSize?: number;
+  /** PostgreSQL schema to use (tests give each suite its own). */
+  readonly schema?: string;
+}
+
+/**
+ * Opens the database named by a URL: `sqlite:<path>` (WAL, foreign keys on, a writer waits up to
+ * 5 s for another) or `postgres://…` (a pool). Both speak through the same Kysely query layer.
+ *
+ * @example
+ * const { db, close } = openDatabase("sqlite:./data/pims.db");
+ */
+export function openDatabase(url: string, options: OpenOptions = {}): Database {
+  const engine: Engine = url.startsWith("sqlite:") ? "sqlite" : "postgres";
+  const dialect = engine === "sqlite" ? sqliteDialect(url.slice("sqlite:".length)) : postgresDialect(url, options);
+  const db = new Kysely<DatabaseSchema>({ dialect });
+  return { db, engine, close: () => db.destroy() };
+}
+
+function sqliteDialect(path: string): Dialect {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const database = new SQLite(path);
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  database.pragma("busy_timeout = 5000");
+  return new SqliteDialect({ database });
+}
+
+/** int8 (bigint) and numeric columns come back as numbers: every value Pims keeps fits in 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function postgresDialect(url: string, options: OpenOptions): Dialect {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    types: types as pg.CustomTypesConfig,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // A lost connection surfaces as a failed query (2204); the pool must not crash the process.
+  pool.on("error", () => undefined);
+  return new PostgresDialect({ pool });
+}

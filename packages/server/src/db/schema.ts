@@ -1,0 +1,59 @@
+/**
+ * Table types for Kysely. Same schema on SQLite and PostgreSQL: text ids, `bigint` epoch
+ * milliseconds, `integer` 0/1 for booleans (docs/decisions/0005-storage.md).
+ */
+export interface AccountsTable {
+  id: string;
+  /** The login as given at creation (display), or a name taken from an external identity. */
+  login: string;
+  /** NFKC + lower case of a built-in login, unique; null for external identities. */
+  login_key: string | null;
+  password_hash: string | null;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  access_hash: string;
+  access_expires_at: number;
+  refresh_hash: string;
+  /** The refresh token this one replaced: presenting it again means it was stolen. */
+  previous_refresh_hash: string | null;
+  refresh_expires_at: number;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ExternalIdentitiesTable {
+  issuer: string;
+  subject: string;
+  account_id: string;
+  created_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  window_started_at: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: number;
+  event: string;
+  outcome: string;
+  account_id: string | null;
+  device_id: string | null;
+  client_address: string | null;
+  /** JSON object of non-secret details. */
+  detail: string | null;
+}
+
+export interface DatabaseSchema {
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  external_identities: ExternalIdentitiesTable;
+  rate_limits: RateLimitsTable;
+  audit_events: AuditEventsTable;
+}

@@ -1,0 +1,31 @@
+import type { OperationDeclaration } from "@pims/protocol";
+import type { FastifyRequest } from "fastify";
+
+/** The caller of a session operation. `sessionId` is absent for OpenID Connect bearers. */
+export interface Principal {
+  readonly accountId: string;
+  readonly login: string;
+  readonly sessionId: string | undefined;
+}
+
+export interface OperationCall {
+  readonly operation: OperationDeclaration;
+  /** Declared parameters, validated and normalized. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Present for `session` operations. */
+  readonly principal: Principal | undefined;
+  readonly clientAddress: string;
+  readonly request: FastifyRequest;
+}
+
+/** Runs one operation; returns its result (`null` when it has no output) or throws a PimsError. */
+export type OperationHandler = (call: OperationCall) => Promise<unknown>;
+
+/** Handlers by operation name (`otp.withPIN`, …). */
+export type HandlerMap = Readonly<Record<string, OperationHandler>>;
+
+/** The principal of a session operation; the route layer guarantees it is there. */
+export function principalOf(call: OperationCall): Principal {
+  if (!call.principal) throw new Error(`${call.operation.name} called without a principal`);
+  return call.principal;
+}

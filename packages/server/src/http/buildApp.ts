@@ -1,0 +1,100 @@
+import { errorBody, INTERNAL_PATHS } from "@pims/protocol";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { sql } from "kysely";
+import type { Services } from "../Services.js";
+import { failureReply } from "./failureReply.js";
+import type { HandlerMap } from "./OperationHandler.js";
+import { PimsError } from "./PimsError.js";
+import { registerOperations } from "./registerOperations.js";
+
+/** Largest request body accepted; every Pims request is a few hundred bytes. */
+export const BODY_LIMIT = 16 * 1024;
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Name of the operation a route serves, for the request log. */
+    operation?: string;
+  }
+}
+
+/**
+ * The Fastify application: operation routes, the session refresh route, `/health`, and one
+ * error path. Whatever fails, the client gets a catalogue code in the message shape, never a
+ * stack trace; the log gets the scrubbed cause.
+ */
+export function buildApp(services: Services, handlers: HandlerMap): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    // Fastify's own request lines would log URLs; ours (onResponse below) logs the operation name.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: (_address: string, hop: number) => hop < services.config.trustProxyHops,
+    return503OnClosing: true,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    requestIdHeader: false,
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      {
+        operation: request.routeOptions.config.operation ?? request.routeOptions.url ?? "unknown",
+        status: reply.statusCode,
+        code: reply.getHeader("pims-error-code"),
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | PimsError, request, reply) => {
+    if (error instanceof PimsError) {
+      if (error.cause !== undefined) request.log.warn({ err: error.cause, code: error.code }, "operation failed");
+      return reply.code(error.httpStatus).header("pims-error-code", error.code).send(failureReply(error.body));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Malformed JSON, a body over the limit, a content type other than JSON: the body is at fault.
+      return reply
+        .code(status)
+        .header("pims-error-code", 2102)
+        .send(failureReply(errorBody(2102, { parameter: "body" })));
+    }
+    request.log.error({ err: error }, "unexpected failure");
+    return reply
+      .code(500)
+      .header("pims-error-code", 2204)
+      .send(failureReply(errorBody(2204)));
+  });
+
+  app.setNotFoundHandler((_request, reply) =>
+    reply
+      .code(404)
+      .header("pims-error-code", 2002)
+      .send(failureReply(errorBody(2002))),
+  );
+
+  app.get("/health", async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(services.db);
+      return { status: "ok", database: services.engine };
+    } catch (error) {
+      services.logger.error({ err: error }, "health check: database unreachable");
+      return reply.code(503).send({ status: "unavailable" });
+    }
+  });
+
+  app.post(INTERNAL_PATHS.refresh, async (request) => {
+    const token = (request.body as { refreshToken?: unknown } | null)?.refreshToken;
+    if (token === undefined || token === null || token === "") throw new PimsError(2101, { parameter: "refreshToken" });
+    if (typeof token !== "string" || !/^prt_[A-Za-z0-9_-]{43}$/.test(token)) {
+      throw new PimsError(2102, { parameter: "refreshToken" });
+    }
+    const tokens = await services.sessions.rotate(token);
+    if (!tokens) throw new PimsError(2301);
+    return { status: "SUCCEEDED", result: tokens };
+  });
+
+  registerOperations(app, services, handlers);
+  return app;
+}

@@ -1,0 +1,11 @@
+export { type Clock, systemClock } from "./Clock.js";
+export type { Config } from "./config/Config.js";
+export { ConfigError } from "./config/ConfigError.js";
+export { loadConfig } from "./config/loadConfig.js";
+export { createPimsServer, type PimsServer, type ServerOptions } from "./createPimsServer.js";
+export { Keyring } from "./crypto/Keyring.js";
+export { migrate } from "./db/migrate.js";
+export { openDatabase } from "./db/openDatabase.js";
+export { PimsError } from "./http/PimsError.js";
+export type { Services } from "./Services.js";
+export { startServer } from "./startServer.js";

@@ -1,0 +1,30 @@
+import pino, { type DestinationStream, type Logger } from "pino";
+import { scrub } from "./scrub.js";
+
+/**
+ * The server's JSON logger. Errors are reduced to type, code, scrubbed message and stack; pg's
+ * `detail` (which quotes row values) and any other property of an error are left out.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: "pims" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { err: safeError, error: safeError },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** What of an error goes to the log. */
+export function safeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: scrub(String(error)) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    type: error.name,
+    ...(typeof code === "string" || typeof code === "number" ? { code } : {}),
+    message: scrub(error.message),
+    ...(error.stack ? { stack: scrub(error.stack) } : {}),
+    ...(error.cause !== undefined ? { cause: safeError(error.cause) } : {}),
+  };
+}
