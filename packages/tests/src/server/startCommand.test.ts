@@ -1,0 +1,93 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runInRepository, spawnInRepository } from "../support/spawnPims.js";
+
+/** The README's start command, as a newcomer runs it (on the built packages). */
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "pims-start-"));
+});
+afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+describe("npm start", () => {
+  it("serves /health on SQLite and generates a development key with a warning", async () => {
+    const started = spawnInRepository("npm", ["start", "--silent"], { PIMS_DATA_DIR: dataDir, PIMS_PORT: "0" });
+    try {
+      const url = await started.listening;
+      const response = await fetch(`${url}/health`);
+      expect(await response.json()).toEqual({ status: "ok", database: "sqlite" });
+      expect(started.output()).toContain("generated a development secret key");
+      expect((await stat(join(dataDir, "secret.key"))).mode & 0o777).toBe(0o600);
+      await stat(join(dataDir, "pims.db"));
+    } finally {
+      await started.stop("SIGTERM");
+    }
+  });
+});
+
+describe("pims serve", () => {
+  it("reuses its development key and exits 0 on SIGTERM", async () => {
+    const first = spawnInRepository("node", ["packages/server/bin/pims.js", "serve"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_PORT: "0",
+    });
+    await first.listening;
+    expect(await first.stop("SIGTERM")).toBe(0);
+    expect(first.output()).toContain('"signal":"SIGTERM"');
+    const second = spawnInRepository("node", ["packages/server/bin/pims.js", "serve"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_PORT: "0",
+    });
+    await second.listening;
+    expect(second.output()).not.toContain("generated a development secret key");
+    expect(await second.stop("SIGINT")).toBe(0);
+  });
+});
+
+describe("pims command", () => {
+  it("refuses production mode without PIMS_SECRET_KEY: exit 3 and a clear message", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--production"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_SECRET_KEY: "",
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("PIMS_SECRET_KEY is required in production mode");
+  });
+
+  it("refuses a bad port: exit 2", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--port", "http"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("a port is a number");
+  });
+
+  it("refuses an unknown command: exit 2 with help", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "fly"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown command");
+  });
+
+  it("refuses a bad setting: exit 3 naming it", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "migrate"], {
+      PIMS_DATABASE_URL: "mysql://x",
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("PIMS_DATABASE_URL");
+  });
+
+  it("migrates a new database, then finds it up to date", async () => {
+    const env = { PIMS_DATABASE_URL: `sqlite:${join(dataDir, "m.db")}` };
+    const first = await runInRepository("node", ["packages/server/bin/pims.js", "migrate"], env);
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.stdout).toContain("applied: 0001_accounts");
+    const second = await runInRepository("node", ["packages/server/bin/pims.js", "migrate"], env);
+    expect(second.stdout).toContain("database is up to date");
+  });
+
+  it("generates secret keys that the server accepts", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "secret", "generate"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
