@@ -9,7 +9,11 @@ import type { Config } from "./config/Config.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import type { Engine } from "./db/openDatabase.js";
 import type { DatabaseSchema } from "./db/schema.js";
+import type { PhoneNumbers } from "./phone/PhoneNumbers.js";
+import type { TrustedPhones } from "./phone/TrustedPhones.js";
 import type { Counters } from "./ratelimit/Counters.js";
+import type { SmsCodes } from "./sms/SmsCodes.js";
+import type { SmsInbox } from "./sms/SmsInbox.js";
 
 /** What every capability works with, built once per process by {@link createPimsServer}. */
 export interface Services {
@@ -24,4 +28,9 @@ export interface Services {
   readonly passwords: PasswordHasher;
   readonly sessions: SessionStore;
   readonly oidc: OidcVerifier | undefined;
+  readonly phoneNumbers: PhoneNumbers;
+  readonly trustedPhones: TrustedPhones;
+  readonly smsCodes: SmsCodes;
+  /** Development mode only. */
+  readonly smsInbox: SmsInbox | undefined;
 }

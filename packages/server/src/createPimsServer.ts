@@ -13,8 +13,16 @@ import { migrate } from "./db/migrate.js";
 import { type OpenOptions, openDatabase } from "./db/openDatabase.js";
 import { buildApp } from "./http/buildApp.js";
 import { createLogger } from "./log/createLogger.js";
+import { PhoneNumbers } from "./phone/PhoneNumbers.js";
+import { phoneHandlers } from "./phone/phoneHandlers.js";
+import { TrustedPhones } from "./phone/TrustedPhones.js";
 import { DatabaseCounters } from "./ratelimit/DatabaseCounters.js";
 import type { Services } from "./Services.js";
+import { buildSmsProvider } from "./sms/buildSmsProvider.js";
+import { SmsCodes } from "./sms/SmsCodes.js";
+import { SmsInbox } from "./sms/SmsInbox.js";
+import { SmsPumpingGuard } from "./sms/SmsPumpingGuard.js";
+import { smsHandlers } from "./sms/smsHandlers.js";
 
 export interface ServerOptions {
   readonly config: Config;
@@ -26,6 +34,8 @@ export interface ServerOptions {
   /** Injected keys; default {@link resolveSecretKey}. */
   readonly keyring?: Keyring;
   readonly database?: OpenOptions;
+  /** Where the console SMS provider prints (default stdout). */
+  readonly smsConsole?: { write(text: string): unknown };
 }
 
 export interface PimsServer {
@@ -57,6 +67,9 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     throw error;
   }
   const { db, engine } = database;
+  const counters = new DatabaseCounters(db, clock);
+  const audit = new AuditLog(db, clock);
+  const smsInbox = config.mode === "development" ? new SmsInbox(config.sms.inboxSize) : undefined;
   const services: Services = {
     config,
     db,
@@ -64,13 +77,32 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     clock,
     keyring,
     logger,
-    counters: new DatabaseCounters(db, clock),
-    audit: new AuditLog(db, clock),
+    counters,
+    audit,
     passwords: new PasswordHasher(config.passwords.concurrency, config.passwords.maxQueue),
     sessions: new SessionStore(db, clock, config.sessions),
     oidc: config.oidc ? new OidcVerifier(config.oidc, db, clock) : undefined,
+    phoneNumbers: new PhoneNumbers(config.phone),
+    trustedPhones: new TrustedPhones(db, clock),
+    smsCodes: new SmsCodes({
+      db,
+      clock,
+      keyring,
+      counters,
+      audit,
+      logger,
+      provider: buildSmsProvider(config.sms, clock, options.smsConsole),
+      guard: new SmsPumpingGuard(db, counters, clock, config.sms),
+      inbox: smsInbox,
+      settings: config.sms,
+    }),
+    smsInbox,
   };
-  const app = buildApp(services, { ...accountHandlers(services) });
+  const app = buildApp(services, {
+    ...accountHandlers(services),
+    ...phoneHandlers(services),
+    ...smsHandlers(services),
+  });
   let closed: Promise<void> | undefined;
   return {
     app,

@@ -34,6 +34,8 @@ export interface Config {
     /** Requests allowed to wait for a hash; beyond, 2204 (HTTP 503) at once. */
     readonly maxQueue: number;
   };
+  readonly phone: PhoneSettings;
+  readonly sms: SmsSettings;
   readonly oidc:
     | {
         readonly issuer: string;
@@ -42,4 +44,58 @@ export interface Config {
         readonly jwksUrl: string | undefined;
       }
     | undefined;
+}
+
+export interface PhoneSettings {
+  /** ISO 3166 region for national numbers (`PIMS_DEFAULT_REGION`), and for S3's national format. */
+  readonly defaultRegion: string;
+  /** Allowed countries (ISO codes); empty allows all. */
+  readonly countries: readonly string[];
+  /** Refuse numbers that cannot receive SMS (fixed lines). */
+  readonly mobileOnly: boolean;
+}
+
+export type SmsProviderName = "console" | "webhook" | "twilio";
+
+export interface SmsSettings {
+  readonly provider: SmsProviderName;
+  readonly codeLength: number;
+  readonly codeTtlSeconds: number;
+  /** Wrong tries allowed on one code. */
+  readonly maxTriesPerCode: number;
+  /** Wrong tries allowed per account and purpose within `tryWindowSeconds`, across codes. */
+  readonly tryBudget: number;
+  readonly tryWindowSeconds: number;
+  /** First resend cooldown per number; it doubles with each send within an hour. */
+  readonly cooldownSeconds: number;
+  readonly maxCooldownSeconds: number;
+  readonly quotas: SmsQuotas;
+  /** Language of SMS texts when the request names none it knows (`en`, `fr`). */
+  readonly language: "en" | "fr";
+  /** Messages kept by the development inbox. */
+  readonly inboxSize: number;
+  readonly webhook: { readonly url: string; readonly secret: string | undefined } | undefined;
+  readonly twilio:
+    | {
+        readonly accountSid: string;
+        readonly authToken: string;
+        readonly from: string | undefined;
+        readonly messagingServiceSid: string | undefined;
+        readonly baseUrl: string;
+      }
+    | undefined;
+  /** Per attempt, for webhook and Twilio. */
+  readonly timeoutMs: number;
+  /** Further attempts after a failed one (network error, 429, 5xx). */
+  readonly retries: number;
+}
+
+/** SMS sends allowed per hour and per day, by number, by account and by client address. */
+export interface SmsQuotas {
+  readonly perPhoneHour: number;
+  readonly perPhoneDay: number;
+  readonly perAccountHour: number;
+  readonly perAccountDay: number;
+  readonly perAddressHour: number;
+  readonly perAddressDay: number;
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import type { Config } from "./Config.js";
+import type { Config, SmsSettings } from "./Config.js";
 import { ConfigError } from "./ConfigError.js";
 import { EnvReader } from "./readEnv.js";
 
@@ -60,6 +60,12 @@ export function loadConfig(
       concurrency: read.integer("PIMS_PASSWORD_HASH_CONCURRENCY", availableParallelism(), 1, 256),
       maxQueue: read.integer("PIMS_PASSWORD_HASH_QUEUE", 256, 0, 100_000),
     },
+    phone: {
+      defaultRegion: region(read.string("PIMS_DEFAULT_REGION", "FR"), "PIMS_DEFAULT_REGION"),
+      countries: read.list("PIMS_PHONE_COUNTRIES").map((c) => region(c, "PIMS_PHONE_COUNTRIES")),
+      mobileOnly: read.boolean("PIMS_PHONE_MOBILE_ONLY", true),
+    },
+    sms: smsSettings(read, mode),
     oidc:
       issuer !== undefined && audience !== undefined
         ? { issuer, audience, jwksUrl: read.optional("PIMS_OIDC_JWKS_URL") }
@@ -74,4 +80,66 @@ function checkDatabaseUrl(url: string): void {
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return;
   throw new ConfigError(`PIMS_DATABASE_URL must start with sqlite: or postgres://, got "${url.split(":")[0]}:…"`);
+}
+
+function region(value: string, name: string): string {
+  const upper = value.toUpperCase();
+  if (!/^[A-Z]{2}$/.test(upper))
+    throw new ConfigError(`${name} takes ISO 3166 country codes such as FR, got "${value}"`);
+  return upper;
+}
+
+function smsSettings(read: EnvReader, mode: Config["mode"]): SmsSettings {
+  const configured = read.optional("PIMS_SMS_PROVIDER");
+  if (configured === undefined && mode === "production") {
+    throw new ConfigError("PIMS_SMS_PROVIDER is required in production mode (webhook or twilio)");
+  }
+  const provider = read.oneOf("PIMS_SMS_PROVIDER", ["console", "webhook", "twilio"] as const, "console");
+  const webhookUrl = read.optional("PIMS_SMS_WEBHOOK_URL");
+  if (provider === "webhook" && webhookUrl === undefined) {
+    throw new ConfigError("PIMS_SMS_PROVIDER=webhook needs PIMS_SMS_WEBHOOK_URL");
+  }
+  const accountSid = read.optional("PIMS_TWILIO_ACCOUNT_SID");
+  const authToken = read.optional("PIMS_TWILIO_AUTH_TOKEN");
+  const from = read.optional("PIMS_TWILIO_FROM");
+  const messagingServiceSid = read.optional("PIMS_TWILIO_MESSAGING_SERVICE_SID");
+  if (provider === "twilio" && (!accountSid || !authToken || (!from && !messagingServiceSid))) {
+    throw new ConfigError(
+      "PIMS_SMS_PROVIDER=twilio needs PIMS_TWILIO_ACCOUNT_SID, PIMS_TWILIO_AUTH_TOKEN and PIMS_TWILIO_FROM (or PIMS_TWILIO_MESSAGING_SERVICE_SID)",
+    );
+  }
+  return {
+    provider,
+    codeLength: read.integer("PIMS_SMS_CODE_LENGTH", 6, 4, 10),
+    codeTtlSeconds: read.integer("PIMS_SMS_CODE_TTL", 300, 30, 3600),
+    maxTriesPerCode: read.integer("PIMS_SMS_CODE_MAX_TRIES", 3, 1, 10),
+    tryBudget: read.integer("PIMS_SMS_TRY_BUDGET", 10, 1, 1000),
+    tryWindowSeconds: read.integer("PIMS_SMS_TRY_WINDOW", 86_400, 60, 30 * 86_400),
+    cooldownSeconds: read.integer("PIMS_SMS_COOLDOWN", 30, 0, 3600),
+    maxCooldownSeconds: read.integer("PIMS_SMS_MAX_COOLDOWN", 900, 0, 86_400),
+    quotas: {
+      perPhoneHour: read.integer("PIMS_SMS_PER_PHONE_HOUR", 5, 1, 10_000),
+      perPhoneDay: read.integer("PIMS_SMS_PER_PHONE_DAY", 10, 1, 100_000),
+      perAccountHour: read.integer("PIMS_SMS_PER_ACCOUNT_HOUR", 10, 1, 10_000),
+      perAccountDay: read.integer("PIMS_SMS_PER_ACCOUNT_DAY", 20, 1, 100_000),
+      perAddressHour: read.integer("PIMS_SMS_PER_ADDRESS_HOUR", 20, 1, 100_000),
+      perAddressDay: read.integer("PIMS_SMS_PER_ADDRESS_DAY", 100, 1, 1_000_000),
+    },
+    language: read.oneOf("PIMS_SMS_LANGUAGE", ["en", "fr"] as const, "en"),
+    inboxSize: read.integer("PIMS_SMS_INBOX_SIZE", 100, 1, 10_000),
+    webhook:
+      webhookUrl === undefined ? undefined : { url: webhookUrl, secret: read.optional("PIMS_SMS_WEBHOOK_SECRET") },
+    twilio:
+      accountSid && authToken
+        ? {
+            accountSid,
+            authToken,
+            from,
+            messagingServiceSid,
+            baseUrl: read.string("PIMS_TWILIO_BASE_URL", "https://api.twilio.com"),
+          }
+        : undefined,
+    timeoutMs: read.integer("PIMS_SMS_TIMEOUT_MS", 5_000, 100, 60_000),
+    retries: read.integer("PIMS_SMS_RETRIES", 2, 0, 5),
+  };
 }

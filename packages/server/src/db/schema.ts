@@ -50,10 +50,40 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+export interface TrustedPhonesTable {
+  account_id: string;
+  phone_e164: string;
+  trusted_at: number;
+}
+
+/** A code sent by SMS: only its HMAC is kept, bound to account, purpose and number. */
+export interface SmsCodesTable {
+  id: string;
+  account_id: string;
+  purpose: string;
+  phone_e164: string;
+  code_mac: string;
+  key_id: string;
+  created_at: number;
+  expires_at: number;
+  attempts: number;
+  consumed_at: number | null;
+}
+
+export interface SmsCooldownsTable {
+  phone_e164: string;
+  last_sent_at: number;
+  next_allowed_at: number;
+  streak: number;
+}
+
 export interface DatabaseSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
   external_identities: ExternalIdentitiesTable;
   rate_limits: RateLimitsTable;
   audit_events: AuditEventsTable;
+  trusted_phones: TrustedPhonesTable;
+  sms_codes: SmsCodesTable;
+  sms_cooldowns: SmsCooldownsTable;
 }

@@ -95,6 +95,15 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
     return { status: "SUCCEEDED", result: tokens };
   });
 
+  const inbox = services.smsInbox;
+  if (inbox) {
+    // Development only: the SMS the console provider "sent", for the demo page and tests.
+    app.get("/dev/sms", async (request) => {
+      const to = (request.query as { to?: unknown }).to;
+      return { messages: inbox.list(typeof to === "string" ? to : undefined) };
+    });
+  }
+
   registerOperations(app, services, handlers);
   return app;
 }

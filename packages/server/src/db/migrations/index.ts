@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import * as accounts from "./0001_accounts.js";
+import * as phonesAndSms from "./0002_phones_and_sms.js";
 
 /**
  * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
@@ -7,4 +8,5 @@ import * as accounts from "./0001_accounts.js";
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_accounts": accounts,
+  "0002_phones_and_sms": phonesAndSms,
 };

@@ -1,0 +1,197 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { AuditLog } from "../audit/AuditLog.js";
+import type { Clock } from "../Clock.js";
+import type { SmsSettings } from "../config/Config.js";
+import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
+import type { Keyring } from "../crypto/Keyring.js";
+import { randomDigits, randomId } from "../crypto/random.js";
+import type { DatabaseSchema } from "../db/schema.js";
+import { PimsError } from "../http/PimsError.js";
+import type { Counters } from "../ratelimit/Counters.js";
+import type { SmsInbox } from "./SmsInbox.js";
+import type { SmsProvider } from "./SmsProvider.js";
+import type { SmsPumpingGuard } from "./SmsPumpingGuard.js";
+import { type SmsLanguage, type SmsPurpose, smsText } from "./templates.js";
+
+export interface SendCode {
+  readonly accountId: string;
+  readonly purpose: SmsPurpose;
+  readonly phone: string;
+  readonly clientAddress: string;
+  readonly language: SmsLanguage;
+}
+
+export interface ConsumeCode {
+  readonly accountId: string;
+  readonly purpose: SmsPurpose;
+  /** The number the code must have been sent to. */
+  readonly phone: string;
+  readonly code: string;
+  readonly clientAddress: string;
+}
+
+/**
+ * SMS codes (design property 5): digits from the CSPRNG; only an HMAC under the secret key is
+ * stored, over account, purpose, number and code, so a code is good for that account, that purpose
+ * and that number only; a code expires, is consumed by its first successful use, and allows
+ * `maxTriesPerCode` wrong tries. Wrong tries also spend a budget per account and purpose that a new
+ * code does not restore. Asking for a new code supersedes the previous one.
+ */
+export class SmsCodes {
+  constructor(
+    private readonly deps: {
+      readonly db: Kysely<DatabaseSchema>;
+      readonly clock: Clock;
+      readonly keyring: Keyring;
+      readonly counters: Counters;
+      readonly audit: AuditLog;
+      readonly logger: Logger;
+      readonly provider: SmsProvider;
+      readonly guard: SmsPumpingGuard;
+      readonly inbox: SmsInbox | undefined;
+      readonly settings: SmsSettings;
+    },
+  ) {}
+
+  /** Sends a new code; 2383/2005 from the guard, 2204 when the operator fails (nothing kept). */
+  async send(request: SendCode): Promise<void> {
+    const { db, clock, keyring, audit, logger, provider, guard, inbox, settings } = this.deps;
+    const reservation = await guard.reserve(request).catch(async (error: unknown) => {
+      if (error instanceof PimsError) {
+        await audit.append({
+          event: "sms.send",
+          outcome: "refused",
+          accountId: request.accountId,
+          clientAddress: request.clientAddress,
+          detail: { operation: request.purpose, reason: error.code },
+        });
+      }
+      throw error;
+    });
+    const code = randomDigits(settings.codeLength);
+    const message = {
+      to: request.phone,
+      body: smsText(request.language, request.purpose, code, Math.ceil(settings.codeTtlSeconds / 60)),
+    };
+    try {
+      await provider.send(message);
+    } catch (error) {
+      await reservation.release();
+      logger.warn({ err: error, provider: provider.name }, "SMS delivery failed");
+      await audit.append({
+        event: "sms.send",
+        outcome: "failure",
+        accountId: request.accountId,
+        clientAddress: request.clientAddress,
+        detail: { operation: request.purpose },
+      });
+      throw new PimsError(2204, { cause: error });
+    }
+    inbox?.record({ ...message, at: clock.now() });
+    const now = clock.now();
+    await db.transaction().execute(async (trx) => {
+      await supersede(trx, request.accountId, now, request.purpose);
+      await trx
+        .insertInto("sms_codes")
+        .values({
+          id: randomId("sms", now),
+          account_id: request.accountId,
+          purpose: request.purpose,
+          phone_e164: request.phone,
+          code_mac: keyring.hmac("sms-code", macInput(request.accountId, request.purpose, request.phone, code)),
+          key_id: keyring.currentId,
+          created_at: now,
+          expires_at: now + settings.codeTtlSeconds * 1000,
+          attempts: 0,
+          consumed_at: null,
+        })
+        .execute();
+      await audit.append(
+        {
+          event: "sms.send",
+          outcome: "success",
+          accountId: request.accountId,
+          clientAddress: request.clientAddress,
+          detail: { operation: request.purpose },
+        },
+        trx,
+      );
+    });
+  }
+
+  /**
+   * Consumes the current code of `purpose` if `code` is it; 2305 otherwise (wrong, expired,
+   * consumed, exhausted, another purpose, another number, budget spent). Each step that guards a
+   * limit is one atomic statement, committed before the code is compared, so racing guesses cannot
+   * exceed either limit.
+   */
+  async consume(request: ConsumeCode): Promise<void> {
+    const { db, clock, keyring, counters, settings } = this.deps;
+    const refuse = async (): Promise<never> => {
+      await this.deps.audit.append({
+        event: "sms.code",
+        outcome: "refused",
+        accountId: request.accountId,
+        clientAddress: request.clientAddress,
+        detail: { operation: request.purpose },
+      });
+      throw new PimsError(2305);
+    };
+    const budgetKey = `sms-tries:${request.accountId}:${request.purpose}`;
+    const spent = await counters.hit(budgetKey, settings.tryWindowSeconds * 1000);
+    if (spent > settings.tryBudget) return refuse();
+    const now = clock.now();
+    const current = await db
+      .selectFrom("sms_codes")
+      .select(["id", "phone_e164", "code_mac", "key_id", "expires_at"])
+      .where("account_id", "=", request.accountId)
+      .where("purpose", "=", request.purpose)
+      .where("consumed_at", "is", null)
+      .orderBy("created_at", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    if (!current || current.expires_at <= now || !keyring.has(current.key_id)) return refuse();
+    const tried = await db
+      .updateTable("sms_codes")
+      .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+      .where("id", "=", current.id)
+      .where("attempts", "<", settings.maxTriesPerCode)
+      .where("consumed_at", "is", null)
+      .executeTakeFirst();
+    if (Number(tried.numUpdatedRows) !== 1) return refuse();
+    const expected = keyring.hmac(
+      "sms-code",
+      macInput(request.accountId, request.purpose, request.phone, request.code),
+      current.key_id,
+    );
+    if (!constantTimeEqual(expected, current.code_mac)) return refuse();
+    const consumed = await db
+      .updateTable("sms_codes")
+      .set({ consumed_at: now })
+      .where("id", "=", current.id)
+      .where("consumed_at", "is", null)
+      .executeTakeFirst();
+    if (Number(consumed.numUpdatedRows) !== 1) return refuse();
+    await counters.refund(budgetKey);
+  }
+
+  /** Voids every outstanding code of an account (its trusted number changed). */
+  async invalidateAll(accountId: string, db: Kysely<DatabaseSchema> = this.deps.db): Promise<void> {
+    await supersede(db, accountId, this.deps.clock.now());
+  }
+}
+
+function macInput(accountId: string, purpose: SmsPurpose, phone: string, code: string): string {
+  return `${accountId}|${purpose}|${phone}|${code}`;
+}
+
+async function supersede(db: Kysely<DatabaseSchema>, accountId: string, now: number, purpose?: SmsPurpose) {
+  let query = db
+    .updateTable("sms_codes")
+    .set({ consumed_at: now })
+    .where("account_id", "=", accountId)
+    .where("consumed_at", "is", null);
+  if (purpose !== undefined) query = query.where("purpose", "=", purpose);
+  await query.execute();
+}

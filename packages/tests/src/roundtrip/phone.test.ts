@@ -1,0 +1,246 @@
+import type { Pims } from "@pims/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
+import { inbox, latestCode, newPhone, otherCode } from "../support/sms.js";
+import { startTestServer, type TestServer } from "../support/startTestServer.js";
+
+const SMS = "pims.authentication.smscode";
+const TRUSTED = "pims.authentication.trustedphonenumber";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+/** S5 then S8: the account trusts `phone`. */
+async function trust(pims: Pims, phone: { national: string; e164: string }) {
+  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+  const smsCode = await latestCode(server.url, phone.e164);
+  expectSuccess(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }));
+}
+
+describe("S3 trusted phone number", () => {
+  it("answers 2307 when the account has none", async () => {
+    const { pims } = await loggedInPims(server.url);
+    expectFailure(await pims.get(TRUSTED, {}), 2307, "User dont have a phone number");
+  });
+
+  it("answers the national format for a number of the default region", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const phone = newPhone();
+    await trust(pims, { national: phone.e164, e164: phone.e164 });
+    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: phone.national });
+  });
+
+  it("answers E.164 for a number of another region", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const belgian = { national: "+32470123456", e164: "+32470123456" };
+    await trust(pims, belgian);
+    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: "+32470123456" });
+  });
+});
+
+describe("S5 phone number certification", () => {
+  it("sends a 6-digit code to the given number, in national or international form", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const phone = newPhone();
+    const message = await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national });
+    expect(message).toMatchObject({ status: "SUCCEEDED", result: null });
+    const [sms] = await inbox(server.url, phone.e164);
+    expect(sms?.body).toMatch(/^\d{6} is your Pims code to confirm this phone number\. It expires in 5 min\./);
+    expectSuccess(
+      await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: `+33 ${phone.national.slice(1)}` }),
+    );
+    expect(await inbox(server.url, phone.e164)).toHaveLength(2);
+  });
+
+  it("writes the SMS in French when the app asks for French", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const phone = newPhone();
+    const token = (
+      expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
+        token: string;
+      }
+    ).token;
+    const response = await fetch(`${server.url}/v1/sms/phone-certification`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "accept-language": "fr-FR,fr;q=0.9",
+      },
+      body: JSON.stringify({ phoneNumber: phone.national }),
+    });
+    expect(response.status).toBe(200);
+    const [sms] = await inbox(server.url, phone.e164);
+    expect(sms?.body).toMatch(/^\d{6} est votre code Pims pour confirmer ce numéro\./);
+  });
+
+  it.each([
+    ["a number too short", "0612"],
+    ["a fixed line (cannot receive SMS)", "0140000000"],
+    ["a number that does not exist", "+999123456789"],
+    ["letters", "06-CALL-ME"],
+  ])("answers 2102 for %s, and sends nothing", async (_name, phoneNumber) => {
+    const { pims } = await loggedInPims(server.url);
+    const before = (await inbox(server.url)).length;
+    expectFailure(
+      await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber }),
+      2102,
+      "Invalid phoneNumber parameter",
+    );
+    expect((await inbox(server.url)).length).toBe(before);
+  });
+
+  it("answers 2101 without a number", async () => {
+    const { pims } = await loggedInPims(server.url);
+    expectFailure(await pims.get(SMS, { type: "phoneNumberCertification" }), 2101, "Missing phoneNumber parameter");
+  });
+});
+
+describe("S8 add phone number", () => {
+  it("trusts the certified number", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const phone = newPhone();
+    await trust(pims, phone);
+    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: phone.national });
+  });
+
+  it("accepts `type` in place of `action` (the vendor's pages disagree)", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const phone = newPhone();
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+    const smsCode = await latestCode(server.url, phone.e164);
+    expectSuccess(await pims.set(SMS, { type: "addPhoneNumber", smsCode, phoneNumber: phone.e164 }));
+  });
+
+  it("answers 2305 for a wrong code, and keeps no number", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const phone = newPhone();
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+    const smsCode = otherCode(await latestCode(server.url, phone.e164));
+    expectFailure(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }), 2305);
+    expectFailure(await pims.get(TRUSTED, {}), 2307);
+  });
+
+  it("answers 2390 when another account trusts the number", async () => {
+    const phone = newPhone();
+    await trust((await loggedInPims(server.url)).pims, phone);
+    const { pims } = await loggedInPims(server.url);
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+    const smsCode = await latestCode(server.url, phone.e164);
+    expectFailure(
+      await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }),
+      2390,
+      "Phone number allready registered",
+    );
+    expectFailure(await pims.get(TRUSTED, {}), 2307);
+  });
+
+  it("answers 2317 when the account already trusts a number (S9 replaces it)", async () => {
+    const { pims } = await loggedInPims(server.url);
+    await trust(pims, newPhone());
+    const second = newPhone();
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: second.national }));
+    const smsCode = await latestCode(server.url, second.e164);
+    expectFailure(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: second.national }), 2317);
+  });
+
+  it("answers 2101/2102 naming the parameter", async () => {
+    const { pims } = await loggedInPims(server.url);
+    expectFailure(
+      await pims.set(SMS, { action: "addPhoneNumber", phoneNumber: "0612345678" }),
+      2101,
+      "Missing smsCode parameter",
+    );
+    expectFailure(
+      await pims.set(SMS, { action: "addPhoneNumber", smsCode: "123456" }),
+      2101,
+      "Missing phoneNumber parameter",
+    );
+    expectFailure(
+      await pims.set(SMS, { action: "addPhoneNumber", smsCode: "12x456", phoneNumber: "0612345678" }),
+      2102,
+      "Invalid smsCode parameter",
+    );
+  });
+});
+
+describe("S4 enrollment code and S6 reset-PIN code", () => {
+  it.each([
+    ["S4", "enrollment", /to enroll this device/],
+    ["S6", "resetPIN", /to reset your PIN/],
+  ])("%s sends its code to the trusted number", async (_id, type, text) => {
+    const { pims } = await loggedInPims(server.url);
+    const phone = newPhone();
+    await trust(pims, phone);
+    expect(await pims.get(SMS, { type })).toMatchObject({ status: "SUCCEEDED", result: null });
+    const [sms] = await inbox(server.url, phone.e164);
+    expect(sms?.body).toMatch(text);
+  });
+
+  it.each(["enrollment", "resetPIN"])("%s without a trusted number answers 2307 and sends nothing", async (type) => {
+    const { pims } = await loggedInPims(server.url);
+    const before = (await inbox(server.url)).length;
+    expectFailure(await pims.get(SMS, { type }), 2307);
+    expect((await inbox(server.url)).length).toBe(before);
+  });
+});
+
+describe("S9 modify phone number", () => {
+  it("replaces the trusted number with a newly certified one", async () => {
+    const { pims } = await loggedInPims(server.url);
+    await trust(pims, newPhone());
+    const next = newPhone();
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
+    const smsCode = await latestCode(server.url, next.e164);
+    expectSuccess(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: next.national }));
+    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: next.national });
+  });
+
+  it("voids codes sent to the former number", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const former = newPhone();
+    await trust(pims, former);
+    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
+    const next = newPhone();
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
+    expectSuccess(
+      await pims.set(SMS, {
+        type: "modifyPhoneNumber",
+        smsCode: await latestCode(server.url, next.e164),
+        phoneNumber: next.e164,
+      }),
+    );
+    const rows = await server.server.services.db
+      .selectFrom("sms_codes")
+      .select(["purpose", "consumed_at"])
+      .where("phone_e164", "=", former.e164)
+      .execute();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.consumed_at).not.toBeNull();
+  });
+
+  it("answers 2390 when another account trusts the new number, and keeps the old one", async () => {
+    const taken = newPhone();
+    await trust((await loggedInPims(server.url)).pims, taken);
+    const { pims } = await loggedInPims(server.url);
+    const mine = newPhone();
+    await trust(pims, mine);
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: taken.national }));
+    const smsCode = await latestCode(server.url, taken.e164);
+    expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: taken.national }), 2390);
+    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: mine.national });
+  });
+
+  it("answers 2305 for a code of another number", async () => {
+    const { pims } = await loggedInPims(server.url);
+    await trust(pims, newPhone());
+    const asked = newPhone();
+    const claimed = newPhone();
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: asked.national }));
+    const smsCode = await latestCode(server.url, asked.e164);
+    expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: claimed.national }), 2305);
+  });
+});
