@@ -10,6 +10,14 @@ export { type Resolution, type ResolveFailure, resolveOperation, selectorKeys } 
 export { isAbsent, normalizeValue, OTP_FORMAT, PIN_FORMAT, SMS_CODE_FORMAT } from "./params/formats.js";
 export { isPlainObject, type ParamsValidation, validateParams } from "./params/validateParams.js";
 export {
+  fromBase64Url,
+  SIGNATURE_SHAPES,
+  SIGNATURE_VERSION,
+  type SignedParts,
+  signingString,
+  toBase64Url,
+} from "./signing.js";
+export {
   HEADERS,
   INTERNAL_PATHS,
   isWireResponse,

@@ -17,6 +17,10 @@ export const HEADERS = {
   timestamp: "pims-timestamp",
   nonce: "pims-nonce",
   signature: "pims-signature",
+  /** The device's public key (raw P-256 point, base64url), on requests of devices still enrolling. */
+  deviceKey: "pims-device-key",
+  /** Server time in epoch milliseconds, on every answer: the SDK signs with its offset applied. */
+  serverTime: "pims-time",
   otp: "pims-otp",
   otpContext: "pims-otp-context",
 } as const;
@@ -33,6 +37,8 @@ export interface SessionTokens {
   /** Lifetime of the access token in seconds. */
   readonly expiresIn: number;
   readonly username: string;
+  /** Opaque account id: the SDK keeps one device key per account. */
+  readonly accountId: string;
 }
 
 /** Internal routes the SDK uses outside the operation declarations. */

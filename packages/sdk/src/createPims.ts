@@ -1,6 +1,7 @@
 import {
   checkResult,
   errorBody,
+  isDeviceActivated,
   isPlainObject,
   type PimsErrorBody,
   type PimsMessage,
@@ -9,6 +10,7 @@ import {
   validateParams,
 } from "@pims/protocol";
 import type { Context } from "./operations/Context.js";
+import { repairEnrollment } from "./operations/deviceCall.js";
 import { handlerFor } from "./operations/handlers.js";
 import { SessionKeeper } from "./session/SessionKeeper.js";
 import { memoryStore } from "./stores/memoryStore.js";
@@ -24,6 +26,7 @@ interface Ready {
   readonly transport: TransportConfig;
   readonly store: PimsStore;
   readonly session: SessionKeeper;
+  readonly timing: { offsetMs: number };
 }
 
 /**
@@ -47,7 +50,9 @@ export function createPims(): Pims {
     try {
       const session = new SessionKeeper(settings.store, settings.transport);
       await session.load();
-      ready = { ...settings, session };
+      const state: Ready = { ...settings, session, timing: { offsetMs: 0 } };
+      await repairEnrollment({ ...state, transactionId: newTransactionId() }, isDeviceActivated);
+      ready = state;
       return { ok: true, result: null };
     } catch {
       return fail(2006);

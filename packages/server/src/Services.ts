@@ -9,8 +9,12 @@ import type { Config } from "./config/Config.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import type { Engine } from "./db/openDatabase.js";
 import type { DatabaseSchema } from "./db/schema.js";
+import type { Devices } from "./device/Devices.js";
+import type { NonceStore } from "./device/NonceStore.js";
 import type { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import type { TrustedPhones } from "./phone/TrustedPhones.js";
+import type { PinGuard } from "./pin/PinGuard.js";
+import type { PinVerifiers } from "./pin/PinVerifiers.js";
 import type { Counters } from "./ratelimit/Counters.js";
 import type { SmsCodes } from "./sms/SmsCodes.js";
 import type { SmsInbox } from "./sms/SmsInbox.js";
@@ -31,6 +35,10 @@ export interface Services {
   readonly phoneNumbers: PhoneNumbers;
   readonly trustedPhones: TrustedPhones;
   readonly smsCodes: SmsCodes;
+  readonly devices: Devices;
+  readonly nonces: NonceStore;
+  readonly pinVerifiers: PinVerifiers;
+  readonly pinGuard: PinGuard;
   /** Development mode only. */
   readonly smsInbox: SmsInbox | undefined;
 }

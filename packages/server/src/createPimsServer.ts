@@ -11,11 +11,18 @@ import type { Keyring } from "./crypto/Keyring.js";
 import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
 import { migrate } from "./db/migrate.js";
 import { type OpenOptions, openDatabase } from "./db/openDatabase.js";
+import { Devices } from "./device/Devices.js";
+import { deviceHandlers } from "./device/deviceHandlers.js";
+import { DatabaseNonces } from "./device/NonceStore.js";
+import { enrollmentHandlers } from "./enrollment/enrollmentHandlers.js";
 import { buildApp } from "./http/buildApp.js";
 import { createLogger } from "./log/createLogger.js";
 import { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import { phoneHandlers } from "./phone/phoneHandlers.js";
 import { TrustedPhones } from "./phone/TrustedPhones.js";
+import { PinGuard } from "./pin/PinGuard.js";
+import { PinVerifiers } from "./pin/PinVerifiers.js";
+import { pinHandlers } from "./pin/pinHandlers.js";
 import { DatabaseCounters } from "./ratelimit/DatabaseCounters.js";
 import type { Services } from "./Services.js";
 import { buildSmsProvider } from "./sms/buildSmsProvider.js";
@@ -70,6 +77,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   const counters = new DatabaseCounters(db, clock);
   const audit = new AuditLog(db, clock);
   const smsInbox = config.mode === "development" ? new SmsInbox(config.sms.inboxSize) : undefined;
+  const pinVerifiers = new PinVerifiers(db, keyring, clock);
   const services: Services = {
     config,
     db,
@@ -97,12 +105,23 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       settings: config.sms,
     }),
     smsInbox,
+    devices: new Devices(db, clock, config.devices.maxPerAccount),
+    nonces: new DatabaseNonces(db, clock),
+    pinVerifiers,
+    pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin),
   };
   const app = buildApp(services, {
     ...accountHandlers(services),
     ...phoneHandlers(services),
     ...smsHandlers(services),
+    ...deviceHandlers(services),
+    ...enrollmentHandlers(services),
+    ...pinHandlers(services),
   });
+  const purge = setInterval(() => {
+    services.nonces.purge().catch((error: unknown) => logger.warn({ err: error }, "nonce purge failed"));
+  }, 60_000);
+  purge.unref();
   let closed: Promise<void> | undefined;
   return {
     app,
@@ -115,6 +134,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
     },
     close() {
+      clearInterval(purge);
       closed ??= app.close().finally(() => database.close());
       return closed;
     },

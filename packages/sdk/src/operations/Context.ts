@@ -9,6 +9,8 @@ export interface Context {
   readonly store: PimsStore;
   readonly session: SessionKeeper;
   readonly transactionId: string;
+  /** Server clock minus this device's, learned from every answer; signatures use server time. */
+  readonly timing: { offsetMs: number };
 }
 
 /** Runs one resolved, validated operation. */

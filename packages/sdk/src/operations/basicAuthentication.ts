@@ -17,9 +17,11 @@ export const openSession: Handler = async (context, operation, params) => {
 export const openExternalSession: Handler = async (context, operation, params) => {
   const outcome = await publicCall(context, operation, params);
   if (!outcome.ok) return outcome;
-  const username = (outcome.result as { username?: unknown } | null)?.username;
-  if (typeof username !== "string" || params.token === undefined) return { ok: false, error: errorBody(2203) };
-  await context.session.openExternal(params.token, username);
+  const { username, accountId } = (outcome.result ?? {}) as { username?: unknown; accountId?: unknown };
+  if (typeof username !== "string" || typeof accountId !== "string" || params.token === undefined) {
+    return { ok: false, error: errorBody(2203) };
+  }
+  await context.session.openExternal(params.token, username, accountId);
   return { ok: true, result: null };
 };
 

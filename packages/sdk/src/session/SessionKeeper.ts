@@ -11,6 +11,8 @@ export interface StoredSession {
   /** Epoch milliseconds after which the access token is refused; absent when unknown. */
   readonly expiresAt?: number;
   readonly username: string;
+  /** The server's account id (one device key per account). */
+  readonly accountId?: string;
 }
 
 export type TokenOutcome =
@@ -52,11 +54,12 @@ export class SessionKeeper {
       refreshToken: tokens.refreshToken,
       expiresAt: this.now() + tokens.expiresIn * 1000,
       username: tokens.username,
+      accountId: tokens.accountId,
     });
   }
 
-  async openExternal(token: string, username: string): Promise<void> {
-    await this.#keep({ kind: "external", accessToken: token, username });
+  async openExternal(token: string, username: string, accountId: string): Promise<void> {
+    await this.#keep({ kind: "external", accessToken: token, username, accountId });
   }
 
   /** Forgets the session in memory and in the store. */
@@ -124,7 +127,8 @@ export function isSessionTokens(value: unknown): value is SessionTokens {
     typeof v.refreshToken === "string" &&
     typeof v.expiresIn === "number" &&
     v.expiresIn > 0 &&
-    typeof v.username === "string"
+    typeof v.username === "string" &&
+    typeof v.accountId === "string"
   );
 }
 
@@ -136,6 +140,7 @@ function isStoredSession(value: unknown): value is StoredSession {
     typeof v.accessToken === "string" &&
     typeof v.username === "string" &&
     (v.refreshToken === undefined || typeof v.refreshToken === "string") &&
+    (v.accountId === undefined || typeof v.accountId === "string") &&
     (v.expiresAt === undefined || typeof v.expiresAt === "number")
   );
 }

@@ -16,9 +16,13 @@ export interface ServerCall {
   readonly transactionId: string;
 }
 
-export type CallOutcome =
+export type CallOutcome = (
   | { readonly ok: true; readonly result: unknown }
-  | { readonly ok: false; readonly error: PimsErrorBody };
+  | { readonly ok: false; readonly error: PimsErrorBody }
+) & {
+  /** The server's clock (`Pims-Time`), when it answered. */
+  readonly serverTime?: number;
+};
 
 /**
  * Posts one call and maps every way it can fail to a catalogue code: no answer within
@@ -34,6 +38,7 @@ export async function callServer(config: TransportConfig, call: ServerCall): Pro
   }, config.timeoutMs);
   let status: number;
   let text: string;
+  let serverTime: number | undefined;
   try {
     const response = await config.fetch(new URL(call.path.replace(/^\//, ""), config.baseUrl), {
       method: "POST",
@@ -49,13 +54,16 @@ export async function callServer(config: TransportConfig, call: ServerCall): Pro
       redirect: "error",
     });
     status = response.status;
+    const time = Number(response.headers.get(HEADERS.serverTime));
+    serverTime = Number.isFinite(time) && time > 0 ? time : undefined;
     text = await response.text();
   } catch {
     return failure(timedOut ? 2201 : 2202);
   } finally {
     clearTimeout(timer);
   }
-  return readAnswer(status, text);
+  const outcome = readAnswer(status, text);
+  return serverTime === undefined ? outcome : { ...outcome, serverTime };
 }
 
 function readAnswer(status: number, text: string): CallOutcome {

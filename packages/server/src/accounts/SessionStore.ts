@@ -46,7 +46,13 @@ export class SessionStore {
         revoked_at: null,
       })
       .execute();
-    return { accessToken, refreshToken, expiresIn: this.settings.accessTokenTtlSeconds, username: account.login };
+    return {
+      accessToken,
+      refreshToken,
+      expiresIn: this.settings.accessTokenTtlSeconds,
+      username: account.login,
+      accountId: account.id,
+    };
   }
 
   async authenticate(accessToken: string): Promise<SessionPrincipal | undefined> {
@@ -99,6 +105,7 @@ export class SessionStore {
       refreshToken: nextRefresh,
       expiresIn: this.settings.accessTokenTtlSeconds,
       username: account.login,
+      accountId: row.account_id,
     };
   }
 

@@ -23,6 +23,6 @@ export function loginWithToken(services: Services): OperationHandler {
     if (!services.oidc) throw new PimsError(2344, { component: "OpenIdConnect" });
     const account = await services.oidc.authenticate(params.token as string);
     if (!account) throw new PimsError(2301);
-    return { username: account.login };
+    return { username: account.login, accountId: account.accountId };
   };
 }

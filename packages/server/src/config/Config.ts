@@ -35,6 +35,8 @@ export interface Config {
     readonly maxQueue: number;
   };
   readonly phone: PhoneSettings;
+  readonly pin: PinSettings;
+  readonly devices: DeviceSettings;
   readonly sms: SmsSettings;
   readonly oidc:
     | {
@@ -98,4 +100,20 @@ export interface SmsQuotas {
   readonly perAccountDay: number;
   readonly perAddressHour: number;
   readonly perAddressDay: number;
+}
+
+export interface PinSettings {
+  readonly minLength: number;
+  readonly maxLength: number;
+  /** Refuse the most common PINs (repeated digits, runs, the usual favourites). */
+  readonly blockCommon: boolean;
+  /** Consecutive wrong PINs that block the account. */
+  readonly maxFailures: number;
+}
+
+export interface DeviceSettings {
+  /** Active devices one account may have. */
+  readonly maxPerAccount: number;
+  /** How far a signed request's timestamp may be from the server's clock. */
+  readonly maxSkewSeconds: number;
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import type { Config, SmsSettings } from "./Config.js";
+import type { Config, PinSettings, SmsSettings } from "./Config.js";
 import { ConfigError } from "./ConfigError.js";
 import { EnvReader } from "./readEnv.js";
 
@@ -66,6 +66,11 @@ export function loadConfig(
       mobileOnly: read.boolean("PIMS_PHONE_MOBILE_ONLY", true),
     },
     sms: smsSettings(read, mode),
+    pin: pinSettings(read),
+    devices: {
+      maxPerAccount: read.integer("PIMS_MAX_DEVICES", 5, 1, 100),
+      maxSkewSeconds: read.integer("PIMS_SIGNATURE_MAX_SKEW", 300, 5, 3600),
+    },
     oidc:
       issuer !== undefined && audience !== undefined
         ? { issuer, audience, jwksUrl: read.optional("PIMS_OIDC_JWKS_URL") }
@@ -141,5 +146,17 @@ function smsSettings(read: EnvReader, mode: Config["mode"]): SmsSettings {
         : undefined,
     timeoutMs: read.integer("PIMS_SMS_TIMEOUT_MS", 5_000, 100, 60_000),
     retries: read.integer("PIMS_SMS_RETRIES", 2, 0, 5),
+  };
+}
+
+function pinSettings(read: EnvReader): PinSettings {
+  const minLength = read.integer("PIMS_PIN_MIN_LENGTH", 4, 4, 12);
+  const maxLength = read.integer("PIMS_PIN_MAX_LENGTH", 8, 4, 12);
+  if (minLength > maxLength) throw new ConfigError("PIMS_PIN_MIN_LENGTH must not exceed PIMS_PIN_MAX_LENGTH");
+  return {
+    minLength,
+    maxLength,
+    blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "off") === "common",
+    maxFailures: read.integer("PIMS_PIN_MAX_FAILURES", 5, 1, 100),
   };
 }

@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 /**
  * Table types for Kysely. Same schema on SQLite and PostgreSQL: text ids, `bigint` epoch
  * milliseconds, `integer` 0/1 for booleans (docs/decisions/0005-storage.md).
@@ -10,6 +12,9 @@ export interface AccountsTable {
   login_key: string | null;
   password_hash: string | null;
   created_at: number;
+  /** Wrong PINs in a row (and PIN checks in flight); blocked at the configured maximum. */
+  pin_failures: Generated<number>;
+  active_devices: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -77,6 +82,37 @@ export interface SmsCooldownsTable {
   streak: number;
 }
 
+/** The account PIN: a digest sealed under the secret key (docs/decisions/0004-pin-verifier.md). */
+export interface PinVerifiersTable {
+  account_id: string;
+  key_id: string;
+  salt: string;
+  sealed: string;
+  set_at: number;
+}
+
+export type DeviceStatus = "pending" | "active" | "removed" | "disabled";
+
+export interface DevicesTable {
+  /** `dev_` + thumbprint of the public key. */
+  id: string;
+  account_id: string;
+  /** Raw P-256 point, base64url. */
+  public_key: string;
+  status: DeviceStatus;
+  created_at: number;
+  enrolled_at: number | null;
+  removed_at: number | null;
+  /** S7 validated an enrollment code for this device until then. */
+  enrollment_validated_until: number | null;
+  last_used_at: number | null;
+}
+
+export interface RequestNoncesTable {
+  key: string;
+  expires_at: number;
+}
+
 export interface DatabaseSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -86,4 +122,7 @@ export interface DatabaseSchema {
   trusted_phones: TrustedPhonesTable;
   sms_codes: SmsCodesTable;
   sms_cooldowns: SmsCooldownsTable;
+  pin_verifiers: PinVerifiersTable;
+  devices: DevicesTable;
+  request_nonces: RequestNoncesTable;
 }

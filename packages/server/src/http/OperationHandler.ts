@@ -1,5 +1,7 @@
 import type { OperationDeclaration } from "@pims/protocol";
 import type { FastifyRequest } from "fastify";
+import type { DeviceProof } from "../device/verifyDeviceProof.js";
+import { PimsError } from "./PimsError.js";
 
 /** The caller of a session operation. `sessionId` is absent for OpenID Connect bearers. */
 export interface Principal {
@@ -16,6 +18,8 @@ export interface OperationCall {
   readonly principal: Principal | undefined;
   readonly clientAddress: string;
   readonly request: FastifyRequest;
+  /** The device that signed the request, when it did (operations with `device` other than `none`). */
+  readonly device: DeviceProof | undefined;
 }
 
 /** Runs one operation; returns its result (`null` when it has no output) or throws a PimsError. */
@@ -28,4 +32,10 @@ export type HandlerMap = Readonly<Record<string, OperationHandler>>;
 export function principalOf(call: OperationCall): Principal {
   if (!call.principal) throw new Error(`${call.operation.name} called without a principal`);
   return call.principal;
+}
+
+/** The signing device of the call; 2313 when the request was not signed by one. */
+export function deviceOf(call: OperationCall): DeviceProof {
+  if (!call.device) throw new PimsError(2313);
+  return call.device;
 }

@@ -1,6 +1,7 @@
-import { errorBody, INTERNAL_PATHS } from "@pims/protocol";
+import { errorBody, HEADERS, INTERNAL_PATHS } from "@pims/protocol";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { sql } from "kysely";
+import secureJsonParse from "secure-json-parse";
 import type { Services } from "../Services.js";
 import { failureReply } from "./failureReply.js";
 import type { HandlerMap } from "./OperationHandler.js";
@@ -33,6 +34,27 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     requestIdHeader: false,
+  });
+
+  // Keep the exact body text: a device signature covers these bytes. Same protections as
+  // Fastify's own parser (prototype and constructor poisoning are refused).
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body as string;
+    request.rawBody = text;
+    if (text === "") return done(null, undefined);
+    try {
+      done(null, secureJsonParse.parse(text, undefined, { protoAction: "error", constructorAction: "error" }));
+    } catch {
+      const error = new Error("invalid JSON body") as Error & { statusCode: number };
+      error.statusCode = 400;
+      done(error, undefined);
+    }
+  });
+
+  // Devices sign with the server's time as reference.
+  app.addHook("onSend", async (_request, reply) => {
+    reply.header(HEADERS.serverTime, String(services.clock.now()));
   });
 
   app.addHook("onResponse", async (request, reply) => {

@@ -8,6 +8,7 @@ import {
   validateParams,
 } from "@pims/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { verifyDeviceProof } from "../device/verifyDeviceProof.js";
 import type { Services } from "../Services.js";
 import { authenticate } from "./authenticate.js";
 import type { HandlerMap, OperationHandler } from "./OperationHandler.js";
@@ -29,12 +30,18 @@ export function registerOperations(app: FastifyInstance, services: Services, han
       if (!isPlainObject(body)) throw new PimsError(2102, { parameter: "body" });
       const validation = validateParams(operation, body);
       if (!validation.ok) throw new PimsError(validation.failure.code, { parameter: validation.failure.parameter });
+      const device =
+        operation.device !== "none" && principal
+          ? await verifyDeviceProof(request, principal, operation, services)
+          : undefined;
+      if (operation.device === "enrolled" && !device) throw new PimsError(2313);
       const result = await handler({
         operation,
         params: validation.value,
         principal,
         clientAddress: request.ip,
         request,
+        device,
       });
       return { status: "SUCCEEDED", result };
     });

@@ -1,5 +1,6 @@
 import type { Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { inbox, latestCode, newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -189,9 +190,19 @@ describe("S4 enrollment code and S6 reset-PIN code", () => {
 });
 
 describe("S9 modify phone number", () => {
-  it("replaces the trusted number with a newly certified one", async () => {
+  it("needs an enrolled device: a session alone gets 2313", async () => {
     const { pims } = await loggedInPims(server.url);
     await trust(pims, newPhone());
+    const next = newPhone();
+    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
+    const smsCode = await latestCode(server.url, next.e164);
+    expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: next.national }), 2313);
+    expect(expectSuccess(await pims.get(TRUSTED, {}))).not.toEqual({ phoneNumber: next.national });
+  });
+
+  it("replaces the trusted number with a newly certified one", async () => {
+    const { pims } = await loggedInPims(server.url);
+    await enrollWithShortcut(server.url, pims);
     const next = newPhone();
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
     const smsCode = await latestCode(server.url, next.e164);
@@ -201,8 +212,7 @@ describe("S9 modify phone number", () => {
 
   it("voids codes sent to the former number", async () => {
     const { pims } = await loggedInPims(server.url);
-    const former = newPhone();
-    await trust(pims, former);
+    const { phone: former } = await enrollWithShortcut(server.url, pims);
     expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
     const next = newPhone();
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
@@ -226,8 +236,7 @@ describe("S9 modify phone number", () => {
     const taken = newPhone();
     await trust((await loggedInPims(server.url)).pims, taken);
     const { pims } = await loggedInPims(server.url);
-    const mine = newPhone();
-    await trust(pims, mine);
+    const { phone: mine } = await enrollWithShortcut(server.url, pims);
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: taken.national }));
     const smsCode = await latestCode(server.url, taken.e164);
     expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: taken.national }), 2390);
@@ -236,7 +245,7 @@ describe("S9 modify phone number", () => {
 
   it("answers 2305 for a code of another number", async () => {
     const { pims } = await loggedInPims(server.url);
-    await trust(pims, newPhone());
+    await enrollWithShortcut(server.url, pims);
     const asked = newPhone();
     const claimed = newPhone();
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: asked.national }));

@@ -1,6 +1,7 @@
 import type { Migration } from "kysely";
 import * as accounts from "./0001_accounts.js";
 import * as phonesAndSms from "./0002_phones_and_sms.js";
+import * as devicesAndPins from "./0003_devices_and_pins.js";
 
 /**
  * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
@@ -9,4 +10,5 @@ import * as phonesAndSms from "./0002_phones_and_sms.js";
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_accounts": accounts,
   "0002_phones_and_sms": phonesAndSms,
+  "0003_devices_and_pins": devicesAndPins,
 };

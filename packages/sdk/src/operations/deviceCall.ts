@@ -1,0 +1,86 @@
+import { errorBody, type OperationDeclaration } from "@pims/protocol";
+import { createDeviceKey, type DeviceKey, forgetDeviceKey, loadDeviceKey, markEnrolled } from "../device/deviceKey.js";
+import { signRequest } from "../device/signRequest.js";
+import type { CallOutcome, Context, Handler } from "./Context.js";
+import { sessionCall } from "./sessionCall.js";
+
+/** Operations that create this device's key when it has none. */
+const ENROLLING = new Set(["smscode.enrollment.validate", "enrollment.enroll", "enrollment.enrollWithPhoneNumber"]);
+/** Operations after whose success the server knows this device as enrolled. */
+const ENROLLS = new Set(["enrollment.enroll", "enrollment.enrollWithPhoneNumber"]);
+
+const fail = (code: number): CallOutcome => ({ ok: false, error: errorBody(code) });
+
+/**
+ * Operations signed by this device (decision 0003). Creates the key when enrolling; keeps the
+ * local state in step with the server's: a removed or disabled device (2312) forgets its key; a
+ * device the server no longer knows although this one believed it enrolled answers 2311; when the
+ * server committed an enrollment but the store could not record it, the answer is 2316 and the next
+ * `initialize` (or S1) repairs it.
+ */
+export const deviceCall: Handler = async (context, operation, params) => {
+  const accountId = context.session.current?.accountId;
+  if (accountId === undefined) return fail(2301);
+  let device: DeviceKey | undefined;
+  try {
+    device = await loadDeviceKey(context.store, accountId);
+    if (!device && ENROLLING.has(operation.name)) device = await createDeviceKey(context.store, accountId);
+  } catch {
+    return fail(2311);
+  }
+  if (!device) {
+    if (operation.name === "account.isDeviceActivated") return { ok: true, result: { isDeviceActivated: false } };
+    if (operation.device === "enrolled") return fail(2313);
+  }
+  const signer = device ? signerFor(device, operation) : undefined;
+  const outcome = await sessionCall(context, operation, params, signer);
+  return device ? reconcile(context, accountId, device, operation, outcome) : outcome;
+};
+
+function signerFor(device: DeviceKey, operation: OperationDeclaration) {
+  return (path: string, body: string, now: number) =>
+    signRequest(device, { path, body, now, presentKey: operation.device === "any" });
+}
+
+async function reconcile(
+  context: Context,
+  accountId: string,
+  device: DeviceKey,
+  operation: OperationDeclaration,
+  outcome: CallOutcome,
+): Promise<CallOutcome> {
+  if (!outcome.ok) {
+    if (outcome.error.code === 2312) {
+      await forgetDeviceKey(context.store, accountId).catch(() => undefined);
+      if (operation.name === "account.isDeviceActivated") return { ok: true, result: { isDeviceActivated: false } };
+    }
+    if (outcome.error.code === 2313 && operation.device === "enrolled" && device.enrolledAt !== undefined) {
+      // This device believed it was enrolled; the server does not know it: only a new enrollment mends that.
+      await forgetDeviceKey(context.store, accountId).catch(() => undefined);
+      return fail(2311);
+    }
+    return outcome;
+  }
+  try {
+    if (ENROLLS.has(operation.name)) await markEnrolled(context.store, accountId, Date.now());
+    if (operation.name === "enrollment.remove") await forgetDeviceKey(context.store, accountId);
+    const activated = (outcome.result as { isDeviceActivated?: unknown } | null)?.isDeviceActivated;
+    if (activated === true && device.enrolledAt === undefined) await markEnrolled(context.store, accountId, Date.now());
+  } catch {
+    return fail(2316);
+  }
+  return outcome;
+}
+
+/**
+ * On `initialize`: a device key without a confirmed enrollment may be one whose confirmation
+ * could not be stored (2316). Asks the server (S1) and records the enrollment if it is active.
+ * Best effort: any failure leaves things as they were, for the next start.
+ */
+export async function repairEnrollment(context: Context, isDeviceActivated: OperationDeclaration): Promise<void> {
+  const accountId = context.session.current?.accountId;
+  if (accountId === undefined) return;
+  const device = await loadDeviceKey(context.store, accountId).catch(() => undefined);
+  if (!device || device.enrolledAt !== undefined) return;
+  await deviceCall(context, isDeviceActivated, {}).catch(() => undefined);
+}

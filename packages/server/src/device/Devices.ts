@@ -1,0 +1,117 @@
+import type { Kysely, Selectable } from "kysely";
+import type { Clock } from "../Clock.js";
+import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
+import { PimsError } from "../http/PimsError.js";
+
+export type DeviceRow = Selectable<DevicesTable>;
+
+/**
+ * Devices of accounts: `pending` (S7 validated a code for it), `active` (enrolled), `removed`
+ * (S12) or `disabled` (an administrator). The number of active devices per account is a counter
+ * on the account changed by one atomic statement, so racing enrollments cannot exceed the maximum.
+ */
+export class Devices {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly clock: Clock,
+    private readonly maxPerAccount: number,
+  ) {}
+
+  find(id: string, db: Kysely<DatabaseSchema> = this.db): Promise<DeviceRow | undefined> {
+    return db.selectFrom("devices").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  /** Records that this device validated an enrollment code (S7), until `until`. */
+  async validate(accountId: string, id: string, publicKey: string, until: number): Promise<void> {
+    const now = this.clock.now();
+    await this.db
+      .insertInto("devices")
+      .values({
+        id,
+        account_id: accountId,
+        public_key: publicKey,
+        status: "pending",
+        created_at: now,
+        enrolled_at: null,
+        removed_at: null,
+        enrollment_validated_until: until,
+        last_used_at: null,
+      })
+      .onConflict((conflict) =>
+        conflict
+          .column("id")
+          .doUpdateSet({ enrollment_validated_until: until })
+          .where("devices.account_id", "=", accountId),
+      )
+      .execute();
+  }
+
+  /** True when S7 validated a code for this device and its lifetime has not ended. */
+  isValidated(device: DeviceRow | undefined): boolean {
+    return (device?.enrollment_validated_until ?? 0) > this.clock.now();
+  }
+
+  /** Enrolls the device; 2317 beyond the maximum of active devices. Call inside a transaction. */
+  async activate(accountId: string, id: string, publicKey: string, trx: Kysely<DatabaseSchema>): Promise<void> {
+    const now = this.clock.now();
+    const existing = await this.find(id, trx);
+    if (existing?.status === "active") return;
+    const counted = await trx
+      .updateTable("accounts")
+      .set((eb) => ({ active_devices: eb("active_devices", "+", 1) }))
+      .where("id", "=", accountId)
+      .where("active_devices", "<", this.maxPerAccount)
+      .returning("active_devices")
+      .executeTakeFirst();
+    if (!counted) throw new PimsError(2317);
+    const values = { status: "active" as const, enrolled_at: now, removed_at: null, enrollment_validated_until: null };
+    await trx
+      .insertInto("devices")
+      .values({ id, account_id: accountId, public_key: publicKey, created_at: now, last_used_at: null, ...values })
+      .onConflict((conflict) => conflict.column("id").doUpdateSet(values))
+      .execute();
+  }
+
+  /** Removes every device of the account (S12). Returns how many were pending or active. */
+  async removeAll(accountId: string, trx: Kysely<DatabaseSchema>): Promise<number> {
+    const result = await trx
+      .updateTable("devices")
+      .set({ status: "removed", removed_at: this.clock.now(), enrollment_validated_until: null })
+      .where("account_id", "=", accountId)
+      .where("status", "in", ["pending", "active"])
+      .executeTakeFirst();
+    await trx.updateTable("accounts").set({ active_devices: 0 }).where("id", "=", accountId).execute();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Disables one device (an administrator): its next request gets 2312. */
+  async disable(id: string): Promise<DeviceRow | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const device = await this.find(id, trx);
+      if (!device || device.status === "disabled" || device.status === "removed") return device;
+      await trx
+        .updateTable("devices")
+        .set({ status: "disabled", removed_at: this.clock.now() })
+        .where("id", "=", id)
+        .execute();
+      if (device.status === "active") {
+        await trx
+          .updateTable("accounts")
+          .set((eb) => ({ active_devices: eb("active_devices", "-", 1) }))
+          .where("id", "=", device.account_id)
+          .where("active_devices", ">", 0)
+          .execute();
+      }
+      return { ...device, status: "disabled" };
+    });
+  }
+
+  list(accountId: string): Promise<DeviceRow[]> {
+    return this.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("account_id", "=", accountId)
+      .orderBy("created_at")
+      .execute();
+  }
+}

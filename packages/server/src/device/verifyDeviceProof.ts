@@ -1,0 +1,118 @@
+import { createHash, createPublicKey, verify } from "node:crypto";
+import { fromBase64Url, HEADERS, type OperationDeclaration, SIGNATURE_SHAPES, signingString } from "@pims/protocol";
+import type { FastifyRequest } from "fastify";
+import type { Principal } from "../http/OperationHandler.js";
+import { PimsError } from "../http/PimsError.js";
+import type { Services } from "../Services.js";
+import type { DeviceRow } from "./Devices.js";
+
+/** A request whose device signature checked out. */
+export interface DeviceProof {
+  readonly deviceId: string;
+  readonly publicKey: string;
+  /** The server's record of the device; absent for a device that never validated a code. */
+  readonly record: DeviceRow | undefined;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The exact body bytes, as text: what a device signature covers. */
+    rawBody?: string;
+  }
+}
+
+/**
+ * Checks the device signature of a request (design property 3; decision 0003). Unsigned → `undefined`
+ * (operations that need a device answer 2313). Otherwise, in order: shapes, timestamp within the
+ * allowed skew, device of this account and not removed or disabled (2312), the key (the enrolled one
+ * for `enrolled` operations — 2313 when the device is not enrolled — or the presented one, whose
+ * thumbprint must be the device id), the ECDSA signature over method, path, body digest, timestamp,
+ * nonce and device id, and last the nonce, remembered so a replay fails. Any mismatch: 2311.
+ */
+export async function verifyDeviceProof(
+  request: FastifyRequest,
+  principal: Principal,
+  operation: OperationDeclaration,
+  services: Services,
+): Promise<DeviceProof | undefined> {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const deviceId = header(HEADERS.deviceId);
+  const timestamp = header(HEADERS.timestamp);
+  const nonce = header(HEADERS.nonce);
+  const signature = header(HEADERS.signature);
+  if (deviceId === undefined && signature === undefined) return undefined;
+  const broken = () => new PimsError(2311);
+  if (
+    !deviceId ||
+    !timestamp ||
+    !nonce ||
+    !signature ||
+    !SIGNATURE_SHAPES.deviceId.test(deviceId) ||
+    !SIGNATURE_SHAPES.timestamp.test(timestamp) ||
+    !SIGNATURE_SHAPES.nonce.test(nonce) ||
+    !SIGNATURE_SHAPES.signature.test(signature)
+  ) {
+    throw broken();
+  }
+  const skewMs = services.config.devices.maxSkewSeconds * 1000;
+  if (Math.abs(Number(timestamp) - services.clock.now()) > skewMs) throw broken();
+
+  const record = await services.devices.find(deviceId);
+  if (record && record.account_id !== principal.accountId) throw broken();
+  if (record?.status === "removed" || record?.status === "disabled") throw new PimsError(2312);
+  let publicKey: string;
+  if (operation.device === "enrolled") {
+    if (record?.status !== "active") throw new PimsError(2313);
+    publicKey = record.public_key;
+  } else {
+    const presented = header(HEADERS.deviceKey);
+    publicKey = record?.public_key ?? presented ?? "";
+    if (!SIGNATURE_SHAPES.publicKey.test(publicKey) || (presented !== undefined && presented !== publicKey)) {
+      throw broken();
+    }
+    if (deviceIdOf(publicKey) !== deviceId) throw broken();
+  }
+
+  const signed = signingString({
+    method: request.method,
+    path: request.routeOptions.url ?? "",
+    timestamp,
+    nonce,
+    bodyDigest: createHash("sha256")
+      .update(request.rawBody ?? "", "utf8")
+      .digest("base64url"),
+    deviceId,
+  });
+  if (!verifySignature(publicKey, signed, signature)) throw broken();
+  if (!(await services.nonces.remember(`${deviceId}:${nonce}`, 2 * skewMs))) throw broken();
+  return { deviceId, publicKey, record };
+}
+
+/** `dev_` + the first 22 characters of the base64url SHA-256 of the raw public key. */
+export function deviceIdOf(publicKey: string): string {
+  const raw = fromBase64Url(publicKey) ?? new Uint8Array();
+  return `dev_${createHash("sha256").update(raw).digest("base64url").slice(0, 22)}`;
+}
+
+function verifySignature(publicKey: string, signed: string, signature: string): boolean {
+  const raw = fromBase64Url(publicKey);
+  const sig = fromBase64Url(signature);
+  if (!raw || !sig || raw.length !== 65 || raw[0] !== 4 || sig.length !== 64) return false;
+  try {
+    const key = createPublicKey({
+      key: {
+        kty: "EC",
+        crv: "P-256",
+        x: Buffer.from(raw.subarray(1, 33)).toString("base64url"),
+        y: Buffer.from(raw.subarray(33, 65)).toString("base64url"),
+      },
+      format: "jwk",
+    });
+    return verify("sha256", Buffer.from(signed, "utf8"), { key, dsaEncoding: "ieee-p1363" }, sig);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,165 @@
+import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler.js";
+import { PimsError } from "../http/PimsError.js";
+import { checkNewPin } from "../pin/checkNewPin.js";
+import type { Services } from "../Services.js";
+
+/** S7 (validate an enrollment code for this device), S10, S11 (enroll), S12 (remove all). */
+export function enrollmentHandlers(services: Services): HandlerMap {
+  const { devices, trustedPhones, smsCodes, pinVerifiers, pinGuard, audit, clock, config, db } = services;
+  const codeLifetime = () => clock.now() + config.sms.codeTtlSeconds * 1000;
+
+  return {
+    "smscode.enrollment.validate": async (call) => {
+      const { accountId } = principalOf(call);
+      const device = deviceOf(call);
+      const trusted = await trustedPhones.of(accountId);
+      if (trusted === undefined) throw new PimsError(2307);
+      await smsCodes.consume({
+        accountId,
+        purpose: "enrollment",
+        phone: trusted,
+        code: call.params.smsCode as string,
+        clientAddress: call.clientAddress,
+      });
+      await devices.validate(accountId, device.deviceId, device.publicKey, codeLifetime());
+      await audit.append({
+        event: "device.validate",
+        outcome: "success",
+        accountId,
+        deviceId: device.deviceId,
+        clientAddress: call.clientAddress,
+      });
+      return { status: (await pinVerifiers.has(accountId)) ? "AlreadyEnrolled" : "NotEnrolled" };
+    },
+
+    "enrollment.enroll": async (call) => {
+      const { accountId } = principalOf(call);
+      const device = deviceOf(call);
+      const pin = call.params.pinCode as string;
+      if (await pinGuard.isBlocked(accountId)) throw new PimsError(2317);
+      if (!devices.isValidated(device.record)) {
+        const trusted = await trustedPhones.of(accountId);
+        if (call.params.smsCode === undefined || trusted === undefined) throw new PimsError(2305);
+        await smsCodes.consume({
+          accountId,
+          purpose: "enrollment",
+          phone: trusted,
+          code: call.params.smsCode,
+          clientAddress: call.clientAddress,
+        });
+        // The code is spent; the device stays validated for its lifetime, so a mistyped PIN can be retried.
+        await devices.validate(accountId, device.deviceId, device.publicKey, codeLifetime());
+      }
+      const hasPin = await pinVerifiers.has(accountId);
+      if (hasPin) {
+        await pinGuard.check({
+          accountId,
+          pin,
+          deviceId: device.deviceId,
+          clientAddress: call.clientAddress,
+          operation: call.operation.name,
+        });
+      } else {
+        checkNewPin(pin, config.pin, "pinCode");
+      }
+      await db.transaction().execute(async (trx) => {
+        if (!hasPin) await pinVerifiers.create(accountId, pin, trx);
+        await devices.activate(accountId, device.deviceId, device.publicKey, trx);
+        await audit.append(
+          {
+            event: "device.enroll",
+            outcome: "success",
+            accountId,
+            deviceId: device.deviceId,
+            clientAddress: call.clientAddress,
+          },
+          trx,
+        );
+        if (!hasPin) {
+          await audit.append(
+            {
+              event: "pin.set",
+              outcome: "success",
+              accountId,
+              deviceId: device.deviceId,
+              clientAddress: call.clientAddress,
+            },
+            trx,
+          );
+        }
+      });
+      return null;
+    },
+
+    "enrollment.enrollWithPhoneNumber": async (call) => {
+      const { accountId } = principalOf(call);
+      const device = deviceOf(call);
+      const phone = services.phoneNumbers.parse(call.params.phoneNumber as string);
+      const pin = call.params.pinCode as string;
+      checkNewPin(pin, config.pin, "pinCode");
+      if ((await trustedPhones.of(accountId)) !== undefined || (await pinVerifiers.has(accountId))) {
+        throw new PimsError(2317);
+      }
+      await smsCodes.consume({
+        accountId,
+        purpose: "certification",
+        phone: phone.e164,
+        code: call.params.smsCode as string,
+        clientAddress: call.clientAddress,
+      });
+      await db.transaction().execute(async (trx) => {
+        await trustedPhones.add(accountId, phone.e164, trx);
+        await pinVerifiers.create(accountId, pin, trx);
+        await pinGuard.reset(accountId, trx);
+        await devices.activate(accountId, device.deviceId, device.publicKey, trx);
+        const base = {
+          outcome: "success" as const,
+          accountId,
+          deviceId: device.deviceId,
+          clientAddress: call.clientAddress,
+        };
+        await audit.append(
+          { ...base, event: "phone.trust", ...(phone.country ? { detail: { country: phone.country } } : {}) },
+          trx,
+        );
+        await audit.append({ ...base, event: "pin.set" }, trx);
+        await audit.append({ ...base, event: "device.enroll" }, trx);
+      });
+      return null;
+    },
+
+    "enrollment.remove": async (call) => {
+      const { accountId } = principalOf(call);
+      const record = call.device?.record;
+      // From an enrolled device, or from one that proved the SMS (S7) — never with a token alone.
+      const proven = record !== undefined && (record.status === "active" || devices.isValidated(record));
+      if (!proven) {
+        await audit.append({
+          event: "device.removeAll",
+          outcome: "refused",
+          accountId,
+          deviceId: call.device?.deviceId ?? null,
+          clientAddress: call.clientAddress,
+        });
+        throw new PimsError(2305);
+      }
+      await db.transaction().execute(async (trx) => {
+        const removed = await devices.removeAll(accountId, trx);
+        await pinVerifiers.remove(accountId, trx);
+        await pinGuard.reset(accountId, trx);
+        await audit.append(
+          {
+            event: "device.removeAll",
+            outcome: "success",
+            accountId,
+            deviceId: call.device?.deviceId ?? null,
+            clientAddress: call.clientAddress,
+            detail: { failures: removed },
+          },
+          trx,
+        );
+      });
+      return null;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Clock } from "../Clock.js";
+import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
+import type { Keyring } from "../crypto/Keyring.js";
+import { isUniqueViolation } from "../db/isUniqueViolation.js";
+import type { DatabaseSchema } from "../db/schema.js";
+import { PimsError } from "../http/PimsError.js";
+
+const PURPOSE = "pin-verifier";
+
+/**
+ * The account PIN, kept as a verifier useless without the secret key (design property 1;
+ * docs/decisions/0004-pin-verifier.md): `AES-256-GCM(K, SHA-256("pims-pin-v1" | salt | PIN))`,
+ * bound to the account by the AAD. A copy of the database cannot confirm a guess; rotating the key
+ * re-seals every verifier without knowing a PIN.
+ */
+export class PinVerifiers {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly keyring: Keyring,
+    private readonly clock: Clock,
+  ) {}
+
+  async has(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {
+    const row = await db
+      .selectFrom("pin_verifiers")
+      .select("account_id")
+      .where("account_id", "=", accountId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async set(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    const salt = randomBytes(16).toString("base64url");
+    const values = {
+      key_id: this.keyring.currentId,
+      salt,
+      sealed: this.keyring.seal(PURPOSE, digest(salt, pin), accountId),
+      set_at: this.clock.now(),
+    };
+    await db
+      .insertInto("pin_verifiers")
+      .values({ account_id: accountId, ...values })
+      .onConflict((conflict) => conflict.column("account_id").doUpdateSet(values))
+      .execute();
+  }
+
+  /** Sets the first PIN of an account; 2317 if one was set meanwhile (two devices racing). */
+  async create(accountId: string, pin: string, db: Kysely<DatabaseSchema>): Promise<void> {
+    const salt = randomBytes(16).toString("base64url");
+    try {
+      await db
+        .insertInto("pin_verifiers")
+        .values({
+          account_id: accountId,
+          key_id: this.keyring.currentId,
+          salt,
+          sealed: this.keyring.seal(PURPOSE, digest(salt, pin), accountId),
+          set_at: this.clock.now(),
+        })
+        .execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new PimsError(2317);
+      throw error;
+    }
+  }
+
+  /** True when `pin` is the account's PIN; `undefined` when the account has none. */
+  async matches(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<boolean | undefined> {
+    const row = await db
+      .selectFrom("pin_verifiers")
+      .select(["key_id", "salt", "sealed"])
+      .where("account_id", "=", accountId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const stored = this.keyring.open(PURPOSE, row.sealed, accountId, row.key_id);
+    if (!stored) throw new Error("PIN verifier cannot be opened: unknown key or altered row");
+    return constantTimeEqual(stored, digest(row.salt, pin));
+  }
+
+  async remove(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    await db.deleteFrom("pin_verifiers").where("account_id", "=", accountId).execute();
+  }
+
+  /** Re-seals every verifier under the current key (after a rotation). Returns how many changed. */
+  async rekey(): Promise<number> {
+    const rows = await this.db
+      .selectFrom("pin_verifiers")
+      .select(["account_id", "key_id", "sealed"])
+      .where("key_id", "!=", this.keyring.currentId)
+      .execute();
+    let changed = 0;
+    for (const row of rows) {
+      const inner = this.keyring.open(PURPOSE, row.sealed, row.account_id, row.key_id);
+      if (!inner) continue;
+      const result = await this.db
+        .updateTable("pin_verifiers")
+        .set({ key_id: this.keyring.currentId, sealed: this.keyring.seal(PURPOSE, inner, row.account_id) })
+        .where("account_id", "=", row.account_id)
+        .where("sealed", "=", row.sealed)
+        .executeTakeFirst();
+      changed += Number(result.numUpdatedRows);
+    }
+    return changed;
+  }
+}
+
+function digest(salt: string, pin: string): Buffer {
+  return createHash("sha256").update(`pims-pin-v1|${salt}|${pin}`, "utf8").digest();
+}

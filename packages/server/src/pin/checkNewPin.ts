@@ -1,0 +1,17 @@
+import type { PinSettings } from "../config/Config.js";
+import { PimsError } from "../http/PimsError.js";
+import { isCommonPin } from "./commonPins.js";
+
+/**
+ * The policy for a PIN being chosen (not for one being checked, so a policy made stricter later
+ * does not lock anyone out): digits only, `minLength`–`maxLength`, and not a common PIN when the
+ * blocklist is on. 2102 naming the parameter otherwise.
+ */
+export function checkNewPin(pin: string, settings: PinSettings, parameter: string): void {
+  const fits =
+    /^[0-9]+$/.test(pin) &&
+    pin.length >= settings.minLength &&
+    pin.length <= settings.maxLength &&
+    !(settings.blockCommon && isCommonPin(pin));
+  if (!fits) throw new PimsError(2102, { parameter });
+}

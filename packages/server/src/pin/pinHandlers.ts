@@ -1,0 +1,66 @@
+import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
+import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler.js";
+import { PimsError } from "../http/PimsError.js";
+import type { Services } from "../Services.js";
+import { checkNewPin } from "./checkNewPin.js";
+
+/** S13 (reset a forgotten PIN with a code from S6) and S14 (change it, knowing it). */
+export function pinHandlers(services: Services): HandlerMap {
+  const { trustedPhones, smsCodes, pinVerifiers, pinGuard, audit, config, db } = services;
+  return {
+    "pincode.reset": async (call) => {
+      const { accountId } = principalOf(call);
+      const pin = call.params.pinCode as string;
+      checkNewPin(pin, config.pin, "pinCode");
+      const trusted = await trustedPhones.of(accountId);
+      if (trusted === undefined) throw new PimsError(2305);
+      await smsCodes.consume({
+        accountId,
+        purpose: "resetPin",
+        phone: trusted,
+        code: call.params.smsCode as string,
+        clientAddress: call.clientAddress,
+      });
+      if ((await pinVerifiers.matches(accountId, pin)) === true) throw new PimsError(2315);
+      const wasBlocked = await pinGuard.isBlocked(accountId);
+      await db.transaction().execute(async (trx) => {
+        await pinVerifiers.set(accountId, pin, trx);
+        await pinGuard.reset(accountId, trx);
+        const base = { outcome: "success" as const, accountId, clientAddress: call.clientAddress };
+        await audit.append({ ...base, event: "pin.reset" }, trx);
+        if (wasBlocked) await audit.append({ ...base, event: "account.unblock", detail: { by: "pin.reset" } }, trx);
+      });
+      return null;
+    },
+
+    "pincode.update": async (call) => {
+      const { accountId } = principalOf(call);
+      const device = deviceOf(call);
+      const oldPin = call.params.oldPIN as string;
+      const newPin = call.params.newPIN as string;
+      checkNewPin(newPin, config.pin, "newPIN");
+      await pinGuard.check({
+        accountId,
+        pin: oldPin,
+        deviceId: device.deviceId,
+        clientAddress: call.clientAddress,
+        operation: call.operation.name,
+      });
+      if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
+      await db.transaction().execute(async (trx) => {
+        await pinVerifiers.set(accountId, newPin, trx);
+        await audit.append(
+          {
+            event: "pin.change",
+            outcome: "success",
+            accountId,
+            deviceId: device.deviceId,
+            clientAddress: call.clientAddress,
+          },
+          trx,
+        );
+      });
+      return null;
+    },
+  };
+}

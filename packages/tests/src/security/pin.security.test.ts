@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Pims } from "@pims/sdk";
+import { Keyring } from "@pims/server";
+import Database from "better-sqlite3";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enrollWithShortcut } from "../support/enroll.js";
+import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { startTestServer, type TestServer } from "../support/startTestServer.js";
+
+/**
+ * The PIN under attack (design properties 1, 2, 7). Each test opens with what the attacker has
+ * and tries.
+ */
+const PINCODE = "pims.authentication.pincode";
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+describe("an enrolled device without the PIN", () => {
+  it("sends 50 wrong PINs at once: at most 5 are compared, the rest meet the block (2310)", async () => {
+    const { pims } = await loggedInPims(server.url);
+    await enrollWithShortcut(server.url, pims, "58026413");
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        pims.set(PINCODE, { action: "update", oldPIN: String(10_000_000 + i), newPIN: "97531" }),
+      ),
+    );
+    const codes = answers.map((a) => (a.status === "FAILED" ? a.error.code : 0));
+    expect(codes.filter((c) => c === 2308)).toHaveLength(5);
+    expect(codes.filter((c) => c === 2310)).toHaveLength(45);
+    const checks = await server.server.services.db
+      .selectFrom("audit_events")
+      .select(["event", "outcome"])
+      .where("account_id", "=", await accountIdOf(pims))
+      .where("event", "in", ["pin.check", "account.block"])
+      .execute();
+    expect(checks.filter((e) => e.event === "pin.check" && e.outcome === "failure")).toHaveLength(5);
+    expect(checks.filter((e) => e.event === "account.block")).toHaveLength(1);
+    // Even the right PIN is refused now.
+    const right = await pims.set(PINCODE, { action: "update", oldPIN: "58026413", newPIN: "97531" });
+    expect(right.status === "FAILED" && right.error.code).toBe(2310);
+  });
+});
+
+describe("a copy of the database, without PIMS_SECRET_KEY", () => {
+  it("cannot confirm a PIN guess: no function of the row alone matches the true PIN", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const pin = "60419375";
+    await enrollWithShortcut(server.url, pims, pin);
+    const accountId = await accountIdOf(pims);
+    const copy = join(server.dataDir, "stolen.db");
+    await sql.raw(`VACUUM INTO '${copy}'`).execute(server.server.services.db);
+    const stolen = new Database(copy, { readonly: true });
+    const row = stolen.prepare("select * from pin_verifiers where account_id = ?").get(accountId) as {
+      salt: string;
+      sealed: string;
+      key_id: string;
+    };
+    stolen.close();
+    await rm(copy);
+
+    // The offline attack: hash each guess with the salt the row gives, look for it in the row.
+    const rowText = JSON.stringify(row);
+    for (const guess of [pin, "00000000", "12345678"]) {
+      for (const digest of [
+        createHash("sha256").update(`pims-pin-v1|${row.salt}|${guess}`).digest(),
+        createHash("sha256").update(`${row.salt}${guess}`).digest(),
+        createHash("sha256").update(guess).digest(),
+      ]) {
+        expect(rowText).not.toContain(digest.toString("base64url"));
+        expect(rowText).not.toContain(digest.toString("hex"));
+        expect(rowText).not.toContain(digest.toString("base64"));
+      }
+    }
+    // Another key opens nothing, whatever the guess.
+    const guessedKey = Keyring.fromSecrets(Buffer.alloc(32, 7).toString("base64url"));
+    expect(guessedKey.open("pin-verifier", row.sealed, accountId, row.key_id)).toBeUndefined();
+    // Control: with the secret key, the same row does confirm the true PIN.
+    const realKey = Keyring.fromSecrets(server.secretKey);
+    const inner = realKey.open("pin-verifier", row.sealed, accountId, row.key_id);
+    expect(inner?.equals(createHash("sha256").update(`pims-pin-v1|${row.salt}|${pin}`).digest())).toBe(true);
+    // And the verifier is bound to its account: moved to another account's row it opens nothing.
+    expect(realKey.open("pin-verifier", row.sealed, "acc_other", row.key_id)).toBeUndefined();
+  });
+});
+
+describe("the PIN is never written anywhere", () => {
+  it("not in a log line, not in the database file or its WAL, not in an audit event", async () => {
+    const { pims } = await loggedInPims(server.url);
+    const pin = "83027164";
+    const next = "59173028";
+    await enrollWithShortcut(server.url, pims, pin);
+    expectSuccess(await pims.set(PINCODE, { action: "update", oldPIN: pin, newPIN: next }));
+    await pims.set(PINCODE, { action: "update", oldPIN: "40404040", newPIN: next });
+    const logs = server.logs.join("\n");
+    expect(logs).toContain("pincode.update");
+    const files = await Promise.all(
+      ["pims.db", "pims.db-wal"].map((f) => readFile(join(server.dataDir, f)).catch(() => Buffer.alloc(0))),
+    );
+    for (const secret of [pin, next, "40404040"]) {
+      expect(logs).not.toContain(secret);
+      for (const file of files) expect(file.includes(Buffer.from(secret))).toBe(false);
+    }
+    const audit = await server.server.services.db.selectFrom("audit_events").selectAll().execute();
+    expect(JSON.stringify(audit)).not.toContain(pin);
+  });
+
+  it("nor on the device: the store holds a session and a key, no PIN", async () => {
+    const { memoryStore } = await import("@pims/sdk");
+    const store = memoryStore();
+    const { pims } = await loggedInPims(server.url, store);
+    await enrollWithShortcut(server.url, pims, "71830294");
+    const session = (await store.get("pims.session")) as { accountId: string };
+    const device = await store.get(`pims.device.${session.accountId}`);
+    expect(JSON.stringify([session, device])).not.toContain("71830294");
+  });
+});
+
+async function accountIdOf(pims: Pims): Promise<string> {
+  const message = await pims.get("pims.authentication.token", { type: "customerAt", action: "get" });
+  const { token } = expectSuccess(message) as { token: string };
+  const principal = await server.server.services.sessions.authenticate(token);
+  if (!principal) throw new Error("no session");
+  return principal.accountId;
+}
