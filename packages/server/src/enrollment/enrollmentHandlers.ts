@@ -143,6 +143,7 @@ export function enrollmentHandlers(services: Services): HandlerMap {
         });
         throw new PimsError(2305);
       }
+      const wasBlocked = await pinGuard.isBlocked(accountId);
       await db.transaction().execute(async (trx) => {
         const removed = await devices.removeAll(accountId, trx);
         await pinVerifiers.remove(accountId, trx);
@@ -158,6 +159,18 @@ export function enrollmentHandlers(services: Services): HandlerMap {
           },
           trx,
         );
+        if (wasBlocked) {
+          await audit.append(
+            {
+              event: "account.unblock",
+              outcome: "success",
+              accountId,
+              clientAddress: call.clientAddress,
+              detail: { by: "enrollment.remove" },
+            },
+            trx,
+          );
+        }
       });
       return null;
     },
