@@ -10,6 +10,7 @@ export default defineConfig({
       "@pims/protocol": src("protocol"),
       "@pims/sdk": src("sdk"),
       "@pims/server": src("server"),
+      "@pims/relying-party": src("relying-party"),
     },
   },
   test: {

@@ -10,6 +10,13 @@ export { type Resolution, type ResolveFailure, resolveOperation, selectorKeys } 
 export { isAbsent, normalizeValue, OTP_FORMAT, PIN_FORMAT, SMS_CODE_FORMAT } from "./params/formats.js";
 export { isPlainObject, type ParamsValidation, validateParams } from "./params/validateParams.js";
 export {
+  type Factor,
+  OTP_HEADER,
+  RELYING_PARTY_PATHS,
+  type VerifyRequest,
+  type VerifyResult,
+} from "./relyingParty.js";
+export {
   fromBase64Url,
   SIGNATURE_SHAPES,
   SIGNATURE_VERSION,

@@ -3,6 +3,7 @@ import {
   errorBody,
   isDeviceActivated,
   isPlainObject,
+  OTP_HEADER,
   type PimsErrorBody,
   type PimsMessage,
   resolveOperation,
@@ -41,6 +42,8 @@ interface Ready {
 export function createPims(): Pims {
   let ready: Ready | undefined;
   let initializing = false;
+  /** The last OTP from S15/S16, for the next `fetch`; never stored. */
+  let lastOtp: string | undefined;
 
   async function initialize(config: PimsConfig): Promise<Outcome> {
     if (ready || initializing) return fail(2007);
@@ -78,6 +81,7 @@ export function createPims(): Pims {
     const context: Context = { ...ready, transactionId };
     const outcome = await handlerFor(operation)(context, operation, validation.value);
     if (outcome.ok && !checkResult(operation, outcome.result)) return fail(2203);
+    if (outcome.ok && operation.api === "pims.authentication.otp") lastOtp = (outcome.result as { otp: string }).otp;
     return outcome;
   }
 
@@ -85,6 +89,7 @@ export function createPims(): Pims {
     if (!ready) return fail(2001);
     const { session } = ready;
     ready = undefined;
+    lastOtp = undefined;
     await session.forget();
     return { ok: true, result: null };
   }
@@ -95,6 +100,18 @@ export function createPims(): Pims {
     get: (api, params, callback) => answer((id) => call("get", api, params, id), callback),
     set: (api, params, callback) => answer((id) => call("set", api, params, id), callback),
     release: (callback) => answer(() => release(), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
+    async fetch(input, init) {
+      const state = ready;
+      if (!state) throw new Error("pims.fetch: call initialize first");
+      const headers = new Headers(init?.headers);
+      const token = state.session.current ? await state.session.accessToken(newTransactionId()) : undefined;
+      if (token?.ok && !headers.has("authorization")) headers.set("authorization", `Bearer ${token.token}`);
+      if (lastOtp !== undefined) {
+        headers.set(OTP_HEADER, lastOtp);
+        lastOtp = undefined;
+      }
+      return state.transport.fetch(input, { ...init, headers });
+    },
   };
 }
 

@@ -26,4 +26,10 @@ export interface Pims {
   set(api: string, params?: Readonly<Record<string, unknown>>, callback?: PimsCallback): Promise<PimsMessage>;
   /** Forgets the session and the in-memory state; the device enrollment stays in the store. */
   release(callback?: PimsCallback<null>): Promise<PimsMessage<null>>;
+  /**
+   * `fetch` for the app's own protected APIs: adds the session's bearer token and, once, the last
+   * OTP obtained by S15/S16 (header `Pims-OTP`). Resolves and rejects as `fetch` does; rejects
+   * before `initialize`. See {@link needsStrongAuthentication} for the 2302 answer.
+   */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
 }

@@ -11,11 +11,13 @@ import type { Engine } from "./db/openDatabase.js";
 import type { DatabaseSchema } from "./db/schema.js";
 import type { Devices } from "./device/Devices.js";
 import type { NonceStore } from "./device/NonceStore.js";
+import type { Otps } from "./otp/Otps.js";
 import type { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import type { TrustedPhones } from "./phone/TrustedPhones.js";
 import type { PinGuard } from "./pin/PinGuard.js";
 import type { PinVerifiers } from "./pin/PinVerifiers.js";
 import type { Counters } from "./ratelimit/Counters.js";
+import type { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { SmsCodes } from "./sms/SmsCodes.js";
 import type { SmsInbox } from "./sms/SmsInbox.js";
 
@@ -39,6 +41,8 @@ export interface Services {
   readonly nonces: NonceStore;
   readonly pinVerifiers: PinVerifiers;
   readonly pinGuard: PinGuard;
+  readonly otps: Otps;
+  readonly relyingParties: RelyingParties;
   /** Development mode only. */
   readonly smsInbox: SmsInbox | undefined;
 }

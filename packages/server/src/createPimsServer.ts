@@ -17,6 +17,8 @@ import { DatabaseNonces } from "./device/NonceStore.js";
 import { enrollmentHandlers } from "./enrollment/enrollmentHandlers.js";
 import { buildApp } from "./http/buildApp.js";
 import { createLogger } from "./log/createLogger.js";
+import { Otps } from "./otp/Otps.js";
+import { otpHandlers } from "./otp/otpHandlers.js";
 import { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import { phoneHandlers } from "./phone/phoneHandlers.js";
 import { TrustedPhones } from "./phone/TrustedPhones.js";
@@ -24,6 +26,7 @@ import { PinGuard } from "./pin/PinGuard.js";
 import { PinVerifiers } from "./pin/PinVerifiers.js";
 import { pinHandlers } from "./pin/pinHandlers.js";
 import { DatabaseCounters } from "./ratelimit/DatabaseCounters.js";
+import { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { Services } from "./Services.js";
 import { buildSmsProvider } from "./sms/buildSmsProvider.js";
 import { SmsCodes } from "./sms/SmsCodes.js";
@@ -109,6 +112,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     nonces: new DatabaseNonces(db, clock),
     pinVerifiers,
     pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin),
+    otps: new Otps(db, keyring, clock, config.otp),
+    relyingParties: new RelyingParties(db, clock),
   };
   const app = buildApp(services, {
     ...accountHandlers(services),
@@ -117,9 +122,12 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ...deviceHandlers(services),
     ...enrollmentHandlers(services),
     ...pinHandlers(services),
+    ...otpHandlers(services),
   });
   const purge = setInterval(() => {
-    services.nonces.purge().catch((error: unknown) => logger.warn({ err: error }, "nonce purge failed"));
+    Promise.all([services.nonces.purge(), services.otps.purgeExpired()]).catch((error: unknown) =>
+      logger.warn({ err: error }, "purge of expired rows failed"),
+    );
   }, 60_000);
   purge.unref();
   let closed: Promise<void> | undefined;

@@ -1,10 +1,21 @@
 import { IW } from "./errorSets.js";
 import { pinCode } from "./params.js";
-import type { OperationDeclaration } from "./types.js";
+import type { OperationDeclaration, ParamDeclaration } from "./types.js";
 
 const api = "pims.authentication.otp";
 const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW];
 const otpResult = { otp: { type: "string", description: "The one-time password, digits." } } as const;
+
+/** Pims extension: the OTP is good only for a verification that presents the same context. */
+const context: ParamDeclaration = {
+  name: "context",
+  required: false,
+  format: { kind: "text", maxLength: 256 },
+  secret: false,
+  description:
+    "Pims extension, optional: binds the OTP to one action (e.g. a digest of the request it authorizes); the relying party must present the same context.",
+  example: "sha256:3f2a…",
+};
 
 /** S15: an OTP proving possession (the device key) and knowledge (the PIN). */
 export const otpWithPin: OperationDeclaration = {
@@ -13,7 +24,7 @@ export const otpWithPin: OperationDeclaration = {
   api,
   verb: "get",
   selector: [{ key: "action", value: "withPIN" }],
-  params: [pinCode("The account PIN.")],
+  params: [pinCode("The account PIN."), context],
   result: otpResult,
   errors: OTP_ERRORS,
   extraErrors: {},
@@ -31,7 +42,7 @@ export const otpWithoutPin: OperationDeclaration = {
   api,
   verb: "get",
   selector: [{ key: "action", value: "withoutPIN" }],
-  params: [],
+  params: [context],
   result: otpResult,
   errors: OTP_ERRORS,
   extraErrors: {},

@@ -37,6 +37,10 @@ export interface Config {
   readonly phone: PhoneSettings;
   readonly pin: PinSettings;
   readonly devices: DeviceSettings;
+  readonly otp: OtpSettings;
+  readonly relyingParties: RelyingPartySettings;
+  /** `PIMS_ADMIN_KEY`: the bearer of the admin API; the API is off without it. */
+  readonly adminKey: string | undefined;
   readonly sms: SmsSettings;
   readonly oidc:
     | {
@@ -116,4 +120,17 @@ export interface DeviceSettings {
   readonly maxPerAccount: number;
   /** How far a signed request's timestamp may be from the server's clock. */
   readonly maxSkewSeconds: number;
+}
+
+export interface OtpSettings {
+  readonly length: number;
+  readonly ttlSeconds: number;
+  /** Failed verifications allowed per account within the window; beyond, every verification fails. */
+  readonly maxFailedVerifications: number;
+  readonly failureWindowSeconds: number;
+}
+
+export interface RelyingPartySettings {
+  /** Verifications one relying party may ask per minute. */
+  readonly maxPerMinute: number;
 }

@@ -67,6 +67,14 @@ export function loadConfig(
     },
     sms: smsSettings(read, mode),
     pin: pinSettings(read),
+    otp: {
+      length: read.integer("PIMS_OTP_LENGTH", 8, 6, 10),
+      ttlSeconds: read.integer("PIMS_OTP_TTL", 120, 1, 900),
+      maxFailedVerifications: read.integer("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 10, 1, 10_000),
+      failureWindowSeconds: read.integer("PIMS_OTP_FAILURE_WINDOW", 600, 10, 86_400),
+    },
+    relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
+    adminKey: adminKey(read.optional("PIMS_ADMIN_KEY")),
     devices: {
       maxPerAccount: read.integer("PIMS_MAX_DEVICES", 5, 1, 100),
       maxSkewSeconds: read.integer("PIMS_SIGNATURE_MAX_SKEW", 300, 5, 3600),
@@ -159,4 +167,11 @@ function pinSettings(read: EnvReader): PinSettings {
     blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "off") === "common",
     maxFailures: read.integer("PIMS_PIN_MAX_FAILURES", 5, 1, 100),
   };
+}
+
+function adminKey(value: string | undefined): string | undefined {
+  if (value !== undefined && value.length < 32) {
+    throw new ConfigError("PIMS_ADMIN_KEY must be at least 32 characters (`pims secret generate` prints one)");
+  }
+  return value;
 }

@@ -113,6 +113,31 @@ export interface RequestNoncesTable {
   expires_at: number;
 }
 
+/** An OTP: only its HMAC is kept, bound to account and device, single use. */
+export interface OtpsTable {
+  id: string;
+  account_id: string;
+  device_id: string;
+  otp_mac: string;
+  /** `possession+knowledge` (S15) or `possession` (S16). */
+  factors: string;
+  /** SHA-256 of the optional context the OTP was asked for. */
+  context_hash: string | null;
+  issued_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+  consumed_by: string | null;
+}
+
+export interface RelyingPartiesTable {
+  id: string;
+  name: string;
+  /** SHA-256 of the API key. */
+  key_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
 export interface DatabaseSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -125,4 +150,6 @@ export interface DatabaseSchema {
   pin_verifiers: PinVerifiersTable;
   devices: DevicesTable;
   request_nonces: RequestNoncesTable;
+  otps: OtpsTable;
+  relying_parties: RelyingPartiesTable;
 }

@@ -2,6 +2,8 @@ import { errorBody, HEADERS, INTERNAL_PATHS } from "@pims/protocol";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { sql } from "kysely";
 import secureJsonParse from "secure-json-parse";
+import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
+import { registerRelyingPartyRoutes } from "../relyingParty/registerRelyingPartyRoutes.js";
 import type { Services } from "../Services.js";
 import { failureReply } from "./failureReply.js";
 import type { HandlerMap } from "./OperationHandler.js";
@@ -127,5 +129,7 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
   }
 
   registerOperations(app, services, handlers);
+  registerRelyingPartyRoutes(app, services);
+  registerAdminRoutes(app, services);
   return app;
 }

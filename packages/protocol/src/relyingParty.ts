@@ -1,0 +1,35 @@
+/**
+ * The relying-party API: what the owner of a protected API uses to verify an OTP
+ * (docs/relying-parties.md). Authenticated by the relying party's API key as a bearer token.
+ */
+export const RELYING_PARTY_PATHS = {
+  verify: "/v1/rp/verify",
+} as const;
+
+/** Header a client puts its OTP in when it repeats a protected call. */
+export const OTP_HEADER = "pims-otp";
+
+/** Body of a verification. Exactly one of `account` and `accessToken` names the account. */
+export interface VerifyRequest {
+  readonly otp: string;
+  /** Pims account id the OTP must belong to. */
+  readonly account?: string;
+  /** Or: the Pims access token the client called the protected API with. */
+  readonly accessToken?: string;
+  /** The context the OTP must have been asked for, if any. */
+  readonly context?: string;
+}
+
+export type Factor = "possession" | "knowledge";
+
+/** Result of a verification; the OTP is consumed when `valid`. */
+export type VerifyResult =
+  | {
+      readonly valid: true;
+      readonly account: { readonly id: string; readonly username: string };
+      readonly device: string;
+      readonly factors: readonly Factor[];
+      /** Epoch milliseconds. */
+      readonly issuedAt: number;
+    }
+  | { readonly valid: false };

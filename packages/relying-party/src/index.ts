@@ -1,0 +1,5 @@
+export type { Factor, VerifyRequest, VerifyResult } from "@pims/protocol";
+export { checkStepUp, type Refusal, type StepUp, type StepUpOptions } from "./checkStepUp.js";
+export { createVerifier, PimsUnavailableError, type VerifierOptions } from "./createVerifier.js";
+export { fastifyStepUp, pimsPlugin } from "./fastifyStepUp.js";
+export { stepUpMiddleware } from "./stepUpMiddleware.js";

@@ -1,0 +1,105 @@
+import { createHash } from "node:crypto";
+import type { Factor } from "@pims/protocol";
+import type { Kysely } from "kysely";
+import type { Clock } from "../Clock.js";
+import type { OtpSettings } from "../config/Config.js";
+import type { Keyring } from "../crypto/Keyring.js";
+import { randomDigits, randomId } from "../crypto/random.js";
+import type { DatabaseSchema } from "../db/schema.js";
+
+export interface IssuedOtp {
+  readonly otp: string;
+  readonly expiresAt: number;
+}
+
+export interface ConsumedOtp {
+  readonly deviceId: string;
+  readonly factors: readonly Factor[];
+  readonly issuedAt: number;
+}
+
+/**
+ * One-time passwords (design property 4; docs/decisions/0007-otp-scheme.md): digits from the
+ * CSPRNG, issued by the server after the checks of S15/S16, stored only as an HMAC under the
+ * secret key, bound to account and device (and to a context when asked), short-lived, and consumed
+ * by one atomic statement — one success however many verifications race, on any number of nodes.
+ */
+export class Otps {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly keyring: Keyring,
+    private readonly clock: Clock,
+    private readonly settings: OtpSettings,
+  ) {}
+
+  async issue(request: {
+    accountId: string;
+    deviceId: string;
+    factors: readonly Factor[];
+    context: string | undefined;
+  }): Promise<IssuedOtp> {
+    const now = this.clock.now();
+    const otp = randomDigits(this.settings.length);
+    const expiresAt = now + this.settings.ttlSeconds * 1000;
+    await this.db
+      .insertInto("otps")
+      .values({
+        id: randomId("otp", now),
+        account_id: request.accountId,
+        device_id: request.deviceId,
+        otp_mac: this.#mac(request.accountId, otp),
+        factors: request.factors.join("+"),
+        context_hash: contextHash(request.context),
+        issued_at: now,
+        expires_at: expiresAt,
+        consumed_at: null,
+        consumed_by: null,
+      })
+      .execute();
+    return { otp, expiresAt };
+  }
+
+  /** Consumes the OTP if it is live, of this account, and of this context; `undefined` otherwise. */
+  async consume(request: {
+    accountId: string;
+    otp: string;
+    context: string | undefined;
+    relyingPartyId: string;
+  }): Promise<ConsumedOtp | undefined> {
+    const now = this.clock.now();
+    const hash = contextHash(request.context);
+    const row = await this.db
+      .updateTable("otps")
+      .set({ consumed_at: now, consumed_by: request.relyingPartyId })
+      .where("account_id", "=", request.accountId)
+      .where("otp_mac", "=", this.#mac(request.accountId, request.otp))
+      .where("consumed_at", "is", null)
+      .where("expires_at", ">", now)
+      .where((eb) => (hash === null ? eb("context_hash", "is", null) : eb("context_hash", "=", hash)))
+      .returning(["device_id", "factors", "issued_at"])
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      deviceId: row.device_id,
+      factors: row.factors.split("+") as Factor[],
+      issuedAt: Number(row.issued_at),
+    };
+  }
+
+  /** Deletes OTPs expired more than a minute ago. */
+  async purgeExpired(): Promise<void> {
+    await this.db
+      .deleteFrom("otps")
+      .where("expires_at", "<", this.clock.now() - 60_000)
+      .execute();
+  }
+
+  #mac(accountId: string, otp: string): string {
+    // The MAC is what the lookup matches on, so no comparison of the secret happens in code.
+    return this.keyring.hmac("otp", `${accountId}|${otp}`);
+  }
+}
+
+function contextHash(context: string | undefined): string | null {
+  return context === undefined ? null : createHash("sha256").update(context, "utf8").digest("base64url");
+}

@@ -1,0 +1,100 @@
+import { isPlainObject, normalizeValue, OTP_FORMAT, RELYING_PARTY_PATHS, type VerifyResult } from "@pims/protocol";
+import type { FastifyInstance } from "fastify";
+import { bearerOf } from "../http/authenticate.js";
+import { PimsError } from "../http/PimsError.js";
+import type { Services } from "../Services.js";
+
+/**
+ * `POST /v1/rp/verify`: a relying party (its API key as bearer) verifies an OTP for an account
+ * (by id, or by the access token the client called it with) and, when asked, a context. A valid
+ * OTP is consumed. Limits: verifications per relying party per minute, and failed verifications
+ * per account per window (then every verification of that account fails until the window ends),
+ * both reserved atomically. Every verification is audited.
+ */
+export function registerRelyingPartyRoutes(app: FastifyInstance, services: Services): void {
+  const { relyingParties, counters, config, otps, sessions, audit, db } = services;
+
+  app.post(RELYING_PARTY_PATHS.verify, { config: { operation: "rp.verify" } }, async (request) => {
+    const key = bearerOf(request);
+    const relyingParty = key === undefined ? undefined : await relyingParties.authenticate(key);
+    if (!relyingParty) throw new PimsError(2301);
+    if ((await counters.hit(`rp:${relyingParty.id}`, 60_000)) > config.relyingParties.maxPerMinute) {
+      throw new PimsError(2383);
+    }
+    const input = readVerifyRequest(request.body);
+    const principal =
+      input.accessToken !== undefined
+        ? await sessions.authenticate(input.accessToken)
+        : await db
+            .selectFrom("accounts")
+            .select(["id as accountId", "login"])
+            .where("id", "=", input.account as string)
+            .executeTakeFirst();
+    const invalid: VerifyResult = { valid: false };
+    const event = { event: "otp.verify", clientAddress: request.ip };
+    if (!principal) {
+      await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingParty.id } });
+      return { status: "SUCCEEDED", result: invalid };
+    }
+    const failureKey = `otp-failures:${principal.accountId}`;
+    const windowMs = config.otp.failureWindowSeconds * 1000;
+    const failures = await counters.hit(failureKey, windowMs);
+    const consumed =
+      failures > config.otp.maxFailedVerifications
+        ? undefined
+        : await otps.consume({
+            accountId: principal.accountId,
+            otp: input.otp,
+            context: input.context,
+            relyingPartyId: relyingParty.id,
+          });
+    if (!consumed) {
+      await audit.append({
+        ...event,
+        outcome: failures > config.otp.maxFailedVerifications ? "refused" : "failure",
+        accountId: principal.accountId,
+        detail: { relyingParty: relyingParty.id },
+      });
+      return { status: "SUCCEEDED", result: invalid };
+    }
+    await counters.refund(failureKey);
+    await audit.append({
+      ...event,
+      outcome: "success",
+      accountId: principal.accountId,
+      deviceId: consumed.deviceId,
+      detail: { relyingParty: relyingParty.id, factors: consumed.factors.join("+") },
+    });
+    const result: VerifyResult = {
+      valid: true,
+      account: { id: principal.accountId, username: principal.login },
+      device: consumed.deviceId,
+      factors: consumed.factors,
+      issuedAt: consumed.issuedAt,
+    };
+    return { status: "SUCCEEDED", result };
+  });
+}
+
+function readVerifyRequest(body: unknown): { otp: string; account?: string; accessToken?: string; context?: string } {
+  if (!isPlainObject(body)) throw new PimsError(2102, { parameter: "body" });
+  const { otp, account, accessToken, context } = body;
+  if (otp === undefined || otp === null || otp === "") throw new PimsError(2101, { parameter: "otp" });
+  const digits = normalizeValue(OTP_FORMAT, otp);
+  if (digits === undefined) throw new PimsError(2102, { parameter: "otp" });
+  const hasAccount = typeof account === "string" && account !== "";
+  const hasToken = typeof accessToken === "string" && accessToken !== "";
+  if (!hasAccount && !hasToken) throw new PimsError(2101, { parameter: "account" });
+  if ((hasAccount && hasToken) || (account !== undefined && !hasAccount) || (accessToken !== undefined && !hasToken)) {
+    throw new PimsError(2102, { parameter: "account" });
+  }
+  if (context !== undefined && (typeof context !== "string" || context.length > 256)) {
+    throw new PimsError(2102, { parameter: "context" });
+  }
+  return {
+    otp: digits,
+    ...(hasAccount ? { account: account as string } : {}),
+    ...(hasToken ? { accessToken: accessToken as string } : {}),
+    ...(context !== undefined ? { context: context as string } : {}),
+  };
+}
