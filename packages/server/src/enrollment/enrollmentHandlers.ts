@@ -1,5 +1,6 @@
 import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
+import { checkCallerPin } from "../pin/checkCallerPin.js";
 import { checkNewPin } from "../pin/checkNewPin.js";
 import type { Services } from "../Services.js";
 
@@ -51,17 +52,8 @@ export function enrollmentHandlers(services: Services): HandlerMap {
         await devices.validate(accountId, device.deviceId, device.publicKey, codeLifetime());
       }
       const hasPin = await pinVerifiers.has(accountId);
-      if (hasPin) {
-        await pinGuard.check({
-          accountId,
-          pin,
-          deviceId: device.deviceId,
-          clientAddress: call.clientAddress,
-          operation: call.operation.name,
-        });
-      } else {
-        checkNewPin(pin, config.pin, "pinCode");
-      }
+      if (hasPin) await checkCallerPin(pinGuard, call, pin);
+      else checkNewPin(pin, config.pin, "pinCode");
       await db.transaction().execute(async (trx) => {
         if (!hasPin) await pinVerifiers.create(accountId, pin, trx);
         await devices.activate(accountId, device.deviceId, device.publicKey, trx);

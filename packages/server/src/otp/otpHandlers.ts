@@ -1,6 +1,7 @@
 import type { Factor } from "@pims/protocol";
 import { deviceOf, type HandlerMap, type OperationCall, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
+import { checkCallerPin } from "../pin/checkCallerPin.js";
 import type { Services } from "../Services.js";
 
 /** S15 (possession + knowledge) and S16 (possession only): an OTP for this enrolled device. */
@@ -22,14 +23,7 @@ export function otpHandlers(services: Services): HandlerMap {
   };
   return {
     "otp.withPIN": async (call) => {
-      const { accountId } = principalOf(call);
-      await pinGuard.check({
-        accountId,
-        pin: call.params.pinCode as string,
-        deviceId: deviceOf(call).deviceId,
-        clientAddress: call.clientAddress,
-        operation: call.operation.name,
-      });
+      await checkCallerPin(pinGuard, call, call.params.pinCode as string);
       return issue(call, ["possession", "knowledge"]);
     },
     "otp.withoutPIN": async (call) => {

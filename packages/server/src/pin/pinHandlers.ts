@@ -2,6 +2,7 @@ import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
 import type { Services } from "../Services.js";
+import { checkCallerPin } from "./checkCallerPin.js";
 import { checkNewPin } from "./checkNewPin.js";
 
 /** S13 (reset a forgotten PIN with a code from S6) and S14 (change it, knowing it). */
@@ -39,13 +40,7 @@ export function pinHandlers(services: Services): HandlerMap {
       const oldPin = call.params.oldPIN as string;
       const newPin = call.params.newPIN as string;
       checkNewPin(newPin, config.pin, "newPIN");
-      await pinGuard.check({
-        accountId,
-        pin: oldPin,
-        deviceId: device.deviceId,
-        clientAddress: call.clientAddress,
-        operation: call.operation.name,
-      });
+      await checkCallerPin(pinGuard, call, oldPin);
       if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
       await db.transaction().execute(async (trx) => {
         await pinVerifiers.set(accountId, newPin, trx);

@@ -322,16 +322,8 @@ describe("when the device's store and the server disagree", () => {
   it("the store fails after the server enrolled: 2316, then the next initialize repairs it", async () => {
     const store = failingStore((key, value) => key.startsWith("pims.device.") && hasEnrolledAt(value));
     const { pims } = await loggedInPims(server.url, store);
-    const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-    const smsCode = await latestCode(server.url, phone.e164);
     expectFailure(
-      await pims.set(ENROLLMENT, {
-        action: "enrollmentWithPhoneNumber",
-        pinCode: "60606",
-        smsCode,
-        phoneNumber: phone.national,
-      }),
+      await shortcutAttempt(pims, "60606"),
       2316,
       "inwebo: the operation succeeded but it required a post-synchronization which failed",
     );
@@ -347,18 +339,7 @@ describe("when the device's store and the server disagree", () => {
   it("the store cannot even keep a new key: 2311 and nothing is asked of the server", async () => {
     const store = failingStore((key) => key.startsWith("pims.device."));
     const { pims } = await loggedInPims(server.url, store);
-    const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-    const smsCode = await latestCode(server.url, phone.e164);
-    expectFailure(
-      await pims.set(ENROLLMENT, {
-        action: "enrollmentWithPhoneNumber",
-        pinCode: "60606",
-        smsCode,
-        phoneNumber: phone.national,
-      }),
-      2311,
-    );
+    expectFailure(await shortcutAttempt(pims, "60606"), 2311);
     expectFailure(await pims.get(TRUSTED, {}), 2307);
   });
 
@@ -373,6 +354,14 @@ describe("when the device's store and the server disagree", () => {
     expect(await store.get(name)).toBeUndefined();
   });
 });
+
+/** S5 then S11 with a new number; the answer of S11. */
+async function shortcutAttempt(pims: Pims, pinCode: string) {
+  const phone = newPhone();
+  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+  const smsCode = await latestCode(server.url, phone.e164);
+  return pims.set(ENROLLMENT, { action: "enrollmentWithPhoneNumber", pinCode, smsCode, phoneNumber: phone.national });
+}
 
 async function countDeviceKeys(store: PimsStore): Promise<number> {
   const session = (await store.get("pims.session")) as { accountId: string };

@@ -1,11 +1,15 @@
 import { expect } from "vitest";
 
-let sequence = 0;
+/** Numbers handed out by this process: a random start, then one after the other. */
+let sequence = Math.floor(Math.random() * 9_000_000);
 
-/** A valid French mobile number no other test uses: national and E.164 forms. */
+/**
+ * A valid French mobile number no other test of this process uses, in national and E.164 forms.
+ * Always in the allocated 061 range (not every 06 range is allocated: 0639…, 069… are not).
+ */
 export function newPhone(): { national: string; e164: string } {
-  sequence += 1;
-  const digits = `${String(Date.now() % 1_000_000).padStart(6, "0")}${String(sequence % 100).padStart(2, "0")}`;
+  sequence = (sequence + 1) % 10_000_000;
+  const digits = `1${String(sequence).padStart(7, "0")}`;
   return { national: `06${digits}`, e164: `+336${digits}` };
 }
 
