@@ -1,7 +1,30 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+/** Suites that run once per storage engine. */
+const PER_ENGINE = ["packages/tests/src/roundtrip/**/*.test.ts", "packages/tests/src/security/**/*.test.ts"];
+
+const postgres = Boolean(process.env.PIMS_TEST_DATABASE_URL);
+const redis = Boolean(process.env.PIMS_TEST_REDIS_URL);
+if (!postgres) {
+  process.stdout.write(
+    "NOTE: the PostgreSQL suites did not run: PIMS_TEST_DATABASE_URL is not set (.ci/run sets it).\n",
+  );
+}
+if (!redis) {
+  process.stdout.write("NOTE: the Redis suites did not run: PIMS_TEST_REDIS_URL is not set (.ci/run sets it).\n");
+}
+
+const project = (
+  name: string,
+  include: string[],
+  env: Record<string, string> = {},
+): TestProjectInlineConfiguration => ({
+  extends: true,
+  test: { name, include, env },
+});
 
 export default defineConfig({
   resolve: {
@@ -14,10 +37,24 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
     reporters: ["default"],
+    globalSetup: ["./packages/tests/src/support/globalSetup.ts"],
+    projects: [
+      project("unit", ["packages/{protocol,sdk,server,relying-party}/src/**/*.test.ts"]),
+      project(
+        "sqlite",
+        [...PER_ENGINE, "packages/tests/src/server/**/*.test.ts", "packages/tests/src/scale/**/*.test.ts"],
+        {
+          PIMS_TEST_ENGINE: "sqlite",
+        },
+      ),
+      ...(postgres ? [project("postgres", PER_ENGINE, { PIMS_TEST_ENGINE: "postgres" })] : []),
+      ...(postgres && redis
+        ? [project("postgres+redis", PER_ENGINE, { PIMS_TEST_ENGINE: "postgres", PIMS_TEST_ENGINE_REDIS: "1" })]
+        : []),
+    ],
   },
 });

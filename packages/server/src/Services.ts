@@ -11,6 +11,7 @@ import type { Engine } from "./db/openDatabase.js";
 import type { DatabaseSchema } from "./db/schema.js";
 import type { Devices } from "./device/Devices.js";
 import type { NonceStore } from "./device/NonceStore.js";
+import type { Metrics } from "./metrics/Metrics.js";
 import type { Otps } from "./otp/Otps.js";
 import type { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import type { TrustedPhones } from "./phone/TrustedPhones.js";
@@ -29,6 +30,7 @@ export interface Services {
   readonly clock: Clock;
   readonly keyring: Keyring;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly counters: Counters;
   readonly audit: AuditLog;
   readonly passwords: PasswordHasher;

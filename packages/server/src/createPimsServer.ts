@@ -17,6 +17,7 @@ import { DatabaseNonces } from "./device/NonceStore.js";
 import { enrollmentHandlers } from "./enrollment/enrollmentHandlers.js";
 import { buildApp } from "./http/buildApp.js";
 import { createLogger } from "./log/createLogger.js";
+import { Metrics } from "./metrics/Metrics.js";
 import { Otps } from "./otp/Otps.js";
 import { otpHandlers } from "./otp/otpHandlers.js";
 import { PhoneNumbers } from "./phone/PhoneNumbers.js";
@@ -26,9 +27,11 @@ import { PinGuard } from "./pin/PinGuard.js";
 import { PinVerifiers } from "./pin/PinVerifiers.js";
 import { pinHandlers } from "./pin/pinHandlers.js";
 import { DatabaseCounters } from "./ratelimit/DatabaseCounters.js";
+import { RedisStores } from "./redis/RedisStores.js";
 import { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { Services } from "./Services.js";
 import { buildSmsProvider } from "./sms/buildSmsProvider.js";
+import { DatabaseCooldowns } from "./sms/Cooldowns.js";
 import { SmsCodes } from "./sms/SmsCodes.js";
 import { SmsInbox } from "./sms/SmsInbox.js";
 import { SmsPumpingGuard } from "./sms/SmsPumpingGuard.js";
@@ -69,16 +72,30 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   const clock = options.clock ?? systemClock;
   const keyring = options.keyring ?? (await resolveSecretKey(config, logger));
-  const database = openDatabase(config.databaseUrl, options.database);
+  const database = openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    ...options.database,
+  });
   try {
-    await migrate(database.db as never);
+    await migrate(database.db as never, database.engine === "postgres" ? config.databaseSchema : undefined);
   } catch (error) {
     await database.close();
     throw error;
   }
   const { db, engine } = database;
-  const counters = new DatabaseCounters(db, clock);
-  const audit = new AuditLog(db, clock);
+  const redis = config.redisUrl ? new RedisStores(config.redisUrl, config.redisPrefix, clock) : undefined;
+  if (redis) {
+    try {
+      await redis.ready();
+    } catch (error) {
+      await Promise.all([redis.close(), database.close()]);
+      throw error;
+    }
+  }
+  const counters = redis ?? new DatabaseCounters(db, clock);
+  const metrics = new Metrics(database.pool ? () => database.pool : undefined);
+  const audit = new AuditLog(db, clock, (event) => metrics.event(event));
   const smsInbox = config.mode === "development" ? new SmsInbox(config.sms.inboxSize) : undefined;
   const pinVerifiers = new PinVerifiers(db, keyring, clock);
   const services: Services = {
@@ -88,6 +105,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     clock,
     keyring,
     logger,
+    metrics,
     counters,
     audit,
     passwords: new PasswordHasher(config.passwords.concurrency, config.passwords.maxQueue),
@@ -103,13 +121,13 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       audit,
       logger,
       provider: buildSmsProvider(config.sms, clock, options.smsConsole),
-      guard: new SmsPumpingGuard(db, counters, clock, config.sms),
+      guard: new SmsPumpingGuard(counters, redis ?? new DatabaseCooldowns(db, clock), config.sms),
       inbox: smsInbox,
       settings: config.sms,
     }),
     smsInbox,
     devices: new Devices(db, clock, config.devices.maxPerAccount),
-    nonces: new DatabaseNonces(db, clock),
+    nonces: redis ?? new DatabaseNonces(db, clock),
     pinVerifiers,
     pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin),
     otps: new Otps(db, keyring, clock, config.otp),
@@ -143,7 +161,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     },
     close() {
       clearInterval(purge);
-      closed ??= app.close().finally(() => database.close());
+      closed ??= app.close().finally(() => Promise.all([database.close(), redis?.close()]).then(() => undefined));
       return closed;
     },
   };

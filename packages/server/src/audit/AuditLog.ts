@@ -28,6 +28,8 @@ export class AuditLog {
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
+    /** Told of each event appended (the metrics count security events here). */
+    private readonly observe: (event: AuditEvent) => void = () => undefined,
   ) {}
 
   /** Appends one event; `db` may be a transaction so the event commits with what it records. */
@@ -46,5 +48,6 @@ export class AuditLog {
         detail: event.detail ? JSON.stringify(event.detail) : null,
       })
       .execute();
+    this.observe(event);
   }
 }

@@ -50,9 +50,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-d, --database-url <url>", "sqlite:<path> or postgres://… (PIMS_DATABASE_URL)")
     .action(async (options: { databaseUrl?: string }) => {
       const config = loadConfig(process.env, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {});
-      const database = openDatabase(config.databaseUrl);
+      const database = openDatabase(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
       try {
-        const result = await migrate(database.db as never);
+        const result = await migrate(
+          database.db as never,
+          database.engine === "postgres" ? config.databaseSchema : undefined,
+        );
         const applied = result.results?.filter((r) => r.status === "Success").map((r) => r.migrationName) ?? [];
         process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
       } finally {

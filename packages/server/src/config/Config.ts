@@ -6,6 +6,16 @@ export interface Config {
   readonly port: number;
   /** `sqlite:<path>` or `postgres://…`. */
   readonly databaseUrl: string;
+  /** PostgreSQL schema Pims keeps its tables in (`PIMS_DATABASE_SCHEMA`); created if missing. */
+  readonly databaseSchema: string | undefined;
+  /** PostgreSQL connections per process. */
+  readonly databasePoolSize: number;
+  /** `redis://…`: rate-limit counters, cooldowns and nonces live there instead of the database. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key (several deployments, or test runs, can share one Redis). */
+  readonly redisPrefix: string;
+  /** Bearer token `/metrics` demands, when set. */
+  readonly metricsToken: string | undefined;
   /** Folder for the SQLite file and the generated development key. */
   readonly dataDir: string;
   /** `PIMS_SECRET_KEY`, or undefined to generate/read `<dataDir>/secret.key` in development. */

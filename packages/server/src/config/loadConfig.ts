@@ -41,6 +41,11 @@ export function loadConfig(
     host: overrides.host ?? read.string("PIMS_HOST", "127.0.0.1"),
     port: overrides.port ?? read.integer("PIMS_PORT", 8080, 0, 65535),
     databaseUrl,
+    databaseSchema: schemaName(read.optional("PIMS_DATABASE_SCHEMA")),
+    databasePoolSize: read.integer("PIMS_DATABASE_POOL_SIZE", 10, 1, 1000),
+    redisUrl: redisUrl(read.optional("PIMS_REDIS_URL")),
+    redisPrefix: read.string("PIMS_REDIS_PREFIX", "pims:"),
+    metricsToken: read.optional("PIMS_METRICS_TOKEN"),
     dataDir,
     secretKey,
     previousSecretKeys: read.list("PIMS_SECRET_KEY_PREVIOUS"),
@@ -172,6 +177,20 @@ function pinSettings(read: EnvReader): PinSettings {
 function adminKey(value: string | undefined): string | undefined {
   if (value !== undefined && value.length < 32) {
     throw new ConfigError("PIMS_ADMIN_KEY must be at least 32 characters (`pims secret generate` prints one)");
+  }
+  return value;
+}
+
+function schemaName(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
+    throw new ConfigError(`PIMS_DATABASE_SCHEMA must be a lower-case SQL identifier, got "${value}"`);
+  }
+  return value;
+}
+
+function redisUrl(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^rediss?:\/\//.test(value)) {
+    throw new ConfigError(`PIMS_REDIS_URL must start with redis:// or rediss://`);
   }
   return value;
 }

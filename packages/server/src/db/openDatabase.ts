@@ -10,6 +10,8 @@ export type Engine = "sqlite" | "postgres";
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
   readonly engine: Engine;
+  /** PostgreSQL pool figures (total, idle, waiting clients); undefined for SQLite. */
+  readonly pool: { totalCount: number; idleCount: number; waitingCount: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -28,10 +30,13 @@ export interface OpenOptions {
  * const { db, close } = openDatabase("sqlite:./data/pims.db");
  */
 export function openDatabase(url: string, options: OpenOptions = {}): Database {
-  const engine: Engine = url.startsWith("sqlite:") ? "sqlite" : "postgres";
-  const dialect = engine === "sqlite" ? sqliteDialect(url.slice("sqlite:".length)) : postgresDialect(url, options);
-  const db = new Kysely<DatabaseSchema>({ dialect });
-  return { db, engine, close: () => db.destroy() };
+  if (url.startsWith("sqlite:")) {
+    const db = new Kysely<DatabaseSchema>({ dialect: sqliteDialect(url.slice("sqlite:".length)) });
+    return { db, engine: "sqlite", pool: undefined, close: () => db.destroy() };
+  }
+  const pool = postgresPool(url, options);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  return { db, engine: "postgres", pool, close: () => db.destroy() };
 }
 
 function sqliteDialect(path: string): Dialect {
@@ -52,7 +57,7 @@ const types = {
   },
 };
 
-function postgresDialect(url: string, options: OpenOptions): Dialect {
+function postgresPool(url: string, options: OpenOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
@@ -63,5 +68,5 @@ function postgresDialect(url: string, options: OpenOptions): Dialect {
   });
   // A lost connection surfaces as a failed query (2204); the pool must not crash the process.
   pool.on("error", () => undefined);
-  return new PostgresDialect({ pool });
+  return pool;
 }

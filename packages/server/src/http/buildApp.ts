@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { sql } from "kysely";
 import secureJsonParse from "secure-json-parse";
 import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
+import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import { registerRelyingPartyRoutes } from "../relyingParty/registerRelyingPartyRoutes.js";
 import type { Services } from "../Services.js";
 import { failureReply } from "./failureReply.js";
@@ -60,15 +61,10 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
   });
 
   app.addHook("onResponse", async (request, reply) => {
-    request.log.info(
-      {
-        operation: request.routeOptions.config.operation ?? request.routeOptions.url ?? "unknown",
-        status: reply.statusCode,
-        code: reply.getHeader("pims-error-code"),
-        ms: Math.round(reply.elapsedTime),
-      },
-      "request",
-    );
+    const operation = request.routeOptions.config.operation ?? request.routeOptions.url ?? "unknown";
+    const code = reply.getHeader("pims-error-code");
+    services.metrics.request(operation, code === undefined ? "SUCCEEDED" : String(code), reply.elapsedTime / 1000);
+    request.log.info({ operation, status: reply.statusCode, code, ms: Math.round(reply.elapsedTime) }, "request");
   });
 
   app.setErrorHandler((error: FastifyError | PimsError, request, reply) => {
@@ -106,6 +102,14 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
       services.logger.error({ err: error }, "health check: database unreachable");
       return reply.code(503).send({ status: "unavailable" });
     }
+  });
+
+  app.get("/metrics", { config: { operation: "metrics" } }, async (request, reply) => {
+    const token = services.config.metricsToken;
+    if (token !== undefined && !constantTimeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
+      throw new PimsError(2301);
+    }
+    return reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
 
   app.post(INTERNAL_PATHS.refresh, async (request) => {

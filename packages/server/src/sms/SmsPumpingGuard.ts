@@ -1,9 +1,7 @@
-import { type Kysely, sql } from "kysely";
-import type { Clock } from "../Clock.js";
 import type { SmsSettings } from "../config/Config.js";
-import type { DatabaseSchema } from "../db/schema.js";
 import { PimsError } from "../http/PimsError.js";
 import type { Counters } from "../ratelimit/Counters.js";
+import type { Cooldowns } from "./Cooldowns.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -27,9 +25,8 @@ export interface Reservation {
  */
 export class SmsPumpingGuard {
   constructor(
-    private readonly db: Kysely<DatabaseSchema>,
     private readonly counters: Counters,
-    private readonly clock: Clock,
+    private readonly cooldowns: Cooldowns,
     private readonly settings: SmsSettings,
   ) {}
 
@@ -45,18 +42,15 @@ export class SmsPumpingGuard {
         throw new PimsError(2383);
       }
     }
-    if (!(await this.#takeSlot(request.phone))) {
+    const baseMs = this.settings.cooldownSeconds * 1000;
+    if (!(await this.cooldowns.take(request.phone, baseMs, this.settings.maxCooldownSeconds * 1000))) {
       await refund();
       throw new PimsError(2005);
     }
     return {
       release: async () => {
         await refund();
-        await this.db
-          .updateTable("sms_cooldowns")
-          .set({ next_allowed_at: this.clock.now(), streak: sql<number>`streak - 1` })
-          .where("phone_e164", "=", request.phone)
-          .execute();
+        await this.cooldowns.release(request.phone);
       },
     };
   }
@@ -71,37 +65,5 @@ export class SmsPumpingGuard {
       { key: `sms:address:h:${clientAddress}`, windowMs: HOUR, limit: q.perAddressHour },
       { key: `sms:address:d:${clientAddress}`, windowMs: DAY, limit: q.perAddressDay },
     ];
-  }
-
-  /** Takes the number's send slot if its cooldown is over; sets the next cooldown. */
-  async #takeSlot(phone: string): Promise<boolean> {
-    const now = this.clock.now();
-    const base = this.settings.cooldownSeconds * 1000;
-    const row = await this.db
-      .insertInto("sms_cooldowns")
-      .values({ phone_e164: phone, last_sent_at: now, next_allowed_at: now + base, streak: 1 })
-      .onConflict((conflict) =>
-        conflict
-          .column("phone_e164")
-          .doUpdateSet({
-            streak: sql<number>`CASE WHEN sms_cooldowns.last_sent_at <= ${now - HOUR} THEN 1 ELSE sms_cooldowns.streak + 1 END`,
-            last_sent_at: now,
-            next_allowed_at: now + base,
-          })
-          .where("sms_cooldowns.next_allowed_at", "<=", now),
-      )
-      .returning("streak")
-      .executeTakeFirst();
-    if (!row) return false;
-    const streak = Number(row.streak);
-    if (streak > 1) {
-      const cooldown = Math.min(base * 2 ** (streak - 1), this.settings.maxCooldownSeconds * 1000);
-      await this.db
-        .updateTable("sms_cooldowns")
-        .set({ next_allowed_at: now + cooldown })
-        .where("phone_e164", "=", phone)
-        .execute();
-    }
-    return true;
   }
 }

@@ -3,6 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Clock, createPimsServer, Keyring, loadConfig, type PimsServer } from "@pims/server";
+import { sql } from "kysely";
+
+/** The engine this test run is about: `PIMS_TEST_ENGINE` (set per Vitest project), SQLite by default. */
+export const TEST_ENGINE: "sqlite" | "postgres" = process.env.PIMS_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";
+/** Whether limits, cooldowns and nonces go to Redis in this run. */
+export const TEST_REDIS = process.env.PIMS_TEST_ENGINE_REDIS === "1";
 
 export interface TestServer {
   readonly url: string;
@@ -30,6 +36,7 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "pims-test-"));
   const secretKey = randomBytes(32).toString("base64url");
+  const isolation = randomBytes(6).toString("hex");
   const config = loadConfig(
     {
       PIMS_DATA_DIR: dataDir,
@@ -44,6 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       PIMS_SMS_PER_ADDRESS_HOUR: "100000",
       PIMS_SMS_PER_ADDRESS_DAY: "100000",
       PIMS_MAX_ACCOUNTS_PER_ADDRESS: "100000",
+      ...engineSettings(isolation),
       ...options.env,
     },
     { port: 0, host: "127.0.0.1" },
@@ -67,8 +75,29 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     databasePath: join(dataDir, "pims.db"),
     secretKey,
     async close() {
+      if (config.databaseSchema) {
+        await sql`drop schema if exists ${sql.id(config.databaseSchema)} cascade`.execute(server.services.db);
+      }
       await server.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Settings that put a test server on the engine of the run, isolated from every other one. */
+export function engineSettings(isolation: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  if (TEST_ENGINE === "postgres") {
+    const url = process.env.PIMS_TEST_DATABASE_URL;
+    if (!url) throw new Error("PIMS_TEST_ENGINE=postgres needs PIMS_TEST_DATABASE_URL");
+    settings.PIMS_DATABASE_URL = url;
+    settings.PIMS_DATABASE_SCHEMA = `pims_test_${isolation}`;
+  }
+  if (TEST_REDIS) {
+    const url = process.env.PIMS_TEST_REDIS_URL;
+    if (!url) throw new Error("PIMS_TEST_ENGINE_REDIS needs PIMS_TEST_REDIS_URL");
+    settings.PIMS_REDIS_URL = url;
+    settings.PIMS_REDIS_PREFIX = `pims-test:${isolation}:`;
+  }
+  return settings;
 }

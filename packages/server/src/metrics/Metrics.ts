@@ -1,0 +1,86 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { AuditEvent } from "../audit/AuditLog.js";
+
+/** Audit events that are also counted, by name and outcome. */
+const EVENT_COUNTERS: Readonly<Record<string, { metric: "otps" | "sms" | "lockouts"; label: string }>> = {
+  "otp.issue:success": { metric: "otps", label: "issued" },
+  "otp.verify:success": { metric: "otps", label: "verified" },
+  "otp.verify:failure": { metric: "otps", label: "refused" },
+  "otp.verify:refused": { metric: "otps", label: "refused" },
+  "sms.send:success": { metric: "sms", label: "sent" },
+  "sms.send:refused": { metric: "sms", label: "refused" },
+  "sms.send:failure": { metric: "sms", label: "failed" },
+  "account.block:success": { metric: "lockouts", label: "blocked" },
+};
+
+/**
+ * The Prometheus metrics of one server (its own registry, so several servers can share a process):
+ * requests by operation and outcome, latencies, OTPs, SMS, lockouts, database pool, and Node's
+ * process metrics (memory, event loop).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #requests = new Counter({
+    name: "pims_requests_total",
+    help: "Requests by operation and outcome (SUCCEEDED or the error code).",
+    labelNames: ["operation", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
+    name: "pims_request_duration_seconds",
+    help: "Request latency by operation.",
+    labelNames: ["operation"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly #otps = new Counter({
+    name: "pims_otps_total",
+    help: "OTPs issued, verified, and refused at verification.",
+    labelNames: ["event"] as const,
+    registers: [this.registry],
+  });
+  readonly #sms = new Counter({
+    name: "pims_sms_total",
+    help: "SMS sent, refused by the pumping guard, and failed at the operator.",
+    labelNames: ["event"] as const,
+    registers: [this.registry],
+  });
+  readonly #lockouts = new Counter({
+    name: "pims_lockouts_total",
+    help: "Accounts blocked by too many wrong PINs.",
+    labelNames: ["event"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(pool: (() => { totalCount: number; idleCount: number; waitingCount: number } | undefined) | undefined) {
+    collectDefaultMetrics({ register: this.registry, prefix: "pims_" });
+    if (pool) {
+      new Gauge({
+        name: "pims_db_pool_connections",
+        help: "PostgreSQL pool: connections open, idle, and requests waiting for one.",
+        labelNames: ["state"] as const,
+        registers: [this.registry],
+        collect() {
+          const figures = pool();
+          if (!figures) return;
+          this.set({ state: "total" }, figures.totalCount);
+          this.set({ state: "idle" }, figures.idleCount);
+          this.set({ state: "waiting" }, figures.waitingCount);
+        },
+      });
+    }
+  }
+
+  request(operation: string, outcome: string, seconds: number): void {
+    this.#requests.inc({ operation, outcome });
+    this.#duration.observe({ operation }, seconds);
+  }
+
+  /** Counts an audit event when it is one of the counted kinds. */
+  event(event: AuditEvent): void {
+    const counted = EVENT_COUNTERS[`${event.event}:${event.outcome}`];
+    if (!counted) return;
+    const metric = counted.metric === "otps" ? this.#otps : counted.metric === "sms" ? this.#sms : this.#lockouts;
+    metric.inc({ event: counted.label });
+  }
+}

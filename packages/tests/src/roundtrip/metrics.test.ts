@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enrollWithShortcut } from "../support/enroll.js";
+import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
+import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
+
+const METRICS_TOKEN = "metrics-token-for-tests";
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ env: { PIMS_ADMIN_KEY: ADMIN_KEY, PIMS_METRICS_TOKEN: METRICS_TOKEN } });
+});
+afterAll(() => server.close());
+
+async function scrape(): Promise<Map<string, number>> {
+  const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toContain("text/plain");
+  const values = new Map<string, number>();
+  for (const line of (await response.text()).split("\n")) {
+    const match = /^([a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
+    if (match?.[1] && match[2]) values.set(match[1], Number(match[2]));
+  }
+  return values;
+}
+
+describe("GET /metrics", () => {
+  it("counts requests by operation and outcome, OTPs, SMS, lockouts; shows latencies and memory", async () => {
+    const before = await scrape();
+    const { pims } = await loggedInPims(server.url);
+    const { pin } = await enrollWithShortcut(server.url, pims, "73051946");
+    const rp = await createRelyingParty(server.url);
+    const token = (
+      expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
+        token: string;
+      }
+    ).token;
+    const { otp } = expectSuccess(await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin })) as {
+      otp: string;
+    };
+    await verifyOtp(server.url, rp.key, { otp, accessToken: token });
+    await verifyOtp(server.url, rp.key, { otp, accessToken: token });
+    for (let i = 0; i < 5; i++)
+      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: `9090909${i}` });
+
+    const after = await scrape();
+    const grew = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    expect(grew('pims_requests_total{operation="user.createAccount",outcome="SUCCEEDED"}')).toBe(1);
+    expect(grew('pims_requests_total{operation="otp.withPIN",outcome="2308"}')).toBe(5);
+    expect(grew('pims_otps_total{event="issued"}')).toBe(1);
+    expect(grew('pims_otps_total{event="verified"}')).toBe(1);
+    expect(grew('pims_otps_total{event="refused"}')).toBe(1);
+    expect(grew('pims_sms_total{event="sent"}')).toBe(1);
+    expect(grew('pims_lockouts_total{event="blocked"}')).toBe(1);
+    expect(after.get('pims_request_duration_seconds_count{operation="otp.withPIN"}')).toBeGreaterThanOrEqual(6);
+    expect(after.get("pims_process_resident_memory_bytes")).toBeGreaterThan(0);
+    if (TEST_ENGINE === "postgres") {
+      expect(after.get('pims_db_pool_connections{state="total"}')).toBeGreaterThan(0);
+    } else {
+      expect(after.has('pims_db_pool_connections{state="total"}')).toBe(false);
+    }
+  });
+
+  it("asks for the metrics token when one is set", async () => {
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.status).toBe(401);
+    expect((await response.json()).error.code).toBe(2301);
+  });
+});
