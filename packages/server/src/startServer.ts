@@ -24,6 +24,8 @@ export async function startServer(config: Config): Promise<PimsServer> {
       },
     );
   };
+  // A rejection nobody handled is a bug to fix, not a reason to drop every request in flight.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
   return server;

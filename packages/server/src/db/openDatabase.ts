@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { type Dialect, Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { type Dialect, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import { ImmediateSqliteDialect } from "./ImmediateSqliteDialect.js";
 import type { DatabaseSchema } from "./schema.js";
 
 export type Engine = "sqlite" | "postgres";
@@ -46,7 +47,7 @@ function sqliteDialect(path: string): Dialect {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return new SqliteDialect({ database });
+  return new ImmediateSqliteDialect({ database });
 }
 
 /** int8 (bigint) and numeric columns come back as numbers: every value Pims keeps fits in 2^53. */
@@ -62,11 +63,18 @@ function postgresPool(url: string, options: OpenOptions): pg.Pool {
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
+    // Names the connections in pg_stat_activity: which process, which schema.
+    application_name: options.schema ? `pims:${options.schema}` : "pims",
     idleTimeoutMillis: 30_000,
     types: types as pg.CustomTypesConfig,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
-  // A lost connection surfaces as a failed query (2204); the pool must not crash the process.
+  // A lost connection surfaces as a failed query (2204); it must never crash the process. The pool
+  // listens for errors of idle clients only: a client checked out when its socket dies would emit
+  // an 'error' nobody hears (its query is rejected anyway), so every client gets a listener.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => {
+    client.on("error", () => undefined);
+  });
   return pool;
 }
