@@ -5,6 +5,7 @@ import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import { bearerOf } from "../http/authenticate.js";
 import { PimsError } from "../http/PimsError.js";
 import type { Services } from "../Services.js";
+import { AdminQueries } from "./AdminQueries.js";
 
 /**
  * The admin API, under `/v1/admin/`, authenticated by `PIMS_ADMIN_KEY` as a bearer token. Without
@@ -31,6 +32,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
     return succeed(created);
   });
 
+  registerAccountRoutes(app, services, admin, succeed);
+
   app.get("/v1/admin/relying-parties", { config: { operation: "admin.relyingParty.list" } }, async (request) => {
     admin(request);
     return succeed({ relyingParties: await services.relyingParties.list() });
@@ -52,6 +55,84 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
       return succeed(null);
     },
   );
+}
+
+/** Account administration: find, inspect, unblock, disable a device, audit trail, re-key. */
+function registerAccountRoutes(
+  app: FastifyInstance,
+  services: Services,
+  admin: (request: FastifyRequest) => void,
+  succeed: (result: unknown) => unknown,
+): void {
+  const queries = new AdminQueries(services.db, services.config.pin);
+  const accountOf = async (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    const account = await queries.account(id);
+    if (!account) throw new PimsError(2102, { parameter: "id" });
+    return account;
+  };
+  const audit = (request: FastifyRequest, event: string, detail: { relyingParty?: string; by?: string } = {}) => ({
+    event,
+    outcome: "success" as const,
+    clientAddress: request.ip,
+    detail: { by: "admin", ...detail },
+  });
+
+  app.get("/v1/admin/accounts", { config: { operation: "admin.accounts.find" } }, async (request) => {
+    admin(request);
+    const query = (request.query as { query?: unknown }).query;
+    if (typeof query !== "string" || query.trim() === "") throw new PimsError(2101, { parameter: "query" });
+    if (query.length > 254) throw new PimsError(2102, { parameter: "query" });
+    return succeed({ accounts: await queries.findAccounts(query.trim()) });
+  });
+
+  app.get("/v1/admin/accounts/:id", { config: { operation: "admin.accounts.show" } }, async (request) => {
+    admin(request);
+    const account = await accountOf(request);
+    return succeed({ account, devices: await queries.devices(account.id) });
+  });
+
+  app.get("/v1/admin/accounts/:id/audit", { config: { operation: "admin.accounts.audit" } }, async (request) => {
+    admin(request);
+    const account = await accountOf(request);
+    const events = await queries.audit(account.id);
+    return succeed({
+      events: events.map((e) => ({ ...e, at: Number(e.at), detail: e.detail ? JSON.parse(e.detail) : null })),
+    });
+  });
+
+  app.post("/v1/admin/accounts/:id/unblock", { config: { operation: "admin.accounts.unblock" } }, async (request) => {
+    admin(request);
+    const account = await accountOf(request);
+    await services.pinGuard.reset(account.id);
+    await services.audit.append({ ...audit(request, "account.unblock"), accountId: account.id });
+    return succeed({ wasBlocked: account.blocked });
+  });
+
+  app.post("/v1/admin/devices/:id/disable", { config: { operation: "admin.devices.disable" } }, async (request) => {
+    admin(request);
+    const { id } = request.params as { id: string };
+    const device = await services.devices.disable(id);
+    if (!device) throw new PimsError(2102, { parameter: "id" });
+    await services.audit.append({ ...audit(request, "device.disable"), accountId: device.account_id, deviceId: id });
+    return succeed({ id, status: device.status });
+  });
+
+  app.post("/v1/admin/secret/rekey", { config: { operation: "admin.secret.rekey" } }, async (request) => {
+    admin(request);
+    const changed = await services.pinVerifiers.rekey();
+    const remaining = await services.db
+      .selectFrom("pin_verifiers")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .where("key_id", "!=", services.keyring.currentId)
+      .executeTakeFirstOrThrow();
+    await services.audit.append(audit(request, "secret.rekey"));
+    return succeed({
+      keyId: services.keyring.currentId,
+      resealed: changed,
+      remainingUnderFormerKeys: Number(remaining.count),
+    });
+  });
 }
 
 function digest(text: string): Buffer {

@@ -5,6 +5,8 @@ import { loadConfig } from "../config/loadConfig.js";
 import { migrate } from "../db/migrate.js";
 import { openDatabase } from "../db/openDatabase.js";
 import { startServer } from "../startServer.js";
+import { AdminError, adminCommand } from "./adminCommand.js";
+import { runDemo } from "./runDemo.js";
 
 /** Exit codes of the `pims` command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3 } as const;
@@ -63,6 +65,25 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     });
 
+  program.addCommand(adminCommand());
+
+  program
+    .command("demo")
+    .description(
+      "Run the whole journey (account, SMS, enrollment, OTP, PIN change and reset, removal) with the real SDK.",
+    )
+    .option("-u, --url <url>", "a running server in development mode (default: an embedded one)")
+    .option("-k, --key <key>", "that server's admin key, for the relying-party step (PIMS_ADMIN_KEY)")
+    .action(async (options: { url?: string; key?: string }) => {
+      const adminKey = options.key ?? process.env.PIMS_ADMIN_KEY;
+      const ok = await runDemo({
+        ...(options.url ? { url: options.url } : {}),
+        ...(adminKey ? { adminKey } : {}),
+        write: (text) => process.stdout.write(text),
+      });
+      exitCode = ok ? EXIT.ok : EXIT.failure;
+    });
+
   program
     .command("secret")
     .description("Secret key tools.")
@@ -97,6 +118,10 @@ function parsePort(value: string): number {
 function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) {
     return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof AdminError) {
+    process.stderr.write(`pims admin: ${error.message}\n`);
+    return error.message.startsWith("an admin key is needed") ? EXIT.usage : EXIT.failure;
   }
   if (error instanceof ConfigError) {
     process.stderr.write(`pims: configuration error: ${error.message}\n`);

@@ -1,0 +1,111 @@
+import type { Kysely } from "kysely";
+import type { PinSettings } from "../config/Config.js";
+import type { DatabaseSchema } from "../db/schema.js";
+
+/** What an administrator sees of an account: no secret, the phone number partly masked. */
+export interface AccountSummary {
+  readonly id: string;
+  readonly login: string;
+  readonly createdAt: number;
+  readonly phone: string | null;
+  readonly hasPin: boolean;
+  readonly pinFailures: number;
+  readonly blocked: boolean;
+  readonly activeDevices: number;
+}
+
+/** Read-side queries of the admin API. */
+export class AdminQueries {
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly pin: PinSettings,
+  ) {}
+
+  /** Accounts whose id is `query`, whose login contains it, or whose trusted number ends with its digits. */
+  async findAccounts(query: string, limit = 50): Promise<AccountSummary[]> {
+    const digits = query.replace(/\D/g, "");
+    const rows = await this.#summaries()
+      .where((eb) =>
+        eb.or([
+          eb("accounts.id", "=", query),
+          eb("accounts.login_key", "like", `%${escapeLike(query.toLowerCase())}%`),
+          eb("accounts.login", "like", `%${escapeLike(query)}%`),
+          ...(digits.length >= 4 ? [eb("trusted_phones.phone_e164", "like", `%${digits}`)] : []),
+        ]),
+      )
+      .orderBy("accounts.created_at", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((row) => this.#summary(row));
+  }
+
+  async account(id: string): Promise<AccountSummary | undefined> {
+    const row = await this.#summaries().where("accounts.id", "=", id).executeTakeFirst();
+    return row ? this.#summary(row) : undefined;
+  }
+
+  devices(accountId: string) {
+    return this.db
+      .selectFrom("devices")
+      .select(["id", "status", "created_at", "enrolled_at", "removed_at"])
+      .where("account_id", "=", accountId)
+      .orderBy("created_at")
+      .execute();
+  }
+
+  audit(accountId: string, limit = 200) {
+    return this.db
+      .selectFrom("audit_events")
+      .select(["id", "at", "event", "outcome", "device_id", "client_address", "detail"])
+      .where("account_id", "=", accountId)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+  }
+
+  #summaries() {
+    return this.db
+      .selectFrom("accounts")
+      .leftJoin("trusted_phones", "trusted_phones.account_id", "accounts.id")
+      .leftJoin("pin_verifiers", "pin_verifiers.account_id", "accounts.id")
+      .select([
+        "accounts.id",
+        "accounts.login",
+        "accounts.created_at",
+        "accounts.pin_failures",
+        "accounts.active_devices",
+        "trusted_phones.phone_e164",
+        "pin_verifiers.account_id as pin_account",
+      ]);
+  }
+
+  #summary(row: {
+    id: string;
+    login: string;
+    created_at: number;
+    pin_failures: number;
+    active_devices: number;
+    phone_e164: string | null;
+    pin_account: string | null;
+  }): AccountSummary {
+    return {
+      id: row.id,
+      login: row.login,
+      createdAt: Number(row.created_at),
+      phone: row.phone_e164 === null ? null : maskPhone(row.phone_e164),
+      hasPin: row.pin_account !== null,
+      pinFailures: Number(row.pin_failures),
+      blocked: Number(row.pin_failures) >= this.pin.maxFailures,
+      activeDevices: Number(row.active_devices),
+    };
+  }
+}
+
+/** `+33612345678` → `+336•••••678`: enough to recognize, not enough to dial. */
+export function maskPhone(e164: string): string {
+  return e164.length <= 7 ? e164 : `${e164.slice(0, 4)}${"•".repeat(e164.length - 7)}${e164.slice(-3)}`;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

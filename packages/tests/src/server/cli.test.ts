@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enrollWithShortcut } from "../support/enroll.js";
+import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { closedPortUrl } from "../support/rawServers.js";
+import { ADMIN_KEY } from "../support/relyingParty.js";
+import { runInRepository } from "../support/spawnPims.js";
+import { startTestServer, type TestServer } from "../support/startTestServer.js";
+
+/** The `pims` command: each admin subcommand against a running server, bad arguments, help, demo. */
+let server: TestServer;
+let account: { id: string; login: string; deviceId: string };
+
+const pims = (...args: string[]) =>
+  runInRepository("node", ["packages/server/bin/pims.js", ...args], { PIMS_ADMIN_KEY: "" });
+const admin = (...args: string[]) => pims("admin", "--url", server.url, "--key", ADMIN_KEY, ...args);
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { PIMS_ADMIN_KEY: ADMIN_KEY } });
+  const {
+    pims: facade,
+    login,
+    store,
+  } = await (async () => {
+    const { memoryStore } = await import("@pims/sdk");
+    const s = memoryStore();
+    return { ...(await loggedInPims(server.url, s)), store: s };
+  })();
+  await enrollWithShortcut(server.url, facade, "62840571");
+  for (let i = 0; i < 5; i++)
+    await facade.get("pims.authentication.otp", { action: "withPIN", pinCode: `1010101${i}` });
+  const session = (await store.get("pims.session")) as { accountId: string };
+  const device = (await store.get(`pims.device.${session.accountId}`)) as { id: string };
+  account = { id: session.accountId, login, deviceId: device.id };
+  expectSuccess(await facade.get("pims.authentication.account", { actionType: "strong", type: "isAccountBlocked" }));
+});
+afterAll(() => server.close());
+
+describe("pims admin", () => {
+  it("find: by login, prints the account with its masked number and state", async () => {
+    const result = await admin("find", account.login);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(account.id);
+    expect(result.stdout).toContain("BLOCKED (5 wrong)");
+    expect(result.stdout).toMatch(/\+336•+\d{3}/);
+  });
+
+  it("show and devices: the account and its device", async () => {
+    const shown = await admin("show", account.id);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`${account.deviceId}  active`);
+    const devices = await admin("--json", "devices", account.id);
+    expect(JSON.parse(devices.stdout).devices).toEqual([
+      expect.objectContaining({ id: account.deviceId, status: "active" }),
+    ]);
+  });
+
+  it("audit: the trail, newest first, without secrets", async () => {
+    const result = await admin("audit", account.id);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("account.block");
+    expect(result.stdout).toContain("device.enroll");
+    expect(result.stdout).not.toContain("62840571");
+  });
+
+  it("unblock: the account can use its PIN again", async () => {
+    const result = await admin("unblock", account.id);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout.trim()).toBe("unblocked");
+    expect((await admin("find", account.id)).stdout).toContain("pin set (0 wrong)");
+  });
+
+  it("rp create, list, revoke", async () => {
+    const created = await admin("--json", "rp", "create", "payments");
+    expect(created.code).toBe(0);
+    const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
+    expect(key).toMatch(/^prk_/);
+    expect((await admin("rp", "list")).stdout).toContain(`${id}  payments  active`);
+    expect((await admin("rp", "revoke", id)).code).toBe(0);
+    expect((await admin("rp", "list")).stdout).toContain(`${id}  payments  revoked`);
+  });
+
+  it("disable-device: the device is disabled", async () => {
+    const result = await admin("disable-device", account.deviceId);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`${account.deviceId} disabled`);
+  });
+
+  it("rotate-secret: reports what it re-sealed", async () => {
+    const result = await admin("rotate-secret");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^key [0-9a-f]{16}: 0 verifiers re-sealed, 0 still under former keys/);
+  });
+
+  it("refuses without an admin key (exit 2), with a wrong one (exit 1), or an unknown id (exit 1)", async () => {
+    const noKey = await pims("admin", "--url", server.url, "find", "x");
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain("an admin key is needed");
+    const wrong = await pims("admin", "--url", server.url, "--key", "not-the-admin-key-0123456789abcdef", "find", "x");
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("Need Basic Authentication (to get CVS token) (code 2301)");
+    const unknown = await admin("show", "acc_nope");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("Invalid id parameter (code 2102)");
+  });
+
+  it("says when the server cannot be reached (exit 1), or the argument is missing (exit 2)", async () => {
+    const down = await pims("admin", "--url", await closedPortUrl(), "--key", ADMIN_KEY, "find", "x");
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("cannot reach Pims");
+    const missing = await admin("find");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument");
+  });
+});
+
+describe("--help on every command", () => {
+  it.each([
+    [],
+    ["serve"],
+    ["migrate"],
+    ["demo"],
+    ["admin"],
+    ["admin", "find"],
+    ["admin", "rp"],
+    ["secret", "generate"],
+  ])("pims %s --help", async (...args) => {
+    const result = await pims(...(args as string[]), "--help");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Usage: pims");
+  });
+});
+
+describe("pims demo", () => {
+  it("runs the whole journey on an embedded server", async () => {
+    const result = await pims("demo");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("All 16 steps answered as expected.");
+    expect(result.stdout).not.toContain("✗");
+  }, 60_000);
+
+  it("runs against a running development server, and fails clearly against one that is not", async () => {
+    const result = await pims("demo", "--url", server.url, "--key", ADMIN_KEY);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("a relying party verifies the OTP");
+    const down = await pims("demo", "--url", await closedPortUrl());
+    expect(down.code).toBe(1);
+    expect(down.stdout).toContain("✓  1. initialize the SDK");
+    expect(down.stdout).toMatch(/✗ {2}2\. create account .*\n.*"code":2202/);
+  }, 60_000);
+});

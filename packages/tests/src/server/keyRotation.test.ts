@@ -1,0 +1,86 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPims, memoryStore, type Pims } from "@pims/sdk";
+import { createPimsServer, loadConfig, type PimsServer } from "@pims/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enrollWithShortcut } from "../support/enroll.js";
+import { expectFailure, expectSuccess } from "../support/facade.js";
+import { ADMIN_KEY } from "../support/relyingParty.js";
+import { runInRepository } from "../support/spawnPims.js";
+
+/** Rotating PIMS_SECRET_KEY as docs/deployment.md says, PINs kept, none of them known to the server. */
+const keyA = randomBytes(32).toString("base64url");
+const keyB = randomBytes(32).toString("base64url");
+const pin = "58203617";
+let dataDir: string;
+const store = memoryStore();
+
+async function serve(env: Record<string, string>): Promise<{ server: PimsServer; url: string; pims: Pims }> {
+  const config = loadConfig(
+    { PIMS_DATA_DIR: dataDir, PIMS_ADMIN_KEY: ADMIN_KEY, PIMS_LOG_LEVEL: "silent", PIMS_SMS_COOLDOWN: "0", ...env },
+    { port: 0, host: "127.0.0.1" },
+  );
+  const server = await createPimsServer({ config, smsConsole: { write: () => true } });
+  const url = await server.listen();
+  const pims = createPims();
+  expectSuccess(await pims.initialize({ serverUrl: url, store }));
+  return { server, url, pims };
+}
+
+const otpWithPin = (pims: Pims) => pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin });
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "pims-rotation-"));
+  const { server, url, pims } = await serve({ PIMS_SECRET_KEY: keyA });
+  expectSuccess(
+    await pims.set("pims.authentication.user", {
+      action: "createAccount",
+      login: "rotator",
+      password: "rotation-password",
+    }),
+  );
+  await enrollWithShortcut(url, pims, pin);
+  await server.close();
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+describe("secret key rotation", () => {
+  it("without the former key the PIN cannot be checked (2204), and no wrong try is counted", async () => {
+    const { server, pims } = await serve({ PIMS_SECRET_KEY: keyB });
+    try {
+      expectFailure(await otpWithPin(pims), 2204);
+      const row = await server.services.db.selectFrom("accounts").select("pin_failures").executeTakeFirstOrThrow();
+      expect(row.pin_failures).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("new key with the former one kept: PINs verify; rotate-secret re-seals; then the new key alone suffices", async () => {
+    const rolling = await serve({ PIMS_SECRET_KEY: keyB, PIMS_SECRET_KEY_PREVIOUS: keyA });
+    try {
+      expectSuccess(await otpWithPin(rolling.pims));
+      const rotated = await runInRepository("node", [
+        "packages/server/bin/pims.js",
+        "admin",
+        "--url",
+        rolling.url,
+        "--key",
+        ADMIN_KEY,
+        "rotate-secret",
+      ]);
+      expect(rotated.code).toBe(0);
+      expect(rotated.stdout).toContain("1 verifiers re-sealed, 0 still under former keys");
+    } finally {
+      await rolling.server.close();
+    }
+    const after = await serve({ PIMS_SECRET_KEY: keyB });
+    try {
+      expectSuccess(await otpWithPin(after.pims));
+    } finally {
+      await after.server.close();
+    }
+  });
+});
