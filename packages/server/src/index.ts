@@ -6,6 +6,7 @@ export { createPimsServer, type PimsServer, type ServerOptions } from "./createP
 export { Keyring } from "./crypto/Keyring.js";
 export { migrate } from "./db/migrate.js";
 export { openDatabase } from "./db/openDatabase.js";
+export { openApi, operationPages } from "./docs/index.js";
 export { PimsError } from "./http/PimsError.js";
 export type { Services } from "./Services.js";
 export { startServer } from "./startServer.js";

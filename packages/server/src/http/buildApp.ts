@@ -4,6 +4,7 @@ import { sql } from "kysely";
 import secureJsonParse from "secure-json-parse";
 import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
+import { openApi } from "../docs/openApi.js";
 import { registerRelyingPartyRoutes } from "../relyingParty/registerRelyingPartyRoutes.js";
 import type { Services } from "../Services.js";
 import { failureReply } from "./failureReply.js";
@@ -103,6 +104,9 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
       return reply.code(503).send({ status: "unavailable" });
     }
   });
+
+  const document = openApi();
+  app.get("/openapi.json", { config: { operation: "openapi" } }, async () => document);
 
   app.get("/metrics", { config: { operation: "metrics" } }, async (request, reply) => {
     const token = services.config.metricsToken;

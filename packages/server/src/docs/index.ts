@@ -1,0 +1,2 @@
+export { openApi } from "./openApi.js";
+export { operationPages, pageName } from "./operationPages.js";
