@@ -166,13 +166,15 @@ function readConfig(config: unknown): { transport: TransportConfig; store: PimsS
   ) {
     return undefined;
   }
-  const fetchImpl = fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== "function") return undefined;
+  const given = (fetch ?? globalThis.fetch) as typeof globalThis.fetch;
+  if (typeof given !== "function") return undefined;
+  // Browsers refuse `fetch` called as a method of another object ("Illegal invocation"): call it plainly.
+  const fetchImpl: typeof globalThis.fetch = (input, init) => given(input, init);
   return {
     transport: {
       baseUrl,
       timeoutMs: (timeoutMs as number | undefined) ?? DEFAULT_TIMEOUT_MS,
-      fetch: fetchImpl as typeof globalThis.fetch,
+      fetch: fetchImpl,
     },
     store: (store as PimsStore | undefined) ?? memoryStore(),
   };

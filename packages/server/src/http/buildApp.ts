@@ -4,6 +4,7 @@ import { sql } from "kysely";
 import secureJsonParse from "secure-json-parse";
 import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
+import { registerDemoRoutes } from "../demo/registerDemoRoutes.js";
 import { openApi } from "../docs/openApi.js";
 import { registerRelyingPartyRoutes } from "../relyingParty/registerRelyingPartyRoutes.js";
 import type { Services } from "../Services.js";
@@ -139,5 +140,6 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
   registerOperations(app, services, handlers);
   registerRelyingPartyRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerDemoRoutes(app, services);
   return app;
 }

@@ -12,7 +12,7 @@ import type { Services } from "../Services.js";
  * both reserved atomically. Every verification is audited.
  */
 export function registerRelyingPartyRoutes(app: FastifyInstance, services: Services): void {
-  const { relyingParties, counters, config, otps, sessions, audit, db } = services;
+  const { relyingParties, counters, config } = services;
 
   app.post(RELYING_PARTY_PATHS.verify, { config: { operation: "rp.verify" } }, async (request) => {
     const key = bearerOf(request);
@@ -21,59 +21,65 @@ export function registerRelyingPartyRoutes(app: FastifyInstance, services: Servi
     if ((await counters.hit(`rp:${relyingParty.id}`, 60_000)) > config.relyingParties.maxPerMinute) {
       throw new PimsError(2383);
     }
-    const input = readVerifyRequest(request.body);
-    const principal =
-      input.accessToken !== undefined
-        ? await sessions.authenticate(input.accessToken)
-        : await db
-            .selectFrom("accounts")
-            .select(["id as accountId", "login"])
-            .where("id", "=", input.account as string)
-            .executeTakeFirst();
-    const invalid: VerifyResult = { valid: false };
-    const event = { event: "otp.verify", clientAddress: request.ip };
-    if (!principal) {
-      await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingParty.id } });
-      return { status: "SUCCEEDED", result: invalid };
-    }
-    const failureKey = `otp-failures:${principal.accountId}`;
-    const windowMs = config.otp.failureWindowSeconds * 1000;
-    const failures = await counters.hit(failureKey, windowMs);
-    const consumed =
-      failures > config.otp.maxFailedVerifications
-        ? undefined
-        : await otps.consume({
-            accountId: principal.accountId,
-            otp: input.otp,
-            context: input.context,
-            relyingPartyId: relyingParty.id,
-          });
-    if (!consumed) {
-      await audit.append({
-        ...event,
-        outcome: failures > config.otp.maxFailedVerifications ? "refused" : "failure",
-        accountId: principal.accountId,
-        detail: { relyingParty: relyingParty.id },
-      });
-      return { status: "SUCCEEDED", result: invalid };
-    }
-    await counters.refund(failureKey);
-    await audit.append({
-      ...event,
-      outcome: "success",
-      accountId: principal.accountId,
-      deviceId: consumed.deviceId,
-      detail: { relyingParty: relyingParty.id, factors: consumed.factors.join("+") },
-    });
-    const result: VerifyResult = {
-      valid: true,
-      account: { id: principal.accountId, username: principal.login },
-      device: consumed.deviceId,
-      factors: consumed.factors,
-      issuedAt: consumed.issuedAt,
-    };
+    const result = await verifyForRelyingParty(services, relyingParty.id, readVerifyRequest(request.body), request.ip);
     return { status: "SUCCEEDED", result };
   });
+}
+
+/**
+ * Verifies (and consumes) an OTP for a relying party: the account by access token or id, the
+ * per-account limit of failed verifications (reserved atomically), the atomic consume, the audit.
+ */
+export async function verifyForRelyingParty(
+  services: Services,
+  relyingPartyId: string,
+  input: { otp: string; account?: string; accessToken?: string; context?: string },
+  clientAddress: string,
+): Promise<VerifyResult> {
+  const { counters, config, otps, sessions, audit, db } = services;
+  const principal =
+    input.accessToken !== undefined
+      ? await sessions.authenticate(input.accessToken)
+      : await db
+          .selectFrom("accounts")
+          .select(["id as accountId", "login"])
+          .where("id", "=", input.account as string)
+          .executeTakeFirst();
+  const event = { event: "otp.verify", clientAddress };
+  if (!principal) {
+    await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
+    return { valid: false };
+  }
+  const failureKey = `otp-failures:${principal.accountId}`;
+  const failures = await counters.hit(failureKey, config.otp.failureWindowSeconds * 1000);
+  const overLimit = failures > config.otp.maxFailedVerifications;
+  const consumed = overLimit
+    ? undefined
+    : await otps.consume({ accountId: principal.accountId, otp: input.otp, context: input.context, relyingPartyId });
+  if (!consumed) {
+    await audit.append({
+      ...event,
+      outcome: overLimit ? "refused" : "failure",
+      accountId: principal.accountId,
+      detail: { relyingParty: relyingPartyId },
+    });
+    return { valid: false };
+  }
+  await counters.refund(failureKey);
+  await audit.append({
+    ...event,
+    outcome: "success",
+    accountId: principal.accountId,
+    deviceId: consumed.deviceId,
+    detail: { relyingParty: relyingPartyId, factors: consumed.factors.join("+") },
+  });
+  return {
+    valid: true,
+    account: { id: principal.accountId, username: principal.login },
+    device: consumed.deviceId,
+    factors: consumed.factors,
+    issuedAt: consumed.issuedAt,
+  };
 }
 
 function readVerifyRequest(body: unknown): { otp: string; account?: string; accessToken?: string; context?: string } {

@@ -1,0 +1,108 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { normalizeValue, OTP_FORMAT } from "@pims/protocol";
+import { checkStepUp } from "@pims/relying-party";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { PimsError } from "../http/PimsError.js";
+import { verifyForRelyingParty } from "../relyingParty/registerRelyingPartyRoutes.js";
+import type { Services } from "../Services.js";
+
+const TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json",
+  ".svg": "image/svg+xml",
+};
+
+/** The import map of the demo page: the SDK's own ES modules, served as they are built. */
+export const IMPORT_MAP = JSON.stringify({
+  imports: { "@pims/sdk": "/sdk/index.js", "@pims/protocol": "/protocol/index.js" },
+});
+
+/**
+ * Development mode only: the demo page at `/` (the real SDK in the browser, an IndexedDB store),
+ * the SDK's modules, and a protected sample endpoint, `POST /demo/api/transfer`, that answers 2302
+ * until the call carries an OTP obtained with the PIN for that very transfer.
+ */
+export function registerDemoRoutes(app: FastifyInstance, services: Services): void {
+  if (services.config.mode !== "development") return;
+  const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+  const roots = {
+    demo: here("../../demo/"),
+    sdk: here("../../../sdk/dist/"),
+    protocol: here("../../../protocol/dist/"),
+  };
+  const importMapHash = createHash("sha256").update(IMPORT_MAP).digest("base64");
+  const csp = [
+    "default-src 'self'",
+    `script-src 'self' 'sha256-${importMapHash}'`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join("; ");
+
+  app.get("/", { config: { operation: "demo.page" } }, async (_request, reply) => {
+    const page = (await readFile(join(roots.demo, "index.html"), "utf8")).replace(
+      /<script type="importmap">[^<]*<\/script>/,
+      `<script type="importmap">${IMPORT_MAP}</script>`,
+    );
+    return reply
+      .type(TYPES[".html"] as string)
+      .header("content-security-policy", csp)
+      .send(page);
+  });
+  for (const [prefix, root] of [
+    ["/demo/", roots.demo],
+    ["/sdk/", roots.sdk],
+    ["/protocol/", roots.protocol],
+  ] as const) {
+    app.get(`${prefix}*`, { config: { operation: "demo.static" } }, async (request, reply) =>
+      serveFile(root, (request.params as { "*": string })["*"], reply),
+    );
+  }
+
+  app.post("/demo/api/transfer", { config: { operation: "demo.transfer" } }, async (request, reply) => {
+    const body = (request.body ?? {}) as { to?: unknown; amount?: unknown };
+    const decision = await checkStepUp(
+      request,
+      request.headers,
+      async (input) => {
+        const otp = normalizeValue(OTP_FORMAT, input.otp);
+        if (otp === undefined) return { valid: false };
+        return verifyForRelyingParty(services, "rp_demo", { ...input, otp }, request.ip);
+      },
+      { require: ["possession", "knowledge"], context: () => `transfer:${String(body.to)}:${String(body.amount)}` },
+    );
+    if (!decision.ok) return reply.code(decision.refusal.status).send(decision.refusal.body);
+    return {
+      status: "SUCCEEDED",
+      result: {
+        transferred: body.amount,
+        to: body.to,
+        by: decision.stepUp.account.username,
+        factors: decision.stepUp.factors,
+      },
+    };
+  });
+}
+
+async function serveFile(root: string, relative: string, reply: FastifyReply) {
+  const type = TYPES[extname(relative)];
+  const path = normalize(join(root, relative));
+  if (!/^[A-Za-z0-9_./-]+$/.test(relative) || relative.includes("..") || !path.startsWith(root) || type === undefined) {
+    throw new PimsError(2002, { httpStatus: 404 });
+  }
+  let content: Buffer;
+  try {
+    content = await readFile(path);
+  } catch {
+    throw new PimsError(2002, { httpStatus: 404 });
+  }
+  return reply.type(type).header("cache-control", "no-cache").header("x-content-type-options", "nosniff").send(content);
+}
