@@ -14,6 +14,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key (several deployments, or test runs, can share one Redis). */
   readonly redisPrefix: string;
+  /** `PIMS_BENCH_ROUTES`: adds `POST /bench/noop`, the baseline of `npm run bench`. Off in real use. */
+  readonly benchRoutes: boolean;
   /** Bearer token `/metrics` demands, when set. */
   readonly metricsToken: string | undefined;
   /** Folder for the SQLite file and the generated development key. */

@@ -46,6 +46,7 @@ export function loadConfig(
     redisUrl: redisUrl(read.optional("PIMS_REDIS_URL")),
     redisPrefix: read.string("PIMS_REDIS_PREFIX", "pims:"),
     metricsToken: read.optional("PIMS_METRICS_TOKEN"),
+    benchRoutes: read.boolean("PIMS_BENCH_ROUTES", false),
     dataDir,
     secretKey,
     previousSecretKeys: read.list("PIMS_SECRET_KEY_PREVIOUS"),

@@ -106,6 +106,14 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
     }
   });
 
+  if (services.config.benchRoutes) {
+    // The benchmark's baseline: the same framework, hooks and serialization, no work.
+    app.post("/bench/noop", { config: { operation: "bench.noop" } }, async () => ({
+      status: "SUCCEEDED",
+      result: null,
+    }));
+  }
+
   const document = openApi();
   app.get("/openapi.json", { config: { operation: "openapi" } }, async () => document);
 

@@ -7,9 +7,9 @@ import type { Services } from "../Services.js";
 /**
  * `POST /v1/rp/verify`: a relying party (its API key as bearer) verifies an OTP for an account
  * (by id, or by the access token the client called it with) and, when asked, a context. A valid
- * OTP is consumed. Limits: verifications per relying party per minute, and failed verifications
- * per account per window (then every verification of that account fails until the window ends),
- * both reserved atomically. Every verification is audited.
+ * OTP is consumed. Limits: verifications per relying party per minute (reserved atomically), and
+ * failed verifications per account per window (then every verification of that account fails until
+ * the window ends). Every verification is audited.
  */
 export function registerRelyingPartyRoutes(app: FastifyInstance, services: Services): void {
   const { relyingParties, counters, config } = services;
@@ -28,7 +28,7 @@ export function registerRelyingPartyRoutes(app: FastifyInstance, services: Servi
 
 /**
  * Verifies (and consumes) an OTP for a relying party: the account by access token or id, the
- * per-account limit of failed verifications (reserved atomically), the atomic consume, the audit.
+ * per-account limit of failed verifications, the atomic consume, the audit.
  */
 export async function verifyForRelyingParty(
   services: Services,
@@ -50,13 +50,17 @@ export async function verifyForRelyingParty(
     await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
     return { valid: false };
   }
+  // Failures are counted, not verifications in flight: valid ones racing for one account must not
+  // crowd each other out. Concurrent wrong guesses may overshoot the limit by the number in flight,
+  // which against 10^8 OTP values changes nothing.
   const failureKey = `otp-failures:${principal.accountId}`;
-  const failures = await counters.hit(failureKey, config.otp.failureWindowSeconds * 1000);
-  const overLimit = failures > config.otp.maxFailedVerifications;
+  const windowMs = config.otp.failureWindowSeconds * 1000;
+  const overLimit = (await counters.peek(failureKey, windowMs)) >= config.otp.maxFailedVerifications;
   const consumed = overLimit
     ? undefined
     : await otps.consume({ accountId: principal.accountId, otp: input.otp, context: input.context, relyingPartyId });
   if (!consumed) {
+    if (!overLimit) await counters.hit(failureKey, windowMs);
     await audit.append({
       ...event,
       outcome: overLimit ? "refused" : "failure",
@@ -65,7 +69,6 @@ export async function verifyForRelyingParty(
     });
     return { valid: false };
   }
-  await counters.refund(failureKey);
   await audit.append({
     ...event,
     outcome: "success",

@@ -150,6 +150,39 @@ describe("relying-party verification", () => {
     expect(results.filter((r) => r.body.result?.valid === false)).toHaveLength(99);
   });
 
+  it("valid OTPs of one account verified at once all pass: only failures count toward the limit", async () => {
+    // A failure limit of 1: any two valid verifications in flight would collide if in-flight ones counted.
+    const strict = await startTestServer({
+      clock,
+      env: { PIMS_ADMIN_KEY: ADMIN_KEY, PIMS_OTP_MAX_FAILED_VERIFICATIONS: "1" },
+    });
+    try {
+      const strictRp = await createRelyingParty(strict.url);
+      const { pims } = await loggedInPims(strict.url);
+      await enrollWithShortcut(strict.url, pims, "36925814");
+      const { token } = expectSuccess(
+        await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
+      ) as {
+        token: string;
+      };
+      const issued: string[] = [];
+      for (let i = 0; i < 30; i++)
+        issued.push((expectSuccess(await pims.get(OTP, { action: "withoutPIN" })) as { otp: string }).otp);
+      const results = await Promise.all(
+        issued.map((otp) => verifyOtp(strict.url, strictRp.key, { otp, accessToken: token })),
+      );
+      expect(results.filter((r) => r.body.result?.valid === true)).toHaveLength(30);
+      // And the limit still holds for wrong ones: one failure, then even a valid OTP is refused.
+      expect(
+        (await verifyOtp(strict.url, strictRp.key, { otp: "00000000", accessToken: token })).body.result?.valid,
+      ).toBe(false);
+      const { otp } = expectSuccess(await pims.get(OTP, { action: "withoutPIN" })) as { otp: string };
+      expect((await verifyOtp(strict.url, strictRp.key, { otp, accessToken: token })).body.result?.valid).toBe(false);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it("refuses an unknown or revoked API key (2301), and bad input (2101/2102)", async () => {
     const { pims, token } = await enrolled();
     const { otp } = expectSuccess(await pims.get(OTP, { action: "withoutPIN" })) as { otp: string };

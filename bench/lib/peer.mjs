@@ -1,0 +1,4 @@
+/** Filled in once the peer server exists (bench/peer/). */
+export async function runPeer() {
+  return undefined;
+}
