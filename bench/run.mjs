@@ -10,7 +10,7 @@ import { createPims, memoryStore } from "@pims/sdk";
 import pg from "pg";
 import { bundleSize } from "./lib/bundleSize.mjs";
 import { PASSWORD, sessionFor, writeFixtures } from "./lib/fixtures.mjs";
-import { httpLoad, sdkLoad } from "./lib/load.mjs";
+import { Exhausted, httpLoad, sdkLoad } from "./lib/load.mjs";
 import { runPeer } from "./lib/peer.mjs";
 import { report } from "./lib/report.mjs";
 import { startProcess, withPeakRss } from "./lib/startProcess.mjs";
@@ -21,6 +21,11 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const POSTGRES =
   process.env.BENCH_DATABASE_URL ?? process.env.PIMS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const ADMIN_KEY = randomBytes(32).toString("base64url");
+/** `BENCH_ONLY=sqlite` or `postgres`; `BENCH_SCENARIOS=verify,s15,enroll,login` (the baseline always runs). */
+const ONLY = process.env.BENCH_ONLY;
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? "verify,s15,enroll,login").split(","));
+/** `BENCH_PROFILE=<folder>`: the server runs under --cpu-prof, its profile written there. */
+const PROFILE = process.env.BENCH_PROFILE;
 const log = (text) => process.stdout.write(`${text}\n`);
 
 /** SMS arrive here (webhook provider): the code of the last SMS per number. */
@@ -47,7 +52,11 @@ async function benchEngine(engine) {
   const databaseUrl = engine === "postgres" ? POSTGRES : `sqlite:${join(dataDir, "bench.db")}`;
   const server = await startProcess(
     "node",
-    [join(ROOT, "packages/server/bin/pims.js"), "serve"],
+    [
+      ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []),
+      join(ROOT, "packages/server/bin/pims.js"),
+      "serve",
+    ],
     {
       PIMS_PORT: "0",
       PIMS_DATA_DIR: dataDir,
@@ -74,9 +83,9 @@ async function benchEngine(engine) {
   const results = [];
   try {
     log(`\n[${engine}] server at ${server.url}; writing fixtures…`);
-    const accounts = await writeFixtures({ databaseUrl, schema, secretKey, accounts: 4000, otpsPerAccount: 120 });
+    const accounts = await writeFixtures({ databaseUrl, schema, secretKey, accounts: 8000, otpsPerAccount: 60 });
     // Interleaved, as real traffic is: consecutive requests are for different accounts.
-    const withOtps = accounts.filter((a) => a.otps.length > 0);
+    const withOtps = accounts.filter((a) => a.otps.length > 0).slice(0, 4000);
     const otps = withOtps[0].otps.flatMap((_, k) => withOtps.map((a) => ({ otp: a.otps[k], account: a.id })));
     const rp = await (
       await fetch(`${server.url}/v1/admin/relying-parties`, {
@@ -109,10 +118,10 @@ async function benchEngine(engine) {
       return done.status === "SUCCEEDED";
     };
     const measure = async (name, work, notes = "") => {
-      const { result, peakRssMb } = await withPeakRss(server.pid, work);
-      results.push({ engine, scenario: name, ...result, peakRssMb, notes });
+      const { result, peakRssMb, cpuPercent } = await withPeakRss(server.pid, work);
+      results.push({ engine, scenario: name, ...result, peakRssMb, cpuPercent, notes });
       log(
-        `  ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  RSS ${peakRssMb.toFixed(0)} MB${result.failures ? `  (${result.failures} failed)` : ""}`,
+        `  ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  RSS ${peakRssMb.toFixed(0)} MB  server CPU ${cpuPercent.toFixed(0)}%${result.failures ? `  (${result.failures} failed)` : ""}`,
       );
     };
 
@@ -134,62 +143,70 @@ async function benchEngine(engine) {
       }),
     );
 
-    await measure(
-      "OTP verification (RP API)",
-      async () => {
-        const result = await httpLoad({
-          url: server.url,
-          path: "/v1/rp/verify",
-          connections: CONNECTIONS,
-          seconds: SECONDS,
-          headers: { authorization: `Bearer ${rp.result.key}` },
-          next: (i) => ({ body: JSON.stringify(otps[i % otps.length]) }),
-        });
-        const valid = await consumedOtps(databaseUrl, schema);
-        return { ...result, rps: valid / SECONDS, valid, note: `${valid} valid of ${result.requests}` };
-      },
-      "valid verifications/s, each consuming a distinct OTP",
-    );
+    if (SCENARIOS.has("verify"))
+      await measure(
+        "OTP verification (RP API)",
+        async () => {
+          const result = await httpLoad({
+            url: server.url,
+            path: "/v1/rp/verify",
+            connections: CONNECTIONS,
+            seconds: SECONDS,
+            headers: { authorization: `Bearer ${rp.result.key}` },
+            next: (i) => ({ body: JSON.stringify(otps[i % otps.length]) }),
+          });
+          const valid = await consumedOtps(databaseUrl, schema);
+          return { ...result, rps: valid / SECONDS, valid, note: `${valid} valid of ${result.requests}` };
+        },
+        "valid verifications/s, each consuming a distinct OTP",
+      );
 
-    const withPin = await Promise.all(accounts.slice(2000, 2000 + CONNECTIONS).map(facadeFor));
+    const withPin = await Promise.all(accounts.slice(4000, 4000 + CONNECTIONS).map(facadeFor));
     for (const pims of withPin) if (!(await enroll(pims, "48213579"))) throw new Error("S15 fixture enrollment failed");
-    await measure(
-      "S15 OTP withPIN via SDK",
-      () =>
-        sdkLoad({
-          concurrency: CONNECTIONS,
-          seconds: SECONDS,
-          iteration: async (w) =>
-            (await withPin[w].get("pims.authentication.otp", { action: "withPIN", pinCode: "48213579" })).status ===
-            "SUCCEEDED",
-        }),
-      "signed request, PIN check, OTP issued",
-    );
+    if (SCENARIOS.has("s15"))
+      await measure(
+        "S15 OTP withPIN via SDK",
+        () =>
+          sdkLoad({
+            concurrency: CONNECTIONS,
+            seconds: SECONDS,
+            iteration: async (w) =>
+              (await withPin[w].get("pims.authentication.otp", { action: "withPIN", pinCode: "48213579" })).status ===
+              "SUCCEEDED",
+          }),
+        "signed request, PIN check, OTP issued",
+      );
 
-    let next = 2100;
-    await measure(
-      "S5 + S11 enrollment via SDK",
-      () =>
-        sdkLoad({
-          concurrency: CONNECTIONS,
-          seconds: SECONDS,
-          iteration: async () => enroll(await facadeFor(accounts[next++]), "13572468"),
-        }),
-      "per enrollment (two calls, one SMS)",
-    );
+    let next = 4100;
+    if (SCENARIOS.has("enroll"))
+      await measure(
+        "S5 + S11 enrollment via SDK",
+        () =>
+          sdkLoad({
+            concurrency: CONNECTIONS,
+            seconds: SECONDS,
+            iteration: async () => {
+              const account = accounts[next++];
+              if (!account) throw new Exhausted();
+              return enroll(await facadeFor(account), "13572468");
+            },
+          }),
+        "per enrollment (two calls, one SMS)",
+      );
 
-    await measure(
-      "login (argon2id)",
-      () =>
-        httpLoad({
-          url: server.url,
-          path: "/v1/user/login",
-          connections: CONNECTIONS,
-          seconds: SECONDS,
-          next: (i) => ({ body: JSON.stringify({ login: accounts[i % accounts.length].login, password: PASSWORD }) }),
-        }),
-      "password hashing bounded by a pool sized to the cores",
-    );
+    if (SCENARIOS.has("login"))
+      await measure(
+        "login (argon2id)",
+        () =>
+          httpLoad({
+            url: server.url,
+            path: "/v1/user/login",
+            connections: CONNECTIONS,
+            seconds: SECONDS,
+            next: (i) => ({ body: JSON.stringify({ login: accounts[i % accounts.length].login, password: PASSWORD }) }),
+          }),
+        "password hashing bounded by a pool sized to the cores",
+      );
   } finally {
     await server.stop();
     if (schema) {
@@ -226,10 +243,12 @@ async function postgresAvailable() {
   }
 }
 
-const results = [...(await benchEngine("sqlite"))];
-if (await postgresAvailable()) results.push(...(await benchEngine("postgres")));
-else log("\nPostgreSQL not reachable: its figures are missing from this run.");
-const peer = await runPeer({ connections: CONNECTIONS, seconds: SECONDS, log });
+const results = ONLY === "postgres" ? [] : [...(await benchEngine("sqlite"))];
+if (ONLY !== "sqlite") {
+  if (await postgresAvailable()) results.push(...(await benchEngine("postgres")));
+  else log("\nPostgreSQL not reachable: its figures are missing from this run.");
+}
+const peer = ONLY ? undefined : await runPeer({ connections: CONNECTIONS, seconds: SECONDS, log });
 const bundle = await bundleSize(ROOT);
 log(
   `\nbrowser SDK bundle: ${(bundle.minified / 1024).toFixed(1)} kB minified, ${(bundle.gzip / 1024).toFixed(1)} kB gzip`,

@@ -4,12 +4,13 @@ import autocannon from "autocannon";
  * A fixed-concurrency, fixed-duration HTTP load with autocannon. `next(i)` returns the body (and
  * optional headers) of the i-th request, so each request can carry its own OTP or login.
  */
-export async function httpLoad({ url, path, connections, seconds, headers = {}, next }) {
+export async function httpLoad({ url, path, connections, seconds, headers = {}, next, amount }) {
   let i = 0;
   const result = await autocannon({
     url: `${url}${path}`,
     connections,
-    duration: seconds,
+    // With `amount`, the run ends after that many requests (or `seconds`, whichever comes first).
+    ...(amount ? { amount } : { duration: seconds }),
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     requests: [
@@ -30,6 +31,9 @@ export async function httpLoad({ url, path, connections, seconds, headers = {}, 
   };
 }
 
+/** Thrown by an iteration when its fixtures are used up: the worker stops (it is not a failure). */
+export class Exhausted extends Error {}
+
 /**
  * A fixed-concurrency, fixed-duration load whose unit is an SDK call (signed requests cannot be
  * replayed, so a generic load generator cannot send them): `iteration(worker)` resolves true on
@@ -44,7 +48,13 @@ export async function sdkLoad({ concurrency, seconds, iteration }) {
     Array.from({ length: concurrency }, async (_, worker) => {
       while (performance.now() < end) {
         const t = performance.now();
-        const ok = await iteration(worker).catch(() => false);
+        let ok;
+        try {
+          ok = await iteration(worker);
+        } catch (error) {
+          if (error instanceof Exhausted) return;
+          ok = false;
+        }
         latencies.push(performance.now() - t);
         if (!ok) failures++;
       }

@@ -49,7 +49,17 @@ export function report({ results, peer, bundle, seconds, connections }) {
     });
   }
 
-  const header = ["engine", "scenario", "req/s", "p50 ms", "p99 ms", "peak RSS MB", "× baseline", "notes"];
+  const header = [
+    "engine",
+    "scenario",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "peak RSS MB",
+    "server CPU %",
+    "× baseline",
+    "notes",
+  ];
   const lines = rows.map((r) => [
     r.engine,
     r.scenario,
@@ -57,6 +67,7 @@ export function report({ results, peer, bundle, seconds, connections }) {
     fixed(r.p50),
     fixed(r.p99),
     fixed(r.peakRssMb, 0),
+    fixed(r.cpuPercent, 0),
     fixed(r.ratio, 3),
     [r.notes, r.note].filter(Boolean).join("; "),
   ]);

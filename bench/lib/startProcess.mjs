@@ -41,15 +41,31 @@ export function rssMb(pid) {
   }
 }
 
-/** Samples a process's RSS while `work` runs; resolves `{ result, peakRssMb }`. */
+/** CPU time a process used so far, in seconds (user + system; Linux). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Samples a process while `work` runs; resolves `{ result, peakRssMb, cpuPercent }` — CPU as a
+ * share of one core over the scenario (below 100: the server was not what limited the figure).
+ */
 export async function withPeakRss(pid, work) {
   let peak = rssMb(pid);
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
   const timer = setInterval(() => {
     peak = Math.max(peak, rssMb(pid));
   }, 100);
   try {
     const result = await work();
-    return { result, peakRssMb: Math.max(peak, rssMb(pid)) };
+    const cpuPercent = (100 * (cpuSeconds(pid) - cpuBefore)) / ((performance.now() - started) / 1000);
+    return { result, peakRssMb: Math.max(peak, rssMb(pid)), cpuPercent };
   } finally {
     clearInterval(timer);
   }

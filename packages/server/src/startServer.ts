@@ -1,5 +1,6 @@
 import type { Config } from "./config/Config.js";
 import { createPimsServer, type PimsServer } from "./createPimsServer.js";
+import { flushLogger } from "./log/createLogger.js";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -17,10 +18,10 @@ export async function startServer(config: Config): Promise<PimsServer> {
     const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
     force.unref();
     server.close().then(
-      () => process.exit(0),
+      () => flushLogger(logger).finally(() => process.exit(0)),
       (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
+        flushLogger(logger).finally(() => process.exit(1));
       },
     );
   };

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { fromBase64Url, HEADERS, type OperationDeclaration, SIGNATURE_SHAPES, signingString } from "@pims/protocol";
 import type { FastifyRequest } from "fastify";
 import type { Principal } from "../http/OperationHandler.js";
@@ -97,20 +97,29 @@ export function deviceIdOf(publicKey: string): string {
   return `dev_${createHash("sha256").update(raw).digest("base64url").slice(0, 22)}`;
 }
 
+/** Public keys parsed once: devices sign every request with the same key. */
+const keyObjects = new Map<string, KeyObject>();
+
 function verifySignature(publicKey: string, signed: string, signature: string): boolean {
-  const raw = fromBase64Url(publicKey);
   const sig = fromBase64Url(signature);
-  if (!raw || !sig || raw.length !== 65 || raw[0] !== 4 || sig.length !== 64) return false;
+  if (!sig || sig.length !== 64) return false;
   try {
-    const key = createPublicKey({
-      key: {
-        kty: "EC",
-        crv: "P-256",
-        x: Buffer.from(raw.subarray(1, 33)).toString("base64url"),
-        y: Buffer.from(raw.subarray(33, 65)).toString("base64url"),
-      },
-      format: "jwk",
-    });
+    let key = keyObjects.get(publicKey);
+    if (!key) {
+      const raw = fromBase64Url(publicKey);
+      if (!raw || raw.length !== 65 || raw[0] !== 4) return false;
+      key = createPublicKey({
+        key: {
+          kty: "EC",
+          crv: "P-256",
+          x: Buffer.from(raw.subarray(1, 33)).toString("base64url"),
+          y: Buffer.from(raw.subarray(33, 65)).toString("base64url"),
+        },
+        format: "jwk",
+      });
+      if (keyObjects.size >= 10_000) keyObjects.clear();
+      keyObjects.set(publicKey, key);
+    }
     return verify("sha256", Buffer.from(signed, "utf8"), { key, dsaEncoding: "ieee-p1363" }, sig);
   } catch {
     return false;

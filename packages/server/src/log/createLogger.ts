@@ -13,7 +13,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     serializers: { err: safeError, error: safeError },
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // stdout written asynchronously: synchronous writes were a fifth of the server's time under load
+  // (bench profile). `flushLogger` empties the buffer on shutdown.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** What of an error goes to the log. */
@@ -27,4 +29,9 @@ export function safeError(error: unknown): Record<string, unknown> {
     ...(error.stack ? { stack: scrub(error.stack) } : {}),
     ...(error.cause !== undefined ? { cause: safeError(error.cause) } : {}),
   };
+}
+
+/** Writes out what the logger still holds (on shutdown). */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
 }

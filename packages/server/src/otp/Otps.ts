@@ -32,16 +32,14 @@ export class Otps {
     private readonly settings: OtpSettings,
   ) {}
 
-  async issue(request: {
-    accountId: string;
-    deviceId: string;
-    factors: readonly Factor[];
-    context: string | undefined;
-  }): Promise<IssuedOtp> {
+  async issue(
+    request: { accountId: string; deviceId: string; factors: readonly Factor[]; context: string | undefined },
+    db: Kysely<DatabaseSchema> = this.db,
+  ): Promise<IssuedOtp> {
     const now = this.clock.now();
     const otp = randomDigits(this.settings.length);
     const expiresAt = now + this.settings.ttlSeconds * 1000;
-    await this.db
+    await db
       .insertInto("otps")
       .values({
         id: randomId("otp", now),
@@ -60,15 +58,13 @@ export class Otps {
   }
 
   /** Consumes the OTP if it is live, of this account, and of this context; `undefined` otherwise. */
-  async consume(request: {
-    accountId: string;
-    otp: string;
-    context: string | undefined;
-    relyingPartyId: string;
-  }): Promise<ConsumedOtp | undefined> {
+  async consume(
+    request: { accountId: string; otp: string; context: string | undefined; relyingPartyId: string },
+    db: Kysely<DatabaseSchema> = this.db,
+  ): Promise<ConsumedOtp | undefined> {
     const now = this.clock.now();
     const hash = contextHash(request.context);
-    const row = await this.db
+    const row = await db
       .updateTable("otps")
       .set({ consumed_at: now, consumed_by: request.relyingPartyId })
       .where("account_id", "=", request.accountId)

@@ -5,6 +5,16 @@ import type { DatabaseSchema } from "../db/schema.js";
 import { PimsError } from "../http/PimsError.js";
 import type { PinVerifiers } from "./PinVerifiers.js";
 
+/** What a PIN attempt found. */
+export type PinOutcome = "correct" | "wrong" | "blocked" | "noPin";
+
+/** Throws the error of an attempt that was not a correct PIN: 2308, 2310, or 2317 (no PIN). */
+export function throwFor(outcome: PinOutcome): void {
+  if (outcome === "blocked") throw new PimsError(2310);
+  if (outcome === "wrong") throw new PimsError(2308);
+  if (outcome === "noPin") throw new PimsError(2317);
+}
+
 export interface PinCheck {
   readonly accountId: string;
   readonly pin: string;
@@ -38,7 +48,16 @@ export class PinGuard {
 
   /** Resolves when `pin` is the account's PIN; throws 2310 (blocked) or 2308 (wrong, counted). */
   async check(request: PinCheck): Promise<void> {
-    const reserved = await this.db
+    throwFor(await this.attempt(request));
+  }
+
+  /**
+   * One PIN attempt, without throwing, so it can share a transaction with what a correct PIN
+   * unlocks (S15 issues its OTP in the same commit): the count of a wrong attempt is part of what
+   * commits, and the caller throws ({@link throwFor}) after the commit.
+   */
+  async attempt(request: PinCheck, db: Kysely<DatabaseSchema> = this.db): Promise<PinOutcome> {
+    const reserved = await db
       .updateTable("accounts")
       .set((eb) => ({ pin_failures: eb("pin_failures", "+", 1) }))
       .where("id", "=", request.accountId)
@@ -46,25 +65,28 @@ export class PinGuard {
       .returning("pin_failures")
       .executeTakeFirst();
     if (!reserved) {
-      await this.#event(request, "pin.check", "refused", { reason: 2310 });
-      throw new PimsError(2310);
+      await this.#event(request, "pin.check", "refused", { reason: 2310 }, db);
+      return "blocked";
     }
-    const matches = await this.verifiers.matches(request.accountId, request.pin).catch(async (error: unknown) => {
-      await this.#giveBack(request.accountId);
+    let matches: boolean | undefined;
+    try {
+      matches = await this.verifiers.matches(request.accountId, request.pin, db);
+    } catch (error) {
+      await this.#giveBack(request.accountId, db);
       throw error;
-    });
+    }
     if (matches === undefined) {
-      await this.#giveBack(request.accountId);
-      throw new PimsError(2317);
+      await this.#giveBack(request.accountId, db);
+      return "noPin";
     }
     if (matches) {
-      await this.reset(request.accountId);
-      return;
+      await this.reset(request.accountId, db);
+      return "correct";
     }
     const failures = Number(reserved.pin_failures);
-    await this.#event(request, "pin.check", "failure", { failures });
-    if (failures >= this.settings.maxFailures) await this.#event(request, "account.block", "success", { failures });
-    throw new PimsError(2308);
+    await this.#event(request, "pin.check", "failure", { failures }, db);
+    if (failures >= this.settings.maxFailures) await this.#event(request, "account.block", "success", { failures }, db);
+    return "wrong";
   }
 
   /** Clears the count: a correct PIN, a reset by SMS, enrollments removed. */
@@ -72,8 +94,8 @@ export class PinGuard {
     await db.updateTable("accounts").set({ pin_failures: 0 }).where("id", "=", accountId).execute();
   }
 
-  async #giveBack(accountId: string): Promise<void> {
-    await this.db
+  async #giveBack(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    await db
       .updateTable("accounts")
       .set((eb) => ({ pin_failures: eb("pin_failures", "-", 1) }))
       .where("id", "=", accountId)
@@ -81,14 +103,23 @@ export class PinGuard {
       .execute();
   }
 
-  #event(request: PinCheck, event: string, outcome: "success" | "failure" | "refused", detail: object) {
-    return this.audit.append({
-      event,
-      outcome,
-      accountId: request.accountId,
-      deviceId: request.deviceId,
-      clientAddress: request.clientAddress,
-      detail: { operation: request.operation, ...detail },
-    });
+  #event(
+    request: PinCheck,
+    event: string,
+    outcome: "success" | "failure" | "refused",
+    detail: object,
+    db: Kysely<DatabaseSchema>,
+  ) {
+    return this.audit.append(
+      {
+        event,
+        outcome,
+        accountId: request.accountId,
+        deviceId: request.deviceId,
+        clientAddress: request.clientAddress,
+        detail: { operation: request.operation, ...detail },
+      },
+      db,
+    );
   }
 }

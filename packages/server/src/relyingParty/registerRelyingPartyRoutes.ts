@@ -56,26 +56,37 @@ export async function verifyForRelyingParty(
   const failureKey = `otp-failures:${principal.accountId}`;
   const windowMs = config.otp.failureWindowSeconds * 1000;
   const overLimit = (await counters.peek(failureKey, windowMs)) >= config.otp.maxFailedVerifications;
-  const consumed = overLimit
-    ? undefined
-    : await otps.consume({ accountId: principal.accountId, otp: input.otp, context: input.context, relyingPartyId });
+  // The consume and its audit row commit together: one commit per verification.
+  const consumed = await db.transaction().execute(async (trx) => {
+    const found = overLimit
+      ? undefined
+      : await otps.consume(
+          { accountId: principal.accountId, otp: input.otp, context: input.context, relyingPartyId },
+          trx,
+        );
+    await audit.append(
+      found
+        ? {
+            ...event,
+            outcome: "success",
+            accountId: principal.accountId,
+            deviceId: found.deviceId,
+            detail: { relyingParty: relyingPartyId, factors: found.factors.join("+") },
+          }
+        : {
+            ...event,
+            outcome: overLimit ? "refused" : "failure",
+            accountId: principal.accountId,
+            detail: { relyingParty: relyingPartyId },
+          },
+      trx,
+    );
+    return found;
+  });
   if (!consumed) {
     if (!overLimit) await counters.hit(failureKey, windowMs);
-    await audit.append({
-      ...event,
-      outcome: overLimit ? "refused" : "failure",
-      accountId: principal.accountId,
-      detail: { relyingParty: relyingPartyId },
-    });
     return { valid: false };
   }
-  await audit.append({
-    ...event,
-    outcome: "success",
-    accountId: principal.accountId,
-    deviceId: consumed.deviceId,
-    detail: { relyingParty: relyingPartyId, factors: consumed.factors.join("+") },
-  });
   return {
     valid: true,
     account: { id: principal.accountId, username: principal.login },
