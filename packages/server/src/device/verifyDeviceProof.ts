@@ -102,12 +102,12 @@ const keyObjects = new Map<string, KeyObject>();
 
 function verifySignature(publicKey: string, signed: string, signature: string): boolean {
   const sig = fromBase64Url(signature);
-  if (!sig || sig.length !== 64) return false;
+  if (sig?.length !== 64) return false;
   try {
     let key = keyObjects.get(publicKey);
     if (!key) {
       const raw = fromBase64Url(publicKey);
-      if (!raw || raw.length !== 65 || raw[0] !== 4) return false;
+      if (raw?.length !== 65 || raw[0] !== 4) return false;
       key = createPublicKey({
         key: {
           kty: "EC",

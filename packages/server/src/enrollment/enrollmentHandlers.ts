@@ -1,3 +1,4 @@
+import { callerEvent } from "../audit/callerEvent.js";
 import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
 import { checkCallerPin } from "../pin/checkCallerPin.js";
@@ -23,13 +24,7 @@ export function enrollmentHandlers(services: Services): HandlerMap {
         clientAddress: call.clientAddress,
       });
       await devices.validate(accountId, device.deviceId, device.publicKey, codeLifetime());
-      await audit.append({
-        event: "device.validate",
-        outcome: "success",
-        accountId,
-        deviceId: device.deviceId,
-        clientAddress: call.clientAddress,
-      });
+      await audit.append(callerEvent(call, "device.validate"));
       return { status: (await pinVerifiers.has(accountId)) ? "AlreadyEnrolled" : "NotEnrolled" };
     },
 
@@ -57,28 +52,8 @@ export function enrollmentHandlers(services: Services): HandlerMap {
       await db.transaction().execute(async (trx) => {
         if (!hasPin) await pinVerifiers.create(accountId, pin, trx);
         await devices.activate(accountId, device.deviceId, device.publicKey, trx);
-        await audit.append(
-          {
-            event: "device.enroll",
-            outcome: "success",
-            accountId,
-            deviceId: device.deviceId,
-            clientAddress: call.clientAddress,
-          },
-          trx,
-        );
-        if (!hasPin) {
-          await audit.append(
-            {
-              event: "pin.set",
-              outcome: "success",
-              accountId,
-              deviceId: device.deviceId,
-              clientAddress: call.clientAddress,
-            },
-            trx,
-          );
-        }
+        await audit.append(callerEvent(call, "device.enroll"), trx);
+        if (!hasPin) await audit.append(callerEvent(call, "pin.set"), trx);
       });
       return null;
     },
@@ -104,18 +79,12 @@ export function enrollmentHandlers(services: Services): HandlerMap {
         await pinVerifiers.create(accountId, pin, trx);
         await pinGuard.reset(accountId, trx);
         await devices.activate(accountId, device.deviceId, device.publicKey, trx);
-        const base = {
-          outcome: "success" as const,
-          accountId,
-          deviceId: device.deviceId,
-          clientAddress: call.clientAddress,
-        };
         await audit.append(
-          { ...base, event: "phone.trust", ...(phone.country ? { detail: { country: phone.country } } : {}) },
+          callerEvent(call, "phone.trust", phone.country ? { country: phone.country } : undefined),
           trx,
         );
-        await audit.append({ ...base, event: "pin.set" }, trx);
-        await audit.append({ ...base, event: "device.enroll" }, trx);
+        await audit.append(callerEvent(call, "pin.set"), trx);
+        await audit.append(callerEvent(call, "device.enroll"), trx);
       });
       return null;
     },

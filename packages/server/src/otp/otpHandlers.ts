@@ -1,5 +1,6 @@
 import type { Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
+import { callerEvent } from "../audit/callerEvent.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { deviceOf, type HandlerMap, type OperationCall, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
@@ -17,17 +18,7 @@ export function otpHandlers(services: Services): HandlerMap {
       { accountId, deviceId: device.deviceId, factors, context: call.params.context },
       db,
     );
-    await audit.append(
-      {
-        event: "otp.issue",
-        outcome: "success",
-        accountId,
-        deviceId: device.deviceId,
-        clientAddress: call.clientAddress,
-        detail: { factors: factors.join("+") },
-      },
-      db,
-    );
+    await audit.append(callerEvent(call, "otp.issue", { factors: factors.join("+") }), db);
     return { otp };
   };
   return {

@@ -1,3 +1,4 @@
+import { callerEvent } from "../audit/callerEvent.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
@@ -36,7 +37,7 @@ export function pinHandlers(services: Services): HandlerMap {
 
     "pincode.update": async (call) => {
       const { accountId } = principalOf(call);
-      const device = deviceOf(call);
+      deviceOf(call); // 2313 before anything else when the request is not from an enrolled device
       const oldPin = call.params.oldPIN as string;
       const newPin = call.params.newPIN as string;
       checkNewPin(newPin, config.pin, "newPIN");
@@ -44,16 +45,7 @@ export function pinHandlers(services: Services): HandlerMap {
       if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
       await db.transaction().execute(async (trx) => {
         await pinVerifiers.set(accountId, newPin, trx);
-        await audit.append(
-          {
-            event: "pin.change",
-            outcome: "success",
-            accountId,
-            deviceId: device.deviceId,
-            clientAddress: call.clientAddress,
-          },
-          trx,
-        );
+        await audit.append(callerEvent(call, "pin.change"), trx);
       });
       return null;
     },
