@@ -68,11 +68,6 @@ export class SessionKeeper {
     await this.store.delete(STORE_KEY);
   }
 
-  /** Forgets the session in memory only (release: the store is the app's to clear). */
-  drop(): void {
-    this.#session = undefined;
-  }
-
   /** The access token, refreshed first when it is about to expire. */
   async accessToken(transactionId: string): Promise<TokenOutcome> {
     const session = this.#session;

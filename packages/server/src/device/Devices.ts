@@ -105,13 +105,4 @@ export class Devices {
       return { ...device, status: "disabled" };
     });
   }
-
-  list(accountId: string): Promise<DeviceRow[]> {
-    return this.db
-      .selectFrom("devices")
-      .selectAll()
-      .where("account_id", "=", accountId)
-      .orderBy("created_at")
-      .execute();
-  }
 }

@@ -35,9 +35,4 @@ export class PhoneNumbers {
     }
     return e164;
   }
-
-  /** The country of an E.164 number, for audit details. */
-  countryOf(e164: string): string | undefined {
-    return parsePhoneNumberFromString(e164)?.country;
-  }
 }

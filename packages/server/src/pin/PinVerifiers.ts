@@ -32,13 +32,7 @@ export class PinVerifiers {
   }
 
   async set(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
-    const salt = randomBytes(16).toString("base64url");
-    const values = {
-      key_id: this.keyring.currentId,
-      salt,
-      sealed: this.keyring.seal(PURPOSE, digest(salt, pin), accountId),
-      set_at: this.clock.now(),
-    };
+    const values = this.#verifier(accountId, pin);
     await db
       .insertInto("pin_verifiers")
       .values({ account_id: accountId, ...values })
@@ -48,17 +42,10 @@ export class PinVerifiers {
 
   /** Sets the first PIN of an account; 2317 if one was set meanwhile (two devices racing). */
   async create(accountId: string, pin: string, db: Kysely<DatabaseSchema>): Promise<void> {
-    const salt = randomBytes(16).toString("base64url");
     try {
       await db
         .insertInto("pin_verifiers")
-        .values({
-          account_id: accountId,
-          key_id: this.keyring.currentId,
-          salt,
-          sealed: this.keyring.seal(PURPOSE, digest(salt, pin), accountId),
-          set_at: this.clock.now(),
-        })
+        .values({ account_id: accountId, ...this.#verifier(accountId, pin) })
         .execute();
     } catch (error) {
       if (isUniqueViolation(error)) throw new PimsError(2317);
@@ -103,6 +90,17 @@ export class PinVerifiers {
       changed += Number(result.numUpdatedRows);
     }
     return changed;
+  }
+
+  /** A new verifier row for `pin`: fresh salt, sealed under the current key, bound to the account. */
+  #verifier(accountId: string, pin: string) {
+    const salt = randomBytes(16).toString("base64url");
+    return {
+      key_id: this.keyring.currentId,
+      salt,
+      sealed: this.keyring.seal(PURPOSE, digest(salt, pin), accountId),
+      set_at: this.clock.now(),
+    };
   }
 }
 
