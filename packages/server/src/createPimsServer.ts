@@ -56,6 +56,8 @@ export interface PimsServer {
   readonly services: Services;
   /** Listens on the configured host and port (0: any free port); resolves the base URL. */
   listen(): Promise<string>;
+  /** Deletes what has expired: nonces, OTPs, sessions (every minute on its own). */
+  purgeExpired(): Promise<void>;
   /** Stops accepting, lets requests in flight finish, closes the database. */
   close(): Promise<void>;
 }
@@ -142,16 +144,18 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ...pinHandlers(services),
     ...otpHandlers(services),
   });
+  const purgeExpired = async () => {
+    await Promise.all([services.nonces.purge(), services.otps.purgeExpired(), services.sessions.purgeExpired()]);
+  };
   const purge = setInterval(() => {
-    Promise.all([services.nonces.purge(), services.otps.purgeExpired()]).catch((error: unknown) =>
-      logger.warn({ err: error }, "purge of expired rows failed"),
-    );
+    purgeExpired().catch((error: unknown) => logger.warn({ err: error }, "purge of expired rows failed"));
   }, 60_000);
   purge.unref();
   let closed: Promise<void> | undefined;
   return {
     app,
     services,
+    purgeExpired,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

@@ -134,6 +134,20 @@ describe("basic authentication through the SDK", () => {
     expectFailure(await pims.get(ACCOUNT, username), 2301);
   });
 
+  it("purges sessions a day after their refresh token expired, and only those", async () => {
+    const { pims: old } = await loggedInPims(server.url);
+    const { db } = server.server.services;
+    const before = await db.selectFrom("sessions").select("id").execute();
+    clock.advance(32 * 86_400_000);
+    const { pims: fresh } = await loggedInPims(server.url);
+    await server.server.purgeExpired();
+    const after = await db.selectFrom("sessions").select("id").execute();
+    expect(after.length).toBe(1);
+    expect(before.length).toBeGreaterThan(0);
+    expectFailure(await old.get(ACCOUNT, username), 2301);
+    expectSuccess(await fresh.get(ACCOUNT, username));
+  });
+
   it("keeps the session in the store, so a restarted app is still logged in", async () => {
     const store = memoryStore();
     const { login } = await loggedInPims(server.url, store);
