@@ -42,15 +42,18 @@ export class SmsPumpingGuard {
         throw new PimsError(2383);
       }
     }
+    // No cooldown configured: nothing to take. (Taking a zero-length slot anyway made a request whose
+    // clock was read a millisecond before another process's write fail with a spurious 2005.)
     const baseMs = this.settings.cooldownSeconds * 1000;
-    if (!(await this.cooldowns.take(request.phone, baseMs, this.settings.maxCooldownSeconds * 1000))) {
+    const cooled = baseMs > 0;
+    if (cooled && !(await this.cooldowns.take(request.phone, baseMs, this.settings.maxCooldownSeconds * 1000))) {
       await refund();
       throw new PimsError(2005);
     }
     return {
       release: async () => {
         await refund();
-        await this.cooldowns.release(request.phone);
+        if (cooled) await this.cooldowns.release(request.phone);
       },
     };
   }
