@@ -1,6 +1,6 @@
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENROLLMENT, enrollAnotherDevice, enrollWithShortcut, SMS } from "../support/enroll.js";
+import { ENROLLMENT, enrollAnotherDevice, enrollWithShortcut, SMS, trustNumber } from "../support/enroll.js";
 import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../support/facade.js";
 import { latestCode, newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -78,14 +78,7 @@ describe("shortcut: S5 then S11", () => {
   it("answers 2317 when the account already has a number (use the full method)", async () => {
     const { pims } = await loggedInPims(server.url);
     const first = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: first.national }));
-    expectSuccess(
-      await pims.set(SMS, {
-        action: "addPhoneNumber",
-        smsCode: await latestCode(server.url, first.e164),
-        phoneNumber: first.e164,
-      }),
-    );
+    await trustNumber(server.url, pims, first);
     const second = newPhone();
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: second.national }));
     const smsCode = await latestCode(server.url, second.e164);
@@ -119,14 +112,7 @@ describe("full method: S5 + S8, S4, S7, S10", () => {
   it("NotEnrolled: the first device chooses the PIN; S10 may omit the code S7 validated", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-    expectSuccess(
-      await pims.set(SMS, {
-        action: "addPhoneNumber",
-        smsCode: await latestCode(server.url, phone.e164),
-        phoneNumber: phone.e164,
-      }),
-    );
+    await trustNumber(server.url, pims, phone);
     expectSuccess(await pims.get(SMS, { type: "enrollment" }));
     const smsCode = await latestCode(server.url, phone.e164);
     expect(expectSuccess(await pims.set(SMS, { action: "enrollment", smsCode }))).toEqual({ status: "NotEnrolled" });
@@ -166,14 +152,7 @@ describe("full method: S5 + S8, S4, S7, S10", () => {
     const { pims } = await loggedInPims(server.url);
     expectFailure(await pims.set(SMS, { action: "enrollment", smsCode: "123456" }), 2307);
     const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-    expectSuccess(
-      await pims.set(SMS, {
-        action: "addPhoneNumber",
-        smsCode: await latestCode(server.url, phone.e164),
-        phoneNumber: phone.e164,
-      }),
-    );
+    await trustNumber(server.url, pims, phone);
     expectFailure(await pims.set(ENROLLMENT, { action: "enroll", pinCode: "1357" }), 2305);
     expectSuccess(await pims.get(SMS, { type: "enrollment" }));
     const code = await latestCode(server.url, phone.e164);

@@ -1,6 +1,6 @@
 import type { Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enrollWithShortcut } from "../support/enroll.js";
+import { enrollWithShortcut, trustNumber } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { inbox, latestCode, newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -14,12 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** S5 then S8: the account trusts `phone`. */
-async function trust(pims: Pims, phone: { national: string; e164: string }) {
-  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-  const smsCode = await latestCode(server.url, phone.e164);
-  expectSuccess(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }));
-}
+const trust = (pims: Pims, phone: { national: string; e164: string }) => trustNumber(server.url, pims, phone);
 
 describe("S3 trusted phone number", () => {
   it("answers 2307 when the account has none", async () => {

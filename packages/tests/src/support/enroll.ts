@@ -5,6 +5,13 @@ import { latestCode, newPhone } from "./sms.js";
 export const SMS = "pims.authentication.smscode";
 export const ENROLLMENT = "pims.authentication.enrollment";
 
+/** S5 then S8: the account trusts `phone` (the full method's first step). */
+export async function trustNumber(url: string, pims: Pims, phone: { national: string; e164: string }): Promise<void> {
+  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+  const smsCode = await latestCode(url, phone.e164);
+  expectSuccess(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }));
+}
+
 /**
  * The shortcut (S5 then S11): the account trusts a new number, gets `pin`, and this facade's
  * device is enrolled.
