@@ -45,6 +45,6 @@ export interface Services {
   readonly pinGuard: PinGuard;
   readonly otps: Otps;
   readonly relyingParties: RelyingParties;
-  /** Development mode only. */
+  /** Development mode with the console provider only: it shows codes to whoever asks. */
   readonly smsInbox: SmsInbox | undefined;
 }

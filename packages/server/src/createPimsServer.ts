@@ -98,8 +98,11 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   const counters = redis ?? new DatabaseCounters(db, clock);
   const metrics = new Metrics(database.pool ? () => database.pool : undefined);
   const audit = new AuditLog(db, clock, (event) => metrics.event(event));
-  const smsInbox = config.mode === "development" ? new SmsInbox(config.sms.inboxSize) : undefined;
+  // The inbox shows codes to whoever asks: only for the console provider, which sends nothing real.
+  const smsInbox =
+    config.mode === "development" && config.sms.provider === "console" ? new SmsInbox(config.sms.inboxSize) : undefined;
   const pinVerifiers = new PinVerifiers(db, keyring, clock);
+  const devices = new Devices(db, clock, config.devices.maxPerAccount);
   const services: Services = {
     config,
     db,
@@ -128,10 +131,12 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       settings: config.sms,
     }),
     smsInbox,
-    devices: new Devices(db, clock, config.devices.maxPerAccount),
+    devices,
     nonces: redis ?? new DatabaseNonces(db, clock),
     pinVerifiers,
-    pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin),
+    pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin, (deviceId, trx) =>
+      devices.recordPinProof(deviceId, trx),
+    ),
     otps: new Otps(db, keyring, clock, config.otp),
     relyingParties: new RelyingParties(db, clock),
   };

@@ -4,6 +4,24 @@ import { flushLogger } from "./log/createLogger.js";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/** Development mode says so, loudly, on stderr and in the log: it is not for real users. */
+function warnDevelopment(url: string, config: Config, server: PimsServer, logger: PimsServer["services"]["logger"]) {
+  const inbox = server.services.smsInbox !== undefined;
+  const lines = [
+    `DEVELOPMENT MODE on ${url} — not for real users.`,
+    `  The demo page is served at ${url}/${inbox ? ` and every SMS code is readable by anyone at ${url}/dev/sms` : ""}.`,
+    ...(config.secretKey === undefined ? [`  The secret key was generated into ${config.dataDir}/secret.key.`] : []),
+    ...(!isLoopback(config.host) ? [`  It listens on ${config.host}, reachable from other machines.`] : []),
+    "  For real use: PIMS_MODE=production (docs/deployment.md).",
+  ];
+  process.stderr.write(`\n${lines.join("\n")}\n\n`);
+  logger.warn({ url, smsInbox: inbox, host: config.host }, "development mode: not for real users");
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
 /**
  * Starts a server for `pims serve`: listens, and on SIGTERM or SIGINT stops accepting, lets the
  * requests in flight finish (at most 10 s), closes the database and exits.
@@ -13,6 +31,7 @@ export async function startServer(config: Config): Promise<PimsServer> {
   const url = await server.listen();
   const { logger } = server.services;
   logger.info({ url, mode: config.mode, database: server.services.engine }, "pims is listening");
+  if (config.mode === "development") warnDevelopment(url, config, server, logger);
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
     const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);

@@ -12,7 +12,7 @@ const SPEC_TABLE: ReadonlyArray<[string, string, string, Record<string, string>,
   ["S6", "get", "pims.authentication.smscode", { type: "resetPIN" }, []],
   ["S7", "set", "pims.authentication.smscode", { action: "enrollment" }, ["smsCode*"]],
   ["S8", "set", "pims.authentication.smscode", { action: "addPhoneNumber" }, ["smsCode*", "phoneNumber*"]],
-  ["S9", "set", "pims.authentication.smscode", { type: "modifyPhoneNumber" }, ["smsCode*", "phoneNumber*"]],
+  ["S9", "set", "pims.authentication.smscode", { type: "modifyPhoneNumber" }, ["smsCode*", "phoneNumber*", "pinCode"]],
   ["S10", "set", "pims.authentication.enrollment", { action: "enroll" }, ["pinCode*", "smsCode"]],
   [
     "S11",

@@ -1,5 +1,5 @@
 import { IW, NET, SMS_SEND_EXTRAS } from "./errorSets.js";
-import { phoneNumber, smsCode } from "./params.js";
+import { phoneNumber, pinCode, smsCode } from "./params.js";
 import type { OperationDeclaration } from "./types.js";
 
 const api = "pims.authentication.smscode";
@@ -101,14 +101,27 @@ export const addPhoneNumber: OperationDeclaration = {
   summary: "Makes the number certified by S5 the account's trusted number.",
 };
 
-/** S9: replace the trusted number by a certified one. */
+/**
+ * S9: replace the trusted number by a certified one. Replacing the recovery factor binds a new
+ * authenticator, so it needs knowledge as well as possession (docs/decisions/0009): the account PIN
+ * in `pinCode` (a Pims extension), or a PIN proven by this device within the last minutes.
+ */
 export const modifyPhoneNumber: OperationDeclaration = {
   id: "S9",
   name: "smscode.modifyPhoneNumber",
   api,
   verb: "set",
   selector: [{ key: "type", keyAliases: ["action"], value: "modifyPhoneNumber" }],
-  params: [smsCode(true, "The code received after S5."), phoneNumber("The number certified by S5.")],
+  params: [
+    smsCode(true, "The code received after S5."),
+    phoneNumber("The number certified by S5."),
+    {
+      ...pinCode(
+        "Pims extension, optional: the account PIN, counted toward the lockout like every PIN comparison. Without it, S9 needs a PIN proven by this device within the last minutes (S14, S15 or S10); otherwise 2308.",
+      ),
+      required: false,
+    },
+  ],
   result: null,
   errors: [2001, 2006, 2101, 2102, ...NET, ...IW, 2344, 2305, 2390],
   extraErrors: {},
@@ -116,5 +129,6 @@ export const modifyPhoneNumber: OperationDeclaration = {
   device: "enrolled",
   component: "StrongAuthentication",
   path: "/v1/phone/modify",
-  summary: "Replaces the trusted number by the one certified by S5; needs an enrolled device.",
+  summary:
+    "Replaces the trusted number by the one certified by S5; needs an enrolled device and the PIN (pinCode, or proven by this device within minutes). The former number is told by SMS.",
 };

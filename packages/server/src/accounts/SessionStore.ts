@@ -18,8 +18,8 @@ export interface SessionPrincipal {
 
 /**
  * Opaque bearer tokens: 256 random bits each, stored only as SHA-256 digests. Access tokens live
- * minutes; refresh tokens rotate on each use, and presenting a replaced one revokes the session
- * (it was copied). Logout revokes at once.
+ * minutes; refresh tokens rotate on each use, and presenting any replaced one of the session's
+ * family revokes the session (it was copied). Logout revokes at once.
  */
 export class SessionStore {
   constructor(
@@ -67,34 +67,54 @@ export class SessionStore {
     return row;
   }
 
-  /** New tokens for a valid refresh token; `undefined` otherwise (and a reused one revokes its session). */
+  /**
+   * New tokens for a valid refresh token; `undefined` otherwise. The session is the token family
+   * (OAuth 2.0 Security BCP §4.14.2): each rotation retires the presented token, and presenting
+   * any retired token of the family again — however many rotations ago — revokes the session, so
+   * a thief who refreshed ahead of the victim loses the session as soon as the victim's client
+   * presents its older token.
+   */
   async rotate(refreshToken: string): Promise<SessionTokens | undefined> {
     const now = this.clock.now();
     const presented = sha256Hex(refreshToken);
     const accessToken = randomToken("pat");
     const nextRefresh = randomToken("prt");
-    const row = await this.db
-      .updateTable("sessions")
-      .set((eb) => ({
-        access_hash: sha256Hex(accessToken),
-        access_expires_at: now + this.settings.accessTokenTtlSeconds * 1000,
-        previous_refresh_hash: eb.ref("refresh_hash"),
-        refresh_hash: sha256Hex(nextRefresh),
-      }))
-      .where("refresh_hash", "=", presented)
-      .where("revoked_at", "is", null)
-      .where("refresh_expires_at", ">", now)
-      .returning("account_id")
-      .executeTakeFirst();
-    if (!row) {
-      await this.db
+    const row = await this.db.transaction().execute(async (trx) => {
+      const rotated = await trx
         .updateTable("sessions")
-        .set({ revoked_at: now })
-        .where("previous_refresh_hash", "=", presented)
+        .set({
+          access_hash: sha256Hex(accessToken),
+          access_expires_at: now + this.settings.accessTokenTtlSeconds * 1000,
+          refresh_hash: sha256Hex(nextRefresh),
+        })
+        .where("refresh_hash", "=", presented)
         .where("revoked_at", "is", null)
-        .execute();
+        .where("refresh_expires_at", ">", now)
+        .returning(["id", "account_id"])
+        .executeTakeFirst();
+      if (rotated) {
+        await trx
+          .insertInto("retired_refresh_tokens")
+          .values({ refresh_hash: presented, session_id: rotated.id, retired_at: now })
+          .execute();
+        return rotated;
+      }
+      const family = await trx
+        .selectFrom("retired_refresh_tokens")
+        .select("session_id")
+        .where("refresh_hash", "=", presented)
+        .executeTakeFirst();
+      if (family) {
+        await trx
+          .updateTable("sessions")
+          .set({ revoked_at: now })
+          .where("id", "=", family.session_id)
+          .where("revoked_at", "is", null)
+          .execute();
+      }
       return undefined;
-    }
+    });
+    if (!row) return undefined;
     const account = await this.db
       .selectFrom("accounts")
       .select("login")

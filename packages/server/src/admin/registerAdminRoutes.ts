@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { isPlainObject, normalizeValue } from "@pims/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AuditDetail } from "../audit/AuditLog.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import { bearerOf } from "../http/authenticate.js";
 import { PimsError } from "../http/PimsError.js";
@@ -71,7 +72,7 @@ function registerAccountRoutes(
     if (!account) throw new PimsError(2102, { parameter: "id" });
     return account;
   };
-  const audit = (request: FastifyRequest, event: string, detail: { relyingParty?: string; by?: string } = {}) => ({
+  const audit = (request: FastifyRequest, event: string, detail: AuditDetail = {}) => ({
     event,
     outcome: "success" as const,
     clientAddress: request.ip,
@@ -112,9 +113,18 @@ function registerAccountRoutes(
   app.post("/v1/admin/devices/:id/disable", { config: { operation: "admin.devices.disable" } }, async (request) => {
     admin(request);
     const { id } = request.params as { id: string };
-    const device = await services.devices.disable(id);
+    // The device and every live OTP it was issued die together (design property 4).
+    const device = await services.db.transaction().execute(async (trx) => {
+      const found = await services.devices.disable(id, trx);
+      if (!found) return undefined;
+      const revoked = await services.otps.revoke({ accountId: found.account_id, deviceId: id }, "device.disable", trx);
+      await services.audit.append(
+        { ...audit(request, "device.disable", { revokedOtps: revoked }), accountId: found.account_id, deviceId: id },
+        trx,
+      );
+      return found;
+    });
     if (!device) throw new PimsError(2102, { parameter: "id" });
-    await services.audit.append({ ...audit(request, "device.disable"), accountId: device.account_id, deviceId: id });
     return succeed({ id, status: device.status });
   });
 

@@ -12,6 +12,12 @@ export interface AuditDetail {
   readonly factors?: string;
   readonly relyingParty?: string;
   readonly by?: string;
+  /** Live OTPs that died with the change (device removed or disabled, PIN reset or changed). */
+  readonly revokedOtps?: number;
+  /** Devices an S12 removed. */
+  readonly removedDevices?: number;
+  /** How a phone change proved knowledge: `pinCode` in the request, or a recent PIN `proof`. */
+  readonly proof?: string;
 }
 
 export interface AuditEvent {

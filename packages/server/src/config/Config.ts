@@ -71,6 +71,11 @@ export interface PhoneSettings {
   readonly countries: readonly string[];
   /** Refuse numbers that cannot receive SMS (fixed lines). */
   readonly mobileOnly: boolean;
+  /**
+   * How long a PIN proven by a device (S10, S14, S15) lets that device replace the trusted number
+   * (S9) without `pinCode`; once. 0: S9 always needs `pinCode`.
+   */
+  readonly changeProofWindowSeconds: number;
 }
 
 export type SmsProviderName = "console" | "webhook" | "twilio";

@@ -70,8 +70,13 @@ export function loadConfig(
       defaultRegion: region(read.string("PIMS_DEFAULT_REGION", "FR"), "PIMS_DEFAULT_REGION"),
       countries: read.list("PIMS_PHONE_COUNTRIES").map((c) => region(c, "PIMS_PHONE_COUNTRIES")),
       mobileOnly: read.boolean("PIMS_PHONE_MOBILE_ONLY", true),
+      changeProofWindowSeconds: read.integer("PIMS_PHONE_CHANGE_PIN_WINDOW", 300, 0, 3600),
     },
-    sms: smsSettings(read, mode),
+    sms: smsSettings(
+      read,
+      mode,
+      overrides.mode ?? env.PIMS_MODE ?? (env.NODE_ENV === "production" ? "production" : undefined),
+    ),
     pin: pinSettings(read),
     otp: {
       length: read.integer("PIMS_OTP_LENGTH", 8, 6, 10),
@@ -108,12 +113,18 @@ function region(value: string, name: string): string {
   return upper;
 }
 
-function smsSettings(read: EnvReader, mode: Config["mode"]): SmsSettings {
+function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string | undefined): SmsSettings {
   const configured = read.optional("PIMS_SMS_PROVIDER");
   if (configured === undefined && mode === "production") {
     throw new ConfigError("PIMS_SMS_PROVIDER is required in production mode (webhook or twilio)");
   }
   const provider = read.oneOf("PIMS_SMS_PROVIDER", ["console", "webhook", "twilio"] as const, "console");
+  // A real operator sends real codes: the development conveniences must be asked for, not assumed.
+  if (provider !== "console" && explicitMode === undefined) {
+    throw new ConfigError(
+      `PIMS_SMS_PROVIDER=${provider} sends real SMS: set PIMS_MODE=production (or PIMS_MODE=development, explicitly, to try the provider with the demo page)`,
+    );
+  }
   const webhookUrl = read.optional("PIMS_SMS_WEBHOOK_URL");
   if (provider === "webhook" && webhookUrl === undefined) {
     throw new ConfigError("PIMS_SMS_PROVIDER=webhook needs PIMS_SMS_WEBHOOK_URL");

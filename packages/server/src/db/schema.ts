@@ -23,11 +23,21 @@ export interface SessionsTable {
   access_hash: string;
   access_expires_at: number;
   refresh_hash: string;
-  /** The refresh token this one replaced: presenting it again means it was stolen. */
+  /** Former scheme (one rotation deep); no longer written: see `retired_refresh_tokens`. */
   previous_refresh_hash: string | null;
   refresh_expires_at: number;
   created_at: number;
   revoked_at: number | null;
+}
+
+/**
+ * Every refresh token a session rotated out (its family): presenting one again means a copy is in
+ * other hands, and the whole session is revoked. Deleted with the session.
+ */
+export interface RetiredRefreshTokensTable {
+  refresh_hash: string;
+  session_id: string;
+  retired_at: number;
 }
 
 export interface ExternalIdentitiesTable {
@@ -106,6 +116,8 @@ export interface DevicesTable {
   /** S7 validated an enrollment code for this device until then. */
   enrollment_validated_until: number | null;
   last_used_at: number | null;
+  /** When this device last proved the account PIN; S9 may spend it once within its window. */
+  pin_proven_at: number | null;
 }
 
 export interface RequestNoncesTable {
@@ -141,6 +153,7 @@ export interface RelyingPartiesTable {
 export interface DatabaseSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
+  retired_refresh_tokens: RetiredRefreshTokensTable;
   external_identities: ExternalIdentitiesTable;
   rate_limits: RateLimitsTable;
   audit_events: AuditEventsTable;

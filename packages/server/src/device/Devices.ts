@@ -64,7 +64,13 @@ export class Devices {
       .returning("active_devices")
       .executeTakeFirst();
     if (!counted) throw new PimsError(2317);
-    const values = { status: "active" as const, enrolled_at: now, removed_at: null, enrollment_validated_until: null };
+    const values = {
+      status: "active" as const,
+      enrolled_at: now,
+      removed_at: null,
+      enrollment_validated_until: null,
+      pin_proven_at: null,
+    };
     await trx
       .insertInto("devices")
       .values({ id, account_id: accountId, public_key: publicKey, created_at: now, last_used_at: null, ...values })
@@ -76,7 +82,7 @@ export class Devices {
   async removeAll(accountId: string, trx: Kysely<DatabaseSchema>): Promise<number> {
     const result = await trx
       .updateTable("devices")
-      .set({ status: "removed", removed_at: this.clock.now(), enrollment_validated_until: null })
+      .set({ status: "removed", removed_at: this.clock.now(), enrollment_validated_until: null, pin_proven_at: null })
       .where("account_id", "=", accountId)
       .where("status", "in", ["pending", "active"])
       .executeTakeFirst();
@@ -84,25 +90,57 @@ export class Devices {
     return Number(result.numUpdatedRows);
   }
 
-  /** Disables one device (an administrator): its next request gets 2312. */
-  async disable(id: string): Promise<DeviceRow | undefined> {
-    return this.db.transaction().execute(async (trx) => {
-      const device = await this.find(id, trx);
-      if (!device || device.status === "disabled" || device.status === "removed") return device;
+  /** Disables one device (an administrator): its next request gets 2312. Call inside a transaction. */
+  async disable(id: string, trx: Kysely<DatabaseSchema>): Promise<DeviceRow | undefined> {
+    const device = await this.find(id, trx);
+    if (!device || device.status === "disabled" || device.status === "removed") return device;
+    await trx
+      .updateTable("devices")
+      .set({ status: "disabled", removed_at: this.clock.now(), pin_proven_at: null })
+      .where("id", "=", id)
+      .execute();
+    if (device.status === "active") {
       await trx
-        .updateTable("devices")
-        .set({ status: "disabled", removed_at: this.clock.now() })
-        .where("id", "=", id)
+        .updateTable("accounts")
+        .set((eb) => ({ active_devices: eb("active_devices", "-", 1) }))
+        .where("id", "=", device.account_id)
+        .where("active_devices", ">", 0)
         .execute();
-      if (device.status === "active") {
-        await trx
-          .updateTable("accounts")
-          .set((eb) => ({ active_devices: eb("active_devices", "-", 1) }))
-          .where("id", "=", device.account_id)
-          .where("active_devices", ">", 0)
-          .execute();
-      }
-      return { ...device, status: "disabled" };
-    });
+    }
+    return { ...device, status: "disabled" };
+  }
+
+  /**
+   * Records that this device just proved the account PIN (a correct PIN in a signed request), so
+   * that S9 may follow without asking for it again (docs/decisions/0009-phone-change-needs-knowledge.md).
+   */
+  async recordPinProof(id: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    await db.updateTable("devices").set({ pin_proven_at: this.clock.now() }).where("id", "=", id).execute();
+  }
+
+  /** Forgets every recent PIN proof of the account's devices (the PIN they proved changed). */
+  async forgetPinProofs(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    await db
+      .updateTable("devices")
+      .set({ pin_proven_at: null })
+      .where("account_id", "=", accountId)
+      .where("pin_proven_at", "is not", null)
+      .execute();
+  }
+
+  /**
+   * Spends the device's recent PIN proof: true, once, when the device proved the PIN within
+   * `windowMs`; one atomic statement, so two racing S9 cannot both spend one proof.
+   */
+  async spendPinProof(id: string, windowMs: number, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {
+    if (windowMs <= 0) return false;
+    const spent = await db
+      .updateTable("devices")
+      .set({ pin_proven_at: null })
+      .where("id", "=", id)
+      .where("status", "=", "active")
+      .where("pin_proven_at", ">", this.clock.now() - windowMs)
+      .executeTakeFirst();
+    return Number(spent.numUpdatedRows) === 1;
   }
 }

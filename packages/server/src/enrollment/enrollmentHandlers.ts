@@ -7,7 +7,7 @@ import type { Services } from "../Services.js";
 
 /** S7 (validate an enrollment code for this device), S10, S11 (enroll), S12 (remove all). */
 export function enrollmentHandlers(services: Services): HandlerMap {
-  const { devices, trustedPhones, smsCodes, pinVerifiers, pinGuard, audit, clock, config, db } = services;
+  const { devices, trustedPhones, smsCodes, pinVerifiers, pinGuard, otps, audit, clock, config, db } = services;
   const codeLifetime = () => clock.now() + config.sms.codeTtlSeconds * 1000;
 
   return {
@@ -109,6 +109,8 @@ export function enrollmentHandlers(services: Services): HandlerMap {
         const removed = await devices.removeAll(accountId, trx);
         await pinVerifiers.remove(accountId, trx);
         await pinGuard.reset(accountId, trx);
+        // The devices and the PIN are gone: so is every OTP they vouched for.
+        const revokedOtps = await otps.revoke({ accountId }, "device.removeAll", trx);
         await audit.append(
           {
             event: "device.removeAll",
@@ -116,7 +118,7 @@ export function enrollmentHandlers(services: Services): HandlerMap {
             accountId,
             deviceId: call.device?.deviceId ?? null,
             clientAddress: call.clientAddress,
-            detail: { failures: removed },
+            detail: { removedDevices: removed, revokedOtps },
           },
           trx,
         );

@@ -7,6 +7,9 @@ import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId } from "../crypto/random.js";
 import type { DatabaseSchema } from "../db/schema.js";
 
+/** Why live OTPs were revoked; kept in `consumed_by` as `revoked:<reason>`. */
+export type OtpRevocation = "device.removeAll" | "device.disable" | "pin.reset" | "pin.change";
+
 export interface IssuedOtp {
   readonly otp: string;
   readonly expiresAt: number;
@@ -80,6 +83,26 @@ export class Otps {
       factors: row.factors.split("+") as Factor[],
       issuedAt: Number(row.issued_at),
     };
+  }
+
+  /**
+   * Kills the live OTPs of an account — or of one of its devices — when what vouched for them is
+   * gone (design property 4): the device removed or disabled (`deviceId` given), the PIN reset or
+   * changed (all of the account's). Call in the transaction of that change. Returns how many died.
+   */
+  async revoke(
+    scope: { readonly accountId: string; readonly deviceId?: string },
+    reason: OtpRevocation,
+    db: Kysely<DatabaseSchema> = this.db,
+  ): Promise<number> {
+    let query = db
+      .updateTable("otps")
+      .set({ consumed_at: this.clock.now(), consumed_by: `revoked:${reason}` })
+      .where("account_id", "=", scope.accountId)
+      .where("consumed_at", "is", null);
+    if (scope.deviceId !== undefined) query = query.where("device_id", "=", scope.deviceId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   /** Deletes OTPs expired more than a minute ago. */

@@ -1,10 +1,16 @@
-import { type HandlerMap, type OperationCall, principalOf } from "../http/OperationHandler.js";
+import { callerEvent } from "../audit/callerEvent.js";
+import { deviceOf, type HandlerMap, type OperationCall, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
+import { checkCallerPin } from "../pin/checkCallerPin.js";
 import type { Services } from "../Services.js";
+import { languageOf } from "../sms/templates.js";
 
-/** S3 (read the trusted number), S8 (trust a certified number), S9 (replace it). */
+/**
+ * S3 (read the trusted number), S8 (trust a certified number), S9 (replace it: possession and
+ * knowledge, docs/decisions/0009-phone-change-needs-knowledge.md).
+ */
 export function phoneHandlers(services: Services): HandlerMap {
-  const { trustedPhones, phoneNumbers, smsCodes, audit } = services;
+  const { trustedPhones, phoneNumbers, smsCodes, pinGuard, devices, audit, clock, config } = services;
 
   /** The number of the request, after its S5 code was consumed. */
   const certified = async (call: OperationCall) => {
@@ -43,21 +49,47 @@ export function phoneHandlers(services: Services): HandlerMap {
 
     "smscode.modifyPhoneNumber": async (call) => {
       const { accountId } = principalOf(call);
+      const device = deviceOf(call);
+      const refuse = async (code: 2308 | 2310) => {
+        await audit.append({ ...callerEvent(call, "phone.change", { reason: code }), outcome: "refused" });
+        return new PimsError(code);
+      };
+      // Possession is the signed request; knowledge is the PIN now, or one this device just proved.
+      if (await pinGuard.isBlocked(accountId)) throw await refuse(2310);
+      const pinCode = call.params.pinCode;
+      const windowMs = config.phone.changeProofWindowSeconds * 1000;
+      if (pinCode !== undefined) {
+        await checkCallerPin(pinGuard, call, pinCode);
+      } else if (!((device.record?.pin_proven_at ?? 0) > clock.now() - windowMs && windowMs > 0)) {
+        throw await refuse(2308);
+      }
       const phone = await certified(call);
+      const former = await trustedPhones.of(accountId);
       await services.db.transaction().execute(async (trx) => {
+        // A recent proof is spent by the change it allowed (one atomic statement: racing S9 cannot share it).
+        if (pinCode === undefined && !(await devices.spendPinProof(device.deviceId, windowMs, trx))) {
+          throw new PimsError(2308);
+        }
         await trustedPhones.replace(accountId, phone.e164, trx);
         await smsCodes.invalidateAll(accountId, trx);
         await audit.append(
-          {
-            event: "phone.change",
-            outcome: "success",
-            accountId,
-            clientAddress: call.clientAddress,
-            ...(phone.country ? { detail: { country: phone.country } } : {}),
-          },
+          callerEvent(call, "phone.change", {
+            proof: pinCode === undefined ? "recentPin" : "pinCode",
+            ...(phone.country ? { country: phone.country } : {}),
+          }),
           trx,
         );
       });
+      if (former !== undefined && former !== phone.e164) {
+        await smsCodes.notify({
+          accountId,
+          notice: "phoneChanged",
+          phone: former,
+          ending: phone.e164.slice(-2),
+          clientAddress: call.clientAddress,
+          language: languageOf(call.request.headers["accept-language"], config.sms.language),
+        });
+      }
       return null;
     },
   };

@@ -35,6 +35,8 @@ export class PinGuard {
     private readonly verifiers: PinVerifiers,
     private readonly audit: AuditLog,
     private readonly settings: PinSettings,
+    /** Told, in the attempt's transaction, when a signed request's device proved the PIN. */
+    private readonly onProof: (deviceId: string, db: Kysely<DatabaseSchema>) => Promise<void> = async () => undefined,
   ) {}
 
   async isBlocked(accountId: string): Promise<boolean> {
@@ -81,6 +83,7 @@ export class PinGuard {
     }
     if (matches) {
       await this.reset(request.accountId, db);
+      if (request.deviceId !== null) await this.onProof(request.deviceId, db);
       return "correct";
     }
     const failures = Number(reserved.pin_failures);

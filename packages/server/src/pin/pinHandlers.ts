@@ -8,7 +8,7 @@ import { checkNewPin } from "./checkNewPin.js";
 
 /** S13 (reset a forgotten PIN with a code from S6) and S14 (change it, knowing it). */
 export function pinHandlers(services: Services): HandlerMap {
-  const { trustedPhones, smsCodes, pinVerifiers, pinGuard, audit, config, db } = services;
+  const { trustedPhones, smsCodes, pinVerifiers, pinGuard, otps, devices, audit, config, db } = services;
   return {
     "pincode.reset": async (call) => {
       const { accountId } = principalOf(call);
@@ -28,8 +28,11 @@ export function pinHandlers(services: Services): HandlerMap {
       await db.transaction().execute(async (trx) => {
         await pinVerifiers.set(accountId, pin, trx);
         await pinGuard.reset(accountId, trx);
+        // Every OTP the former PIN vouched for dies with it.
+        const revokedOtps = await otps.revoke({ accountId }, "pin.reset", trx);
+        await devices.forgetPinProofs(accountId, trx);
         const base = { outcome: "success" as const, accountId, clientAddress: call.clientAddress };
-        await audit.append({ ...base, event: "pin.reset" }, trx);
+        await audit.append({ ...base, event: "pin.reset", detail: { revokedOtps } }, trx);
         if (wasBlocked) await audit.append({ ...base, event: "account.unblock", detail: { by: "pin.reset" } }, trx);
       });
       return null;
@@ -45,7 +48,9 @@ export function pinHandlers(services: Services): HandlerMap {
       if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
       await db.transaction().execute(async (trx) => {
         await pinVerifiers.set(accountId, newPin, trx);
-        await audit.append(callerEvent(call, "pin.change"), trx);
+        const revokedOtps = await otps.revoke({ accountId }, "pin.change", trx);
+        await devices.forgetPinProofs(accountId, trx);
+        await audit.append(callerEvent(call, "pin.change", { revokedOtps }), trx);
       });
       return null;
     },

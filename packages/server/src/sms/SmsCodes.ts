@@ -12,7 +12,7 @@ import type { Counters } from "../ratelimit/Counters.js";
 import type { SmsInbox } from "./SmsInbox.js";
 import type { SmsProvider } from "./SmsProvider.js";
 import type { SmsPumpingGuard } from "./SmsPumpingGuard.js";
-import { type SmsLanguage, type SmsPurpose, smsText } from "./templates.js";
+import { noticeText, type SmsLanguage, type SmsNotice, type SmsPurpose, smsText } from "./templates.js";
 
 export interface SendCode {
   readonly accountId: string;
@@ -174,6 +174,34 @@ export class SmsCodes {
       .executeTakeFirst();
     if (Number(consumed.numUpdatedRows) !== 1) return refuse();
     await counters.refund(budgetKey);
+  }
+
+  /**
+   * Sends a notice (no code) to a number, e.g. the former trusted number after S9. Best effort: a
+   * failed delivery is logged and audited, never an error of the operation that already committed.
+   * Not under the pumping quotas: one notice follows one change, which itself needed a code.
+   */
+  async notify(request: {
+    readonly accountId: string;
+    readonly notice: SmsNotice;
+    readonly phone: string;
+    /** The last digits the notice may show of the new number. */
+    readonly ending: string;
+    readonly clientAddress: string;
+    readonly language: SmsLanguage;
+  }): Promise<void> {
+    const { provider, audit, logger, inbox, clock } = this.deps;
+    const message = { to: request.phone, body: noticeText(request.language, request.notice, request.ending) };
+    const event = { event: "sms.notice", accountId: request.accountId, clientAddress: request.clientAddress };
+    try {
+      await provider.send(message);
+    } catch (error) {
+      logger.warn({ err: error, provider: provider.name, notice: request.notice }, "SMS notice delivery failed");
+      await audit.append({ ...event, outcome: "failure", detail: { operation: request.notice } });
+      return;
+    }
+    inbox?.record({ ...message, at: clock.now() });
+    await audit.append({ ...event, outcome: "success", detail: { operation: request.notice } });
   }
 
   /** Voids every outstanding code of an account (its trusted number changed). */

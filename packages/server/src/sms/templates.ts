@@ -20,6 +20,30 @@ const TEXTS: Readonly<Record<SmsLanguage, Readonly<Record<SmsPurpose, string>>>>
   },
 };
 
+/** Notices: messages that carry no code, sent to tell the owner of a number what happened. */
+export type SmsNotice = "phoneChanged";
+
+const NOTICES: Readonly<Record<SmsLanguage, Readonly<Record<SmsNotice, string>>>> = {
+  en: {
+    phoneChanged:
+      "Pims: your account's trusted phone number was changed to a number ending in {ending}. If you did not do this, contact support now.",
+  },
+  fr: {
+    phoneChanged:
+      "Pims : le numéro de confiance de votre compte a été remplacé par un numéro se terminant par {ending}. Si ce n'est pas vous, contactez le support sans attendre.",
+  },
+};
+
+/**
+ * The text of a notice, from its template.
+ *
+ * @example
+ * noticeText("en", "phoneChanged", "678") // "Pims: your account's trusted phone number was changed to … 678. …"
+ */
+export function noticeText(language: SmsLanguage, notice: SmsNotice, ending: string): string {
+  return NOTICES[language][notice].replace("{ending}", ending);
+}
+
 /**
  * The text of an SMS, from its template.
  *

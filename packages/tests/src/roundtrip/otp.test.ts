@@ -82,7 +82,11 @@ describe("S15 withPIN and S16 withoutPIN", () => {
     const b = await enrolled();
     const session = (await b.store.get("pims.session")) as { accountId: string };
     const device = (await b.store.get(`pims.device.${session.accountId}`)) as { id: string };
-    await server.server.services.devices.disable(device.id);
+    const disabled = await fetch(`${server.url}/v1/admin/devices/${device.id}/disable`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(disabled.status).toBe(200);
     expectFailure(await b.pims.get(OTP, { action: "withoutPIN" }), 2312, "inwebo: device is disabled or unknown");
   });
 

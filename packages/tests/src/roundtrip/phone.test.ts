@@ -197,17 +197,19 @@ describe("S9 modify phone number", () => {
 
   it("replaces the trusted number with a newly certified one", async () => {
     const { pims } = await loggedInPims(server.url);
-    await enrollWithShortcut(server.url, pims);
+    const { pin } = await enrollWithShortcut(server.url, pims);
     const next = newPhone();
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
     const smsCode = await latestCode(server.url, next.e164);
-    expectSuccess(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: next.national }));
+    expectSuccess(
+      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: next.national, pinCode: pin }),
+    );
     expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: next.national });
   });
 
   it("voids codes sent to the former number", async () => {
     const { pims } = await loggedInPims(server.url);
-    const { phone: former } = await enrollWithShortcut(server.url, pims);
+    const { phone: former, pin } = await enrollWithShortcut(server.url, pims);
     expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
     const next = newPhone();
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
@@ -216,6 +218,7 @@ describe("S9 modify phone number", () => {
         type: "modifyPhoneNumber",
         smsCode: await latestCode(server.url, next.e164),
         phoneNumber: next.e164,
+        pinCode: pin,
       }),
     );
     const rows = await server.server.services.db
@@ -231,20 +234,26 @@ describe("S9 modify phone number", () => {
     const taken = newPhone();
     await trust((await loggedInPims(server.url)).pims, taken);
     const { pims } = await loggedInPims(server.url);
-    const { phone: mine } = await enrollWithShortcut(server.url, pims);
+    const { phone: mine, pin } = await enrollWithShortcut(server.url, pims);
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: taken.national }));
     const smsCode = await latestCode(server.url, taken.e164);
-    expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: taken.national }), 2390);
+    expectFailure(
+      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: taken.national, pinCode: pin }),
+      2390,
+    );
     expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: mine.national });
   });
 
   it("answers 2305 for a code of another number", async () => {
     const { pims } = await loggedInPims(server.url);
-    await enrollWithShortcut(server.url, pims);
+    const { pin } = await enrollWithShortcut(server.url, pims);
     const asked = newPhone();
     const claimed = newPhone();
     expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: asked.national }));
     const smsCode = await latestCode(server.url, asked.e164);
-    expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: claimed.national }), 2305);
+    expectFailure(
+      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: claimed.national, pinCode: pin }),
+      2305,
+    );
   });
 });

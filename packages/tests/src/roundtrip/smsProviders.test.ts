@@ -26,6 +26,7 @@ describe("webhook provider, against a local receiver", () => {
     });
     server = await startTestServer({
       env: {
+        PIMS_MODE: "development",
         PIMS_SMS_PROVIDER: "webhook",
         PIMS_SMS_WEBHOOK_URL: `${receiver.url}/sms`,
         PIMS_SMS_WEBHOOK_SECRET: "receiver-shared-secret",
@@ -101,6 +102,7 @@ describe("webhook provider, receiver unreachable or too slow", () => {
     const silent = await rawServer(() => undefined);
     const server = await startTestServer({
       env: {
+        PIMS_MODE: "development",
         PIMS_SMS_PROVIDER: "webhook",
         PIMS_SMS_WEBHOOK_URL: silent.url,
         PIMS_SMS_TIMEOUT_MS: "200",
@@ -127,6 +129,7 @@ describe("Twilio provider, against a local fake of its API", () => {
     twilio = await startFakeTwilio(credentials);
     server = await startTestServer({
       env: {
+        PIMS_MODE: "development",
         PIMS_SMS_PROVIDER: "twilio",
         PIMS_TWILIO_BASE_URL: twilio.url,
         PIMS_TWILIO_ACCOUNT_SID: credentials.accountSid,
@@ -161,6 +164,7 @@ describe("Twilio provider, against a local fake of its API", () => {
   it("answers 2204 when Twilio refuses the credentials", async () => {
     const wrong = await startTestServer({
       env: {
+        PIMS_MODE: "development",
         PIMS_SMS_PROVIDER: "twilio",
         PIMS_TWILIO_BASE_URL: twilio.url,
         PIMS_TWILIO_ACCOUNT_SID: credentials.accountSid,

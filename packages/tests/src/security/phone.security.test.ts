@@ -79,23 +79,24 @@ describe("using a code outside what it was sent for", () => {
 
   it("a code used once cannot be used again", async () => {
     const { pims } = await loggedInPims(server.url);
-    const { phone } = await enrollWithShortcut(server.url, pims);
+    const { phone, pin } = await enrollWithShortcut(server.url, pims);
     const next = newPhone();
     const code = await certify(pims, next);
-    expectSuccess(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode: code, phoneNumber: next.national }));
-    expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode: code, phoneNumber: next.national }), 2305);
+    const change = { type: "modifyPhoneNumber", smsCode: code, phoneNumber: next.national, pinCode: pin };
+    expectSuccess(await pims.set(SMS, change));
+    expectFailure(await pims.set(SMS, change), 2305);
     expect(phone.e164).not.toBe(next.e164);
   });
 
   it("the attacker uses a reset-PIN code to certify a number (another purpose)", async () => {
     const { pims } = await loggedInPims(server.url);
-    const { phone } = await enrollWithShortcut(server.url, pims);
+    const { phone, pin } = await enrollWithShortcut(server.url, pims);
     expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
     const resetCode = await latestCode(server.url, phone.e164);
     const other = newPhone();
     await certify(pims, other);
     expectFailure(
-      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode: resetCode, phoneNumber: other.national }),
+      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode: resetCode, phoneNumber: other.national, pinCode: pin }),
       2305,
     );
   });

@@ -45,6 +45,7 @@ export async function startCluster(engine: string, size: number, env: Record<str
     PIMS_DATA_DIR: dataDir,
     PIMS_PORT: "0",
     PIMS_LOG_LEVEL: "info",
+    PIMS_MODE: "development",
     PIMS_SMS_PROVIDER: "webhook",
     PIMS_SMS_WEBHOOK_URL: receiver.url,
     PIMS_SMS_COOLDOWN: "0",
