@@ -19,6 +19,9 @@ describe("npm start", () => {
       const response = await fetch(`${url}/health`);
       expect(await response.json()).toEqual({ status: "ok", database: "sqlite" });
       expect(started.output()).toContain("generated a development secret key");
+      // Development mode says so, loudly, with the address and what it exposes.
+      expect(started.output()).toContain(`DEVELOPMENT MODE on ${url} — not for real users.`);
+      expect(started.output()).toContain(`every SMS code is readable by anyone at ${url}/dev/sms`);
       expect((await stat(join(dataDir, "secret.key"))).mode & 0o777).toBe(0o600);
       await stat(join(dataDir, "pims.db"));
     } finally {
@@ -54,6 +57,17 @@ describe("pims command", () => {
     });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("PIMS_SECRET_KEY is required in production mode");
+  });
+
+  it("refuses a real SMS provider without an explicit mode: exit 3, no server, no /dev/sms of real codes", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "serve"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_PORT: "0",
+      PIMS_SMS_PROVIDER: "webhook",
+      PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms",
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("PIMS_SMS_PROVIDER=webhook sends real SMS: set PIMS_MODE=production");
   });
 
   it("refuses a bad port: exit 2", async () => {
