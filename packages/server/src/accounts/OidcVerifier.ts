@@ -29,7 +29,9 @@ export class OidcVerifier {
   ) {}
 
   /** The account of a valid token, or `undefined`. */
-  async authenticate(token: string): Promise<{ accountId: string; login: string } | undefined> {
+  async authenticate(
+    token: string,
+  ): Promise<{ accountId: string; login: string; authenticatedAt: number | undefined } | undefined> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, await this.#keys(), {
@@ -43,7 +45,10 @@ export class OidcVerifier {
       return undefined;
     }
     if (typeof payload.sub !== "string" || payload.sub === "" || payload.sub.length > 255) return undefined;
-    return this.#accountFor(payload.sub, displayName(payload));
+    const account = await this.#accountFor(payload.sub, displayName(payload));
+    // OpenID Connect's auth_time is when the user last authenticated at the issuer.
+    const authTime = typeof payload.auth_time === "number" ? payload.auth_time : undefined;
+    return account && { ...account, authenticatedAt: authTime === undefined ? undefined : authTime * 1000 };
   }
 
   async #keys(): Promise<ReturnType<typeof createRemoteJWKSet>> {

@@ -14,6 +14,8 @@ export interface SessionPrincipal {
   readonly accountId: string;
   readonly login: string;
   readonly sessionId: string;
+  /** When the session was opened by a login (refreshes keep it), epoch ms. */
+  readonly authenticatedAt: number;
 }
 
 /**
@@ -59,12 +61,17 @@ export class SessionStore {
     const row = await this.db
       .selectFrom("sessions")
       .innerJoin("accounts", "accounts.id", "sessions.account_id")
-      .select(["sessions.id as sessionId", "accounts.id as accountId", "accounts.login as login"])
+      .select([
+        "sessions.id as sessionId",
+        "accounts.id as accountId",
+        "accounts.login as login",
+        "sessions.created_at as authenticatedAt",
+      ])
       .where("sessions.access_hash", "=", sha256Hex(accessToken))
       .where("sessions.revoked_at", "is", null)
       .where("sessions.access_expires_at", ">", this.clock.now())
       .executeTakeFirst();
-    return row;
+    return row && { ...row, authenticatedAt: Number(row.authenticatedAt) };
   }
 
   /**

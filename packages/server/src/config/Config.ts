@@ -51,6 +51,13 @@ export interface Config {
   readonly devices: DeviceSettings;
   readonly otp: OtpSettings;
   readonly relyingParties: RelyingPartySettings;
+  readonly recovery: {
+    /**
+     * `PIMS_RECOVERY_MAX_LOGIN_AGE`: S12 and S13 (which discard the PIN) demand a login at most this
+     * many seconds old; 0 (default): no such demand, the SMS code or the device suffices.
+     */
+    readonly maxLoginAgeSeconds: number;
+  };
   /** `PIMS_ADMIN_KEY`: the bearer of the admin API; the API is off without it. */
   readonly adminKey: string | undefined;
   readonly sms: SmsSettings;

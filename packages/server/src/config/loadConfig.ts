@@ -85,6 +85,7 @@ export function loadConfig(
       failureWindowSeconds: read.integer("PIMS_OTP_FAILURE_WINDOW", 600, 10, 86_400),
     },
     relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
+    recovery: { maxLoginAgeSeconds: read.integer("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 0, 30 * 86_400) },
     adminKey: adminKey(read.optional("PIMS_ADMIN_KEY")),
     devices: {
       maxPerAccount: read.integer("PIMS_MAX_DEVICES", 5, 1, 100),

@@ -3,6 +3,7 @@ import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler
 import { PimsError } from "../http/PimsError.js";
 import { checkCallerPin } from "../pin/checkCallerPin.js";
 import { checkNewPin } from "../pin/checkNewPin.js";
+import { requireRecentLogin } from "../pin/requireRecentLogin.js";
 import type { Services } from "../Services.js";
 
 /** S7 (validate an enrollment code for this device), S10, S11 (enroll), S12 (remove all). */
@@ -104,6 +105,7 @@ export function enrollmentHandlers(services: Services): HandlerMap {
         });
         throw new PimsError(2305);
       }
+      requireRecentLogin(services, call);
       const wasBlocked = await pinGuard.isBlocked(accountId);
       await db.transaction().execute(async (trx) => {
         const removed = await devices.removeAll(accountId, trx);

@@ -8,6 +8,11 @@ export interface Principal {
   readonly accountId: string;
   readonly login: string;
   readonly sessionId: string | undefined;
+  /**
+   * When the user last authenticated (the login that opened the session; an OpenID Connect token's
+   * `auth_time`), epoch ms; `undefined` when the bearer does not say.
+   */
+  readonly authenticatedAt: number | undefined;
 }
 
 export interface OperationCall {

@@ -5,6 +5,7 @@ import { PimsError } from "../http/PimsError.js";
 import type { Services } from "../Services.js";
 import { checkCallerPin } from "./checkCallerPin.js";
 import { checkNewPin } from "./checkNewPin.js";
+import { requireRecentLogin } from "./requireRecentLogin.js";
 
 /** S13 (reset a forgotten PIN with a code from S6) and S14 (change it, knowing it). */
 export function pinHandlers(services: Services): HandlerMap {
@@ -13,6 +14,7 @@ export function pinHandlers(services: Services): HandlerMap {
     "pincode.reset": async (call) => {
       const { accountId } = principalOf(call);
       const pin = call.params.pinCode as string;
+      requireRecentLogin(services, call);
       checkNewPin(pin, config.pin, "pinCode");
       const trusted = await trustedPhones.of(accountId);
       if (trusted === undefined) throw new PimsError(2305);

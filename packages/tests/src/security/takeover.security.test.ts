@@ -322,3 +322,28 @@ describe("the development SMS inbox", () => {
     }
   });
 });
+
+describe("a stolen unlocked phone with its SIM, where the deployment demands a recent login for recovery", () => {
+  const recoveryClock = new TestClock();
+  let strict: TestServer;
+  beforeAll(async () => {
+    strict = await startTestServer({ clock: recoveryClock, env: { PIMS_RECOVERY_MAX_LOGIN_AGE: "600" } });
+  });
+  afterAll(() => strict.close());
+
+  it("the thief reads the S6 code on the phone and resets the PIN with S13 on the owner's old session: 2301, the code is not spent; the owner, after logging in again, resets it", async () => {
+    const { pims, login, password } = await loggedInPims(strict.url);
+    const { phone } = await enrollWithShortcut(strict.url, pims, "70531864");
+    recoveryClock.advance(3_600_000); // the session was opened an hour ago (refreshes keep its login time)
+    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
+    const smsCode = await latestCode(strict.url, phone.e164);
+    expectFailure(await pims.set(PIN, { action: "reset", pinCode: "86420975", smsCode }), 2301);
+    expectFailure(await pims.set(ENROLLMENT, { action: "remove" }), 2301);
+    // The genuine user proves the password again: the same code still works.
+    expectSuccess(await pims.set("pims.authentication.user", { action: "login", login, password }));
+    expectSuccess(await pims.set(PIN, { action: "reset", pinCode: "86420975", smsCode }));
+    console.log(
+      "[figures] PIMS_RECOVERY_MAX_LOGIN_AGE=600, session 1 h old: S13 → 2301, S12 → 2301; after a fresh login: S13 ok",
+    );
+  });
+});
