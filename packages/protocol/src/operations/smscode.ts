@@ -117,7 +117,7 @@ export const modifyPhoneNumber: OperationDeclaration = {
     phoneNumber("The number certified by S5."),
     {
       ...pinCode(
-        "Pims extension, optional: the account PIN, counted toward the lockout like every PIN comparison. Without it, S9 needs a PIN proven by this device within the last minutes (S14, S15 or S10); otherwise 2308.",
+        "Pims extension, optional: the account PIN, counted toward the lockout like every PIN comparison. Without it, S9 needs a PIN proven by this device within the last minutes (S15 with its PIN); otherwise 2308.",
       ),
       required: false,
     },

@@ -79,7 +79,7 @@ export interface PhoneSettings {
   /** Refuse numbers that cannot receive SMS (fixed lines). */
   readonly mobileOnly: boolean;
   /**
-   * How long a PIN proven by a device (S10, S14, S15) lets that device replace the trusted number
+   * How long a PIN proven by a device (S15, S9 with `pinCode`) lets that device replace the trusted number
    * (S9) without `pinCode`; once. 0: S9 always needs `pinCode`.
    */
   readonly changeProofWindowSeconds: number;
