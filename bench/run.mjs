@@ -67,7 +67,7 @@ async function benchEngine(engine) {
       PIMS_BENCH_ROUTES: "true",
       PIMS_LOG_LEVEL: "info",
       PIMS_MODE: "development",
-    PIMS_SMS_PROVIDER: "webhook",
+      PIMS_SMS_PROVIDER: "webhook",
       PIMS_SMS_WEBHOOK_URL: smsUrl,
       PIMS_SMS_COOLDOWN: "0",
       PIMS_SMS_PER_PHONE_HOUR: "10000",
