@@ -75,6 +75,17 @@ export class Otps {
       .where("consumed_at", "is", null)
       .where("expires_at", ">", now)
       .where((eb) => (hash === null ? eb("context_hash", "is", null) : eb("context_hash", "=", hash)))
+      // Its device must still be enrolled: an OTP whose issue raced the device's removal or disabling
+      // (and so escaped its revocation) still dies with the device.
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("devices")
+            .select("devices.id")
+            .whereRef("devices.id", "=", "otps.device_id")
+            .where("devices.status", "=", "active"),
+        ),
+      )
       .returning(["device_id", "factors", "issued_at"])
       .executeTakeFirst();
     if (!row) return undefined;

@@ -28,8 +28,8 @@ export function pinHandlers(services: Services): HandlerMap {
       if ((await pinVerifiers.matches(accountId, pin)) === true) throw new PimsError(2315);
       const wasBlocked = await pinGuard.isBlocked(accountId);
       await db.transaction().execute(async (trx) => {
+        await pinGuard.reset(accountId, trx); // also the account row's lock (see PinGuard.lockAccount)
         await pinVerifiers.set(accountId, pin, trx);
-        await pinGuard.reset(accountId, trx);
         // Every OTP the former PIN vouched for dies with it.
         const revokedOtps = await otps.revoke({ accountId }, "pin.reset", trx);
         await devices.forgetPinProofs(accountId, trx);
@@ -49,6 +49,7 @@ export function pinHandlers(services: Services): HandlerMap {
       await checkCallerPin(pinGuard, call, oldPin);
       if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
       await db.transaction().execute(async (trx) => {
+        await pinGuard.lockAccount(accountId, trx);
         await pinVerifiers.set(accountId, newPin, trx);
         const revokedOtps = await otps.revoke({ accountId }, "pin.change", trx);
         await devices.forgetPinProofs(accountId, trx);
