@@ -75,7 +75,8 @@ export function loadConfig(
     sms: smsSettings(
       read,
       mode,
-      overrides.mode ?? env.PIMS_MODE ?? (env.NODE_ENV === "production" ? "production" : undefined),
+      // Set explicitly: a flag, PIMS_MODE (an empty value says nothing), or NODE_ENV=production.
+      overrides.mode ?? read.optional("PIMS_MODE") ?? (env.NODE_ENV === "production" ? "production" : undefined),
     ),
     pin: pinSettings(read),
     otp: {
