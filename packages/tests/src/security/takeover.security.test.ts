@@ -296,6 +296,10 @@ describe("the development SMS inbox", () => {
     expect(() => loadConfig({ PIMS_SMS_PROVIDER: "webhook", PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms" })).toThrow(
       /PIMS_SMS_PROVIDER=webhook sends real SMS: set PIMS_MODE=production/,
     );
+    // An empty PIMS_MODE (a template left blank) says nothing either.
+    expect(() =>
+      loadConfig({ PIMS_MODE: "", PIMS_SMS_PROVIDER: "webhook", PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms" }),
+    ).toThrow(/sends real SMS/);
   });
 
   it("in development mode with a real provider, the inbox does not exist: real codes are not readable at GET /dev/sms", async () => {
