@@ -66,10 +66,11 @@ export function phoneHandlers(services: Services): HandlerMap {
       const phone = await certified(call);
       const former = await trustedPhones.of(accountId);
       await services.db.transaction().execute(async (trx) => {
-        // A recent proof is spent by the change it allowed (one atomic statement: racing S9 cannot share it).
-        if (pinCode === undefined && !(await devices.spendPinProof(device.deviceId, windowMs, trx))) {
-          throw new PimsError(2308);
-        }
+        // A recent proof is spent by the change it allowed (one atomic statement: racing S9 cannot share
+        // it). A change made with pinCode spends the proof its own PIN check left, so the device does
+        // not come out of it able to change the number again without the PIN.
+        const spent = await devices.spendPinProof(device.deviceId, windowMs, trx);
+        if (pinCode === undefined && !spent) throw new PimsError(2308);
         await trustedPhones.replace(accountId, phone.e164, trx);
         await smsCodes.invalidateAll(accountId, trx);
         await audit.append(
