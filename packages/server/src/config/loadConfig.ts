@@ -52,6 +52,7 @@ export function loadConfig(
     previousSecretKeys: read.list("PIMS_SECRET_KEY_PREVIOUS"),
     logLevel: read.oneOf("PIMS_LOG_LEVEL", LOG_LEVELS, "info"),
     trustProxyHops: read.integer("PIMS_TRUST_PROXY_HOPS", 0, 0, 10),
+    ipv6PrefixLength: read.integer("PIMS_RATE_LIMIT_IPV6_PREFIX", 64, 32, 128),
     sessions: {
       accessTokenTtlSeconds: read.integer("PIMS_ACCESS_TOKEN_TTL", 900, 30, 86_400),
       refreshTokenTtlSeconds: read.integer("PIMS_REFRESH_TOKEN_TTL", 30 * 86_400, 300, 365 * 86_400),
@@ -70,14 +71,14 @@ export function loadConfig(
       defaultRegion: region(read.string("PIMS_DEFAULT_REGION", "FR"), "PIMS_DEFAULT_REGION"),
       countries: read.list("PIMS_PHONE_COUNTRIES").map((c) => region(c, "PIMS_PHONE_COUNTRIES")),
       mobileOnly: read.boolean("PIMS_PHONE_MOBILE_ONLY", true),
+      deniedPrefixes: deniedPrefixes(read),
     },
     sms: smsSettings(read, mode),
     pin: pinSettings(read),
     otp: {
       length: read.integer("PIMS_OTP_LENGTH", 8, 6, 10),
       ttlSeconds: read.integer("PIMS_OTP_TTL", 120, 1, 900),
-      maxFailedVerifications: read.integer("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 10, 1, 10_000),
-      failureWindowSeconds: read.integer("PIMS_OTP_FAILURE_WINDOW", 600, 10, 86_400),
+      maxFailedVerifications: read.integer("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 10, 1, 10),
     },
     relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
     adminKey: adminKey(read.optional("PIMS_ADMIN_KEY")),
@@ -106,6 +107,35 @@ function region(value: string, name: string): string {
   if (!/^[A-Z]{2}$/.test(upper))
     throw new ConfigError(`${name} takes ISO 3166 country codes such as FR, got "${value}"`);
   return upper;
+}
+
+/** High-cost ranges refused by default: Inmarsat, satellite (GMSS), international networks, premium. */
+export const DEFAULT_DENIED_PREFIXES = ["+870", "+881", "+882", "+883", "+979"] as const;
+
+function deniedPrefixes(read: EnvReader): string[] {
+  const raw = read.optional("PIMS_SMS_DENIED_PREFIXES");
+  if (raw === undefined) return [...DEFAULT_DENIED_PREFIXES];
+  if (raw.trim().toLowerCase() === "none") return [];
+  const list = read.list("PIMS_SMS_DENIED_PREFIXES");
+  for (const prefix of list) {
+    if (!/^\+[0-9]{1,6}$/.test(prefix)) {
+      throw new ConfigError(`PIMS_SMS_DENIED_PREFIXES takes E.164 prefixes such as +881 (or none), got "${prefix}"`);
+    }
+  }
+  return list;
+}
+
+/** `FR=2000,+881=5`: hourly SMS budgets per destination. */
+function countryBudgets(read: EnvReader): Record<string, number> {
+  const budgets: Record<string, number> = {};
+  for (const item of read.list("PIMS_SMS_COUNTRY_BUDGETS")) {
+    const match = /^([A-Za-z]{2}|\+[0-9]{1,4})=([0-9]{1,9})$/.exec(item);
+    if (!match) {
+      throw new ConfigError(`PIMS_SMS_COUNTRY_BUDGETS takes COUNTRY=PER_HOUR pairs such as FR=2000, got "${item}"`);
+    }
+    budgets[(match[1] as string).toUpperCase()] = Number(match[2]);
+  }
+  return budgets;
 }
 
 function smsSettings(read: EnvReader, mode: Config["mode"]): SmsSettings {
@@ -139,10 +169,17 @@ function smsSettings(read: EnvReader, mode: Config["mode"]): SmsSettings {
     quotas: {
       perPhoneHour: read.integer("PIMS_SMS_PER_PHONE_HOUR", 5, 1, 10_000),
       perPhoneDay: read.integer("PIMS_SMS_PER_PHONE_DAY", 10, 1, 100_000),
+      perTrustedPhoneHour: read.integer("PIMS_SMS_PER_TRUSTED_PHONE_HOUR", 5, 1, 10_000),
+      perTrustedPhoneDay: read.integer("PIMS_SMS_PER_TRUSTED_PHONE_DAY", 10, 1, 100_000),
       perAccountHour: read.integer("PIMS_SMS_PER_ACCOUNT_HOUR", 10, 1, 10_000),
       perAccountDay: read.integer("PIMS_SMS_PER_ACCOUNT_DAY", 20, 1, 100_000),
       perAddressHour: read.integer("PIMS_SMS_PER_ADDRESS_HOUR", 20, 1, 100_000),
       perAddressDay: read.integer("PIMS_SMS_PER_ADDRESS_DAY", 100, 1, 1_000_000),
+    },
+    breaker: {
+      globalHour: read.integer("PIMS_SMS_GLOBAL_PER_HOUR", 1000, 1, 100_000_000),
+      countryHour: read.integer("PIMS_SMS_COUNTRY_PER_HOUR", 50, 1, 100_000_000),
+      perCountryHour: countryBudgets(read),
     },
     language: read.oneOf("PIMS_SMS_LANGUAGE", ["en", "fr"] as const, "en"),
     inboxSize: read.integer("PIMS_SMS_INBOX_SIZE", 100, 1, 10_000),

@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Factor } from "@pims/protocol";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId } from "../crypto/random.js";
 import type { DatabaseSchema } from "../db/schema.js";
+
+/** `consumed_by` of an OTP voided by the guessing limit. */
+export const VOIDED = "voided:guessing-limit";
 
 export interface IssuedOtp {
   readonly otp: string;
@@ -30,6 +33,7 @@ export class Otps {
     private readonly keyring: Keyring,
     private readonly clock: Clock,
     private readonly settings: OtpSettings,
+    private readonly engine: "sqlite" | "postgres" = "sqlite",
   ) {}
 
   async issue(
@@ -52,6 +56,7 @@ export class Otps {
         expires_at: expiresAt,
         consumed_at: null,
         consumed_by: null,
+        wrong_guesses: 0,
       })
       .execute();
     return { otp, expiresAt };
@@ -71,6 +76,7 @@ export class Otps {
       .where("otp_mac", "=", this.#mac(request.accountId, request.otp))
       .where("consumed_at", "is", null)
       .where("expires_at", ">", now)
+      .where("wrong_guesses", "<", this.settings.maxFailedVerifications)
       .where((eb) => (hash === null ? eb("context_hash", "is", null) : eb("context_hash", "=", hash)))
       .returning(["device_id", "factors", "issued_at"])
       .executeTakeFirst();
@@ -80,6 +86,35 @@ export class Otps {
       factors: row.factors.split("+") as Factor[],
       issuedAt: Number(row.issued_at),
     };
+  }
+
+  /**
+   * Serializes the verifications of one account until the transaction ends (SQLite's write
+   * transactions already are), so each OTP faces exactly the wrong guesses counted against it.
+   */
+  async lockAccount(accountId: string, db: Kysely<DatabaseSchema>): Promise<void> {
+    if (this.engine === "postgres") {
+      await sql`select id from accounts where id = ${accountId} for no key update`.execute(db);
+    }
+  }
+
+  /**
+   * Counts a wrong guess against every live OTP of the account; those that reached the limit are
+   * voided (the guessing limit spends what was being guessed, never the verifications to come).
+   * No live OTP, nothing counted: there was nothing to guess. Returns how many were voided.
+   */
+  async countWrongGuess(accountId: string, db: Kysely<DatabaseSchema>): Promise<number> {
+    const now = this.clock.now();
+    const live = (query: ReturnType<typeof this.db.updateTable<"otps">>) =>
+      query.where("account_id", "=", accountId).where("consumed_at", "is", null).where("expires_at", ">", now);
+    await live(db.updateTable("otps"))
+      .set((eb) => ({ wrong_guesses: eb("wrong_guesses", "+", 1) }))
+      .execute();
+    const voided = await live(db.updateTable("otps"))
+      .set({ consumed_at: now, consumed_by: VOIDED })
+      .where("wrong_guesses", ">=", this.settings.maxFailedVerifications)
+      .executeTakeFirst();
+    return Number(voided.numUpdatedRows);
   }
 
   /** Deletes OTPs expired more than a minute ago. */
