@@ -31,6 +31,11 @@ export function loadConfig(
   if (mode === "production" && secretKey === undefined) {
     throw new ConfigError("PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)");
   }
+  const metricsToken = read.optional("PIMS_METRICS_TOKEN");
+  if (mode === "production" && metricsToken === undefined) {
+    // Metrics name operations, outcomes and volumes: not for anyone who can reach the port.
+    throw new ConfigError("PIMS_METRICS_TOKEN is required in production mode (`pims secret generate` prints one)");
+  }
   const issuer = read.optional("PIMS_OIDC_ISSUER");
   const audience = read.optional("PIMS_OIDC_AUDIENCE");
   if ((issuer === undefined) !== (audience === undefined)) {
@@ -45,7 +50,7 @@ export function loadConfig(
     databasePoolSize: read.integer("PIMS_DATABASE_POOL_SIZE", 10, 1, 1000),
     redisUrl: redisUrl(read.optional("PIMS_REDIS_URL")),
     redisPrefix: read.string("PIMS_REDIS_PREFIX", "pims:"),
-    metricsToken: read.optional("PIMS_METRICS_TOKEN"),
+    metricsToken,
     benchRoutes: read.boolean("PIMS_BENCH_ROUTES", false),
     dataDir,
     secretKey,
@@ -207,7 +212,7 @@ function pinSettings(read: EnvReader): PinSettings {
   return {
     minLength,
     maxLength,
-    blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "off") === "common",
+    blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "common") === "common",
     maxFailures: read.integer("PIMS_PIN_MAX_FAILURES", 5, 1, 100),
   };
 }
