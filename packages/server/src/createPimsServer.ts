@@ -56,7 +56,10 @@ export interface PimsServer {
   readonly services: Services;
   /** Listens on the configured host and port (0: any free port); resolves the base URL. */
   listen(): Promise<string>;
-  /** Deletes what has expired: nonces, OTPs, sessions (every minute on its own). */
+  /**
+   * Deletes what has expired: nonces, OTPs, sessions, SMS codes, rate-limit windows, cooldowns
+   * (every minute on its own).
+   */
   purgeExpired(): Promise<void>;
   /** Stops accepting, lets requests in flight finish, closes the database. */
   close(): Promise<void>;
@@ -96,6 +99,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     }
   }
   const counters = redis ?? new DatabaseCounters(db, clock);
+  const cooldowns = redis ?? new DatabaseCooldowns(db, clock);
   const metrics = new Metrics(database.pool ? () => database.pool : undefined);
   const audit = new AuditLog(db, clock, (event) => metrics.event(event));
   // The inbox shows codes to whoever asks: only for the console provider, which sends nothing real.
@@ -126,7 +130,14 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       audit,
       logger,
       provider: buildSmsProvider(config.sms, clock, options.smsConsole),
-      guard: new SmsPumpingGuard(counters, redis ?? new DatabaseCooldowns(db, clock), config.sms),
+      guard: new SmsPumpingGuard(counters, cooldowns, config.sms, {
+        ipv6PrefixLength: config.ipv6PrefixLength,
+        defaultRegion: config.phone.defaultRegion,
+        onBreaker: (event) => {
+          metrics.smsBreaker(event.scope);
+          logger.warn(event, "SMS circuit breaker open: hourly budget spent, sends refused (2383)");
+        },
+      }),
       inbox: smsInbox,
       settings: config.sms,
     }),
@@ -137,7 +148,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin, (deviceId, trx) =>
       devices.recordPinProof(deviceId, trx),
     ),
-    otps: new Otps(db, keyring, clock, config.otp),
+    otps: new Otps(db, keyring, clock, config.otp, engine),
     relyingParties: new RelyingParties(db, clock),
   };
   const app = buildApp(services, {
@@ -150,7 +161,14 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ...otpHandlers(services),
   });
   const purgeExpired = async () => {
-    await Promise.all([services.nonces.purge(), services.otps.purgeExpired(), services.sessions.purgeExpired()]);
+    await Promise.all([
+      services.nonces.purge(),
+      services.otps.purgeExpired(),
+      services.sessions.purgeExpired(),
+      services.smsCodes.purgeExpired(),
+      counters.purge(),
+      cooldowns.purge(),
+    ]);
   };
   const purge = setInterval(() => {
     purgeExpired().catch((error: unknown) => logger.warn({ err: error }, "purge of expired rows failed"));

@@ -1,15 +1,20 @@
-import { ALWAYS, NEEDS_SESSION, TRANSPORT } from "./errorSets.js";
+import { ALWAYS, MALFORMED, NEEDS_SESSION, TRANSPORT } from "./errorSets.js";
 import type { OperationDeclaration } from "./types.js";
 
 /**
- * Every code an operation may answer: the vendor's list, Pims' additions, 2000/2001 for all,
+ * Every code an operation may answer: the vendor's list, Pims' additions, 2000/2001/2102 for all,
  * 2301 when a session is needed, and the transport codes when the server is reached.
  *
  * @example
  * documentedErrors(otpWithPin).includes(2308) // true
  */
 export function documentedErrors(operation: OperationDeclaration): readonly number[] {
-  const codes = new Set<number>([...ALWAYS, ...operation.errors, ...Object.keys(operation.extraErrors).map(Number)]);
+  const codes = new Set<number>([
+    ...ALWAYS,
+    ...MALFORMED,
+    ...operation.errors,
+    ...Object.keys(operation.extraErrors).map(Number),
+  ]);
   if (operation.access === "session") for (const code of NEEDS_SESSION) codes.add(code);
   if (operation.path !== null || operation.access === "session") for (const code of TRANSPORT) codes.add(code);
   return [...codes].sort((a, b) => a - b);

@@ -3,6 +3,7 @@ import { randomId } from "../crypto/random.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import type { OperationHandler } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
+import { addressKey } from "../ratelimit/addressKey.js";
 import type { Services } from "../Services.js";
 import { loginKey } from "./loginKey.js";
 
@@ -12,7 +13,10 @@ export function createAccount(services: Services): OperationHandler {
     const { counters, config, db, passwords, clock, audit, sessions } = services;
     const login = params.login as string;
     const key = loginKey(login);
-    const created = await counters.hit(`accounts-created:address:${clientAddress}`, config.login.windowSeconds * 1000);
+    const created = await counters.hit(
+      `accounts-created:address:${addressKey(clientAddress, config.ipv6PrefixLength)}`,
+      config.login.windowSeconds * 1000,
+    );
     if (created > config.login.maxAccountsPerAddress) {
       await audit.append({ event: "account.create", outcome: "refused", clientAddress, detail: { reason: 2383 } });
       throw new PimsError(2383);

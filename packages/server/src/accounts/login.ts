@@ -2,6 +2,7 @@ import type { SessionTokens } from "@pims/protocol";
 import { sha256Hex } from "../crypto/random.js";
 import type { OperationHandler } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
+import { addressKey } from "../ratelimit/addressKey.js";
 import type { Services } from "../Services.js";
 import { loginKey } from "./loginKey.js";
 
@@ -15,7 +16,7 @@ export function login(services: Services): OperationHandler {
     const { counters, config, db, passwords, audit, sessions } = services;
     const windowMs = config.login.windowSeconds * 1000;
     const key = loginKey(params.login as string);
-    const addressKey = `login-failures:address:${clientAddress}`;
+    const addressCounter = `login-failures:address:${addressKey(clientAddress, config.ipv6PrefixLength)}`;
     const loginCounter = `login-failures:login:${sha256Hex(key)}`;
     const account = await db
       .selectFrom("accounts")
@@ -32,7 +33,7 @@ export function login(services: Services): OperationHandler {
       });
       throw new PimsError(2383);
     };
-    if ((await counters.hit(addressKey, windowMs)) > config.login.maxFailuresPerAddress) return refuse();
+    if ((await counters.hit(addressCounter, windowMs)) > config.login.maxFailuresPerAddress) return refuse();
     if ((await counters.hit(loginCounter, windowMs)) > config.login.maxFailuresPerLogin) return refuse();
     const password = params.password as string;
     const valid = account?.password_hash
@@ -42,7 +43,7 @@ export function login(services: Services): OperationHandler {
       await audit.append({ event: "login", outcome: "failure", accountId: account?.id ?? null, clientAddress });
       throw new PimsError(2401);
     }
-    await Promise.all([counters.reset(loginCounter), counters.refund(addressKey)]);
+    await Promise.all([counters.reset(loginCounter), counters.refund(addressCounter)]);
     await audit.append({ event: "login", outcome: "success", accountId: account.id, clientAddress });
     return sessions.open(account);
   };

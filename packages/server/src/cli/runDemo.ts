@@ -62,10 +62,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     let code = await latestCode(url, e164);
     write(`     SMS received: code ${code}\n`);
     show(
-      "S11 enroll with the number and PIN 2580 (shortcut)",
+      "S11 enroll with the number and PIN 2853 (shortcut)",
       await pims.set("pims.authentication.enrollment", {
         action: "enrollmentWithPhoneNumber",
-        pinCode: "2580",
+        pinCode: "2853",
         smsCode: code,
         phoneNumber: phone,
       }),
@@ -81,7 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     );
     const otp = show(
       "S15 OTP with PIN",
-      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: "2580" }),
+      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: "2853" }),
     );
     if (adminKey && otp.status === "SUCCEEDED") {
       const verified = await relyingPartyVerify(url, adminKey, pims, (otp.result as { otp: string }).otp);
@@ -91,8 +91,8 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       write("     (relying-party step skipped: give --key with the server's admin key)\n");
     }
     show(
-      "S14 change the PIN to 1470",
-      await pims.set("pims.authentication.pincode", { action: "update", oldPIN: "2580", newPIN: "1470" }),
+      "S14 change the PIN to 1748",
+      await pims.set("pims.authentication.pincode", { action: "update", oldPIN: "2853", newPIN: "1748" }),
     );
     let reset = await pims.get("pims.authentication.smscode", { type: "resetPIN" });
     for (let wait = 0; wait < 3 && reset.status === "FAILED" && reset.error.code === 2005; wait++) {

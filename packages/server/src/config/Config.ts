@@ -27,6 +27,8 @@ export interface Config {
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Trust `X-Forwarded-For` from this many proxies (0: use the socket address). */
   readonly trustProxyHops: number;
+  /** Per-address limits count an IPv6 client by this prefix (`PIMS_RATE_LIMIT_IPV6_PREFIX`, 64). */
+  readonly ipv6PrefixLength: number;
   readonly sessions: {
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlSeconds: number;
@@ -83,6 +85,8 @@ export interface PhoneSettings {
    * (S9) without `pinCode`; once. 0: S9 always needs `pinCode`.
    */
   readonly changeProofWindowSeconds: number;
+  /** E.164 prefixes refused (high-cost ranges: satellite, international networks, premium). */
+  readonly deniedPrefixes: readonly string[];
 }
 
 export type SmsProviderName = "console" | "webhook" | "twilio";
@@ -93,13 +97,18 @@ export interface SmsSettings {
   readonly codeTtlSeconds: number;
   /** Wrong tries allowed on one code. */
   readonly maxTriesPerCode: number;
-  /** Wrong tries allowed per account and purpose within `tryWindowSeconds`, across codes. */
+  /**
+   * Tries allowed per account within `tryWindowSeconds`, across codes and purposes; beyond, each
+   * new code gets one try and a wrong one voids it (a spent budget never refuses a fresh code).
+   */
   readonly tryBudget: number;
   readonly tryWindowSeconds: number;
   /** First resend cooldown per number; it doubles with each send within an hour. */
   readonly cooldownSeconds: number;
   readonly maxCooldownSeconds: number;
   readonly quotas: SmsQuotas;
+  /** Circuit breakers: SMS per hour for the whole deployment and per destination country. */
+  readonly breaker: SmsBreaker;
   /** Language of SMS texts when the request names none it knows (`en`, `fr`). */
   readonly language: "en" | "fr";
   /** Messages kept by the development inbox. */
@@ -120,14 +129,29 @@ export interface SmsSettings {
   readonly retries: number;
 }
 
-/** SMS sends allowed per hour and per day, by number, by account and by client address. */
+/**
+ * SMS sends allowed per hour and per day, by number, by account and by client address. A number's
+ * certification codes (S5, anyone may ask) and the codes to it as an account's trusted number
+ * (S4, S6) have quotas of their own.
+ */
 export interface SmsQuotas {
   readonly perPhoneHour: number;
   readonly perPhoneDay: number;
+  readonly perTrustedPhoneHour: number;
+  readonly perTrustedPhoneDay: number;
   readonly perAccountHour: number;
   readonly perAccountDay: number;
   readonly perAddressHour: number;
   readonly perAddressDay: number;
+}
+
+export interface SmsBreaker {
+  /** SMS per hour for the whole deployment (all processes). */
+  readonly globalHour: number;
+  /** SMS per hour to a country other than the default region, unless `perCountryHour` names it. */
+  readonly countryHour: number;
+  /** Budgets per destination: ISO region, or `+881`-style calling code for non-geographic ranges. */
+  readonly perCountryHour: Readonly<Record<string, number>>;
 }
 
 export interface PinSettings {
@@ -149,9 +173,11 @@ export interface DeviceSettings {
 export interface OtpSettings {
   readonly length: number;
   readonly ttlSeconds: number;
-  /** Failed verifications allowed per account within the window; beyond, every verification fails. */
+  /**
+   * Wrong guesses a live OTP may face (wrong verifications of its account while it lives); at the
+   * limit every live OTP of the account is voided. Verifications that follow are not refused.
+   */
   readonly maxFailedVerifications: number;
-  readonly failureWindowSeconds: number;
 }
 
 export interface RelyingPartySettings {

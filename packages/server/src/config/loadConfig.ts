@@ -31,6 +31,11 @@ export function loadConfig(
   if (mode === "production" && secretKey === undefined) {
     throw new ConfigError("PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)");
   }
+  const metricsToken = read.optional("PIMS_METRICS_TOKEN");
+  if (mode === "production" && metricsToken === undefined) {
+    // Metrics name operations, outcomes and volumes: not for anyone who can reach the port.
+    throw new ConfigError("PIMS_METRICS_TOKEN is required in production mode (`pims secret generate` prints one)");
+  }
   const issuer = read.optional("PIMS_OIDC_ISSUER");
   const audience = read.optional("PIMS_OIDC_AUDIENCE");
   if ((issuer === undefined) !== (audience === undefined)) {
@@ -45,13 +50,14 @@ export function loadConfig(
     databasePoolSize: read.integer("PIMS_DATABASE_POOL_SIZE", 10, 1, 1000),
     redisUrl: redisUrl(read.optional("PIMS_REDIS_URL")),
     redisPrefix: read.string("PIMS_REDIS_PREFIX", "pims:"),
-    metricsToken: read.optional("PIMS_METRICS_TOKEN"),
+    metricsToken,
     benchRoutes: read.boolean("PIMS_BENCH_ROUTES", false),
     dataDir,
     secretKey,
     previousSecretKeys: read.list("PIMS_SECRET_KEY_PREVIOUS"),
     logLevel: read.oneOf("PIMS_LOG_LEVEL", LOG_LEVELS, "info"),
     trustProxyHops: read.integer("PIMS_TRUST_PROXY_HOPS", 0, 0, 10),
+    ipv6PrefixLength: read.integer("PIMS_RATE_LIMIT_IPV6_PREFIX", 64, 32, 128),
     sessions: {
       accessTokenTtlSeconds: read.integer("PIMS_ACCESS_TOKEN_TTL", 900, 30, 86_400),
       refreshTokenTtlSeconds: read.integer("PIMS_REFRESH_TOKEN_TTL", 30 * 86_400, 300, 365 * 86_400),
@@ -71,6 +77,7 @@ export function loadConfig(
       countries: read.list("PIMS_PHONE_COUNTRIES").map((c) => region(c, "PIMS_PHONE_COUNTRIES")),
       mobileOnly: read.boolean("PIMS_PHONE_MOBILE_ONLY", true),
       changeProofWindowSeconds: read.integer("PIMS_PHONE_CHANGE_PIN_WINDOW", 300, 0, 3600),
+      deniedPrefixes: deniedPrefixes(read),
     },
     sms: smsSettings(
       read,
@@ -82,8 +89,7 @@ export function loadConfig(
     otp: {
       length: read.integer("PIMS_OTP_LENGTH", 8, 6, 10),
       ttlSeconds: read.integer("PIMS_OTP_TTL", 120, 1, 900),
-      maxFailedVerifications: read.integer("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 10, 1, 10_000),
-      failureWindowSeconds: read.integer("PIMS_OTP_FAILURE_WINDOW", 600, 10, 86_400),
+      maxFailedVerifications: read.integer("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 10, 1, 10),
     },
     relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
     recovery: { maxLoginAgeSeconds: read.integer("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 0, 30 * 86_400) },
@@ -113,6 +119,35 @@ function region(value: string, name: string): string {
   if (!/^[A-Z]{2}$/.test(upper))
     throw new ConfigError(`${name} takes ISO 3166 country codes such as FR, got "${value}"`);
   return upper;
+}
+
+/** High-cost ranges refused by default: Inmarsat, satellite (GMSS), international networks, premium. */
+export const DEFAULT_DENIED_PREFIXES = ["+870", "+881", "+882", "+883", "+979"] as const;
+
+function deniedPrefixes(read: EnvReader): string[] {
+  const raw = read.optional("PIMS_SMS_DENIED_PREFIXES");
+  if (raw === undefined) return [...DEFAULT_DENIED_PREFIXES];
+  if (raw.trim().toLowerCase() === "none") return [];
+  const list = read.list("PIMS_SMS_DENIED_PREFIXES");
+  for (const prefix of list) {
+    if (!/^\+[0-9]{1,6}$/.test(prefix)) {
+      throw new ConfigError(`PIMS_SMS_DENIED_PREFIXES takes E.164 prefixes such as +881 (or none), got "${prefix}"`);
+    }
+  }
+  return list;
+}
+
+/** `FR=2000,+881=5`: hourly SMS budgets per destination. */
+function countryBudgets(read: EnvReader): Record<string, number> {
+  const budgets: Record<string, number> = {};
+  for (const item of read.list("PIMS_SMS_COUNTRY_BUDGETS")) {
+    const match = /^([A-Za-z]{2}|\+[0-9]{1,4})=([0-9]{1,9})$/.exec(item);
+    if (!match) {
+      throw new ConfigError(`PIMS_SMS_COUNTRY_BUDGETS takes COUNTRY=PER_HOUR pairs such as FR=2000, got "${item}"`);
+    }
+    budgets[(match[1] as string).toUpperCase()] = Number(match[2]);
+  }
+  return budgets;
 }
 
 function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string | undefined): SmsSettings {
@@ -152,10 +187,17 @@ function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string
     quotas: {
       perPhoneHour: read.integer("PIMS_SMS_PER_PHONE_HOUR", 5, 1, 10_000),
       perPhoneDay: read.integer("PIMS_SMS_PER_PHONE_DAY", 10, 1, 100_000),
+      perTrustedPhoneHour: read.integer("PIMS_SMS_PER_TRUSTED_PHONE_HOUR", 5, 1, 10_000),
+      perTrustedPhoneDay: read.integer("PIMS_SMS_PER_TRUSTED_PHONE_DAY", 10, 1, 100_000),
       perAccountHour: read.integer("PIMS_SMS_PER_ACCOUNT_HOUR", 10, 1, 10_000),
       perAccountDay: read.integer("PIMS_SMS_PER_ACCOUNT_DAY", 20, 1, 100_000),
       perAddressHour: read.integer("PIMS_SMS_PER_ADDRESS_HOUR", 20, 1, 100_000),
       perAddressDay: read.integer("PIMS_SMS_PER_ADDRESS_DAY", 100, 1, 1_000_000),
+    },
+    breaker: {
+      globalHour: read.integer("PIMS_SMS_GLOBAL_PER_HOUR", 1000, 1, 100_000_000),
+      countryHour: read.integer("PIMS_SMS_COUNTRY_PER_HOUR", 50, 1, 100_000_000),
+      perCountryHour: countryBudgets(read),
     },
     language: read.oneOf("PIMS_SMS_LANGUAGE", ["en", "fr"] as const, "en"),
     inboxSize: read.integer("PIMS_SMS_INBOX_SIZE", 100, 1, 10_000),
@@ -183,7 +225,7 @@ function pinSettings(read: EnvReader): PinSettings {
   return {
     minLength,
     maxLength,
-    blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "off") === "common",
+    blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "common") === "common",
     maxFailures: read.integer("PIMS_PIN_MAX_FAILURES", 5, 1, 100),
   };
 }

@@ -18,7 +18,7 @@ export async function resolveSecretKey(config: Config, logger: Logger): Promise<
     encoded = (await readFile(path, "utf8")).trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    await mkdir(config.dataDir, { recursive: true });
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     encoded = randomBytes(32).toString("base64url");
     await writeFile(path, `${encoded}\n`, { mode: 0o600, flag: "wx" });
     logger.warn(

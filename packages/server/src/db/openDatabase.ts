@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { type Dialect, Kysely, PostgresDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
@@ -41,13 +41,27 @@ export function openDatabase(url: string, options: OpenOptions = {}): Database {
 }
 
 function sqliteDialect(path: string): Dialect {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") createPrivately(path);
   const database = new SQLite(path);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   return new ImmediateSqliteDialect({ database: withStatementCache(database) });
+}
+
+/**
+ * The folder (0700) and the database file (0600) are created for the server's user only, before
+ * SQLite opens them: SQLite gives its -wal and -shm files the mode of the database file. A file
+ * that already exists keeps its mode (the operator may have chosen a group).
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
 
 /** int8 (bigint) and numeric columns come back as numbers: every value Pims keeps fits in 2^53. */

@@ -51,6 +51,8 @@ export interface RateLimitsTable {
   key: string;
   count: number;
   window_started_at: number;
+  /** End of the current window: the purge deletes the row after it. */
+  expires_at: number;
 }
 
 export interface AuditEventsTable {
@@ -87,6 +89,8 @@ export interface SmsCodesTable {
 
 export interface SmsCooldownsTable {
   phone_e164: string;
+  /** A cooldown runs per number and purpose. */
+  purpose: string;
   last_sent_at: number;
   next_allowed_at: number;
   streak: number;
@@ -139,6 +143,8 @@ export interface OtpsTable {
   expires_at: number;
   consumed_at: number | null;
   consumed_by: string | null;
+  /** Wrong guesses at the account's OTPs while this one was live; at the limit it is voided. */
+  wrong_guesses: number;
 }
 
 export interface RelyingPartiesTable {

@@ -1,5 +1,12 @@
+import type { Duplex } from "node:stream";
 import { errorBody, HEADERS, INTERNAL_PATHS } from "@pims/protocol";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from "fastify";
 import { sql } from "kysely";
 import secureJsonParse from "secure-json-parse";
 import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
@@ -12,6 +19,28 @@ import { failureReply } from "./failureReply.js";
 import type { HandlerMap } from "./OperationHandler.js";
 import { PimsError } from "./PimsError.js";
 import { registerOperations } from "./registerOperations.js";
+
+/**
+ * A request Node's HTTP parser refused (malformed request line or headers, headers too large,
+ * Content-Length with Transfer-Encoding, a timeout): 2102 in the message shape, then close.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, parameter] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request Header Fields Too Large", "headers"]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "request"]
+        : [400, "Bad Request", "request"];
+  const body = JSON.stringify(failureReply(errorBody(2102, { parameter })));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\npims-error-code: 2102\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** Largest request body accepted; every Pims request is a few hundred bytes. */
 export const BODY_LIMIT = 16 * 1024;
@@ -39,6 +68,13 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     requestIdHeader: false,
+    // Errors Fastify answers itself, before any route: in the message shape too (decision 0002).
+    frameworkErrors: (_error, _request, reply) =>
+      (reply as FastifyReply)
+        .code(400)
+        .header("pims-error-code", 2102)
+        .send(failureReply(errorBody(2102, { parameter: "url" }))),
+    clientErrorHandler: answerClientError,
   });
 
   // Keep the exact body text: a device signature covers these bytes. Same protections as

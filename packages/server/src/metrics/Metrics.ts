@@ -45,6 +45,12 @@ export class Metrics {
     labelNames: ["event"] as const,
     registers: [this.registry],
   });
+  readonly #breaker = new Counter({
+    name: "pims_sms_circuit_breaker_total",
+    help: "SMS refused (2383) because the deployment's or a destination country's hourly budget is spent.",
+    labelNames: ["scope"] as const,
+    registers: [this.registry],
+  });
   readonly #lockouts = new Counter({
     name: "pims_lockouts_total",
     help: "Accounts blocked by too many wrong PINs.",
@@ -74,6 +80,11 @@ export class Metrics {
   request(operation: string, outcome: string, seconds: number): void {
     this.#requests.inc({ operation, outcome });
     this.#duration.observe({ operation }, seconds);
+  }
+
+  /** Counts a send refused by an SMS circuit breaker (`global` or `country`). */
+  smsBreaker(scope: "global" | "country"): void {
+    this.#breaker.inc({ scope });
   }
 
   /** Counts an audit event when it is one of the counted kinds. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Factor } from "@pims/protocol";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
 import type { Keyring } from "../crypto/Keyring.js";
@@ -9,6 +9,9 @@ import type { DatabaseSchema } from "../db/schema.js";
 
 /** Why live OTPs were revoked; kept in `consumed_by` as `revoked:<reason>`. */
 export type OtpRevocation = "device.removeAll" | "device.disable" | "pin.reset" | "pin.change";
+
+/** `consumed_by` of an OTP voided by the guessing limit. */
+export const VOIDED = "voided:guessing-limit";
 
 export interface IssuedOtp {
   readonly otp: string;
@@ -33,6 +36,7 @@ export class Otps {
     private readonly keyring: Keyring,
     private readonly clock: Clock,
     private readonly settings: OtpSettings,
+    private readonly engine: "sqlite" | "postgres" = "sqlite",
   ) {}
 
   async issue(
@@ -55,6 +59,7 @@ export class Otps {
         expires_at: expiresAt,
         consumed_at: null,
         consumed_by: null,
+        wrong_guesses: 0,
       })
       .execute();
     return { otp, expiresAt };
@@ -74,6 +79,7 @@ export class Otps {
       .where("otp_mac", "=", this.#mac(request.accountId, request.otp))
       .where("consumed_at", "is", null)
       .where("expires_at", ">", now)
+      .where("wrong_guesses", "<", this.settings.maxFailedVerifications)
       .where((eb) => (hash === null ? eb("context_hash", "is", null) : eb("context_hash", "=", hash)))
       // Its device must still be enrolled: an OTP whose issue raced the device's removal or disabling
       // (and so escaped its revocation) still dies with the device.
@@ -114,6 +120,35 @@ export class Otps {
     if (scope.deviceId !== undefined) query = query.where("device_id", "=", scope.deviceId);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Serializes the verifications of one account until the transaction ends (SQLite's write
+   * transactions already are), so each OTP faces exactly the wrong guesses counted against it.
+   */
+  async lockAccount(accountId: string, db: Kysely<DatabaseSchema>): Promise<void> {
+    if (this.engine === "postgres") {
+      await sql`select id from accounts where id = ${accountId} for no key update`.execute(db);
+    }
+  }
+
+  /**
+   * Counts a wrong guess against every live OTP of the account; those that reached the limit are
+   * voided (the guessing limit spends what was being guessed, never the verifications to come).
+   * No live OTP, nothing counted: there was nothing to guess. Returns how many were voided.
+   */
+  async countWrongGuess(accountId: string, db: Kysely<DatabaseSchema>): Promise<number> {
+    const now = this.clock.now();
+    const live = (query: ReturnType<typeof this.db.updateTable<"otps">>) =>
+      query.where("account_id", "=", accountId).where("consumed_at", "is", null).where("expires_at", ">", now);
+    await live(db.updateTable("otps"))
+      .set((eb) => ({ wrong_guesses: eb("wrong_guesses", "+", 1) }))
+      .execute();
+    const voided = await live(db.updateTable("otps"))
+      .set({ consumed_at: now, consumed_by: VOIDED })
+      .where("wrong_guesses", ">=", this.settings.maxFailedVerifications)
+      .executeTakeFirst();
+    return Number(voided.numUpdatedRows);
   }
 
   /** Deletes OTPs expired more than a minute ago. */

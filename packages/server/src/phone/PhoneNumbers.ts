@@ -11,7 +11,8 @@ export interface PhoneNumber {
 /**
  * Parses phone numbers the way the deployment wants: national (`0612345678`) in the default region
  * or international (`+33612345678`, `0033612345678`); valid for its country (libphonenumber's
- * full metadata); mobile when `mobileOnly`; in the allowed countries when a list is set.
+ * full metadata); mobile when `mobileOnly`; in the allowed countries when a list is set; not in a
+ * denied range (high-cost satellite, international-network and premium ranges by default).
  * Anything else: 2102 phoneNumber.
  */
 export class PhoneNumbers {
@@ -24,6 +25,7 @@ export class PhoneNumbers {
     const type = parsed.getType();
     if (this.settings.mobileOnly && type !== "MOBILE" && type !== "FIXED_LINE_OR_MOBILE") throw invalid();
     if (this.settings.countries.length > 0 && !this.settings.countries.includes(parsed.country ?? "")) throw invalid();
+    if (this.settings.deniedPrefixes.some((prefix) => parsed.number.startsWith(prefix))) throw invalid();
     return { e164: parsed.number, country: parsed.country };
   }
 

@@ -11,4 +11,6 @@ export interface Counters {
   refund(key: string): Promise<void>;
   /** Forgets `key`. */
   reset(key: string): Promise<void>;
+  /** Deletes counts whose window is over (Redis expires them by itself). */
+  purge(): Promise<void>;
 }

@@ -15,11 +15,12 @@ export class DatabaseCounters implements Counters {
     const expired = now - windowMs;
     const row = await this.db
       .insertInto("rate_limits")
-      .values({ key, count: 1, window_started_at: now })
+      .values({ key, count: 1, window_started_at: now, expires_at: now + windowMs })
       .onConflict((conflict) =>
         conflict.column("key").doUpdateSet({
           count: sql<number>`CASE WHEN rate_limits.window_started_at <= ${expired} THEN 1 ELSE rate_limits.count + 1 END`,
           window_started_at: sql<number>`CASE WHEN rate_limits.window_started_at <= ${expired} THEN ${now} ELSE rate_limits.window_started_at END`,
+          expires_at: sql<number>`CASE WHEN rate_limits.window_started_at <= ${expired} THEN ${now + windowMs} ELSE rate_limits.expires_at END`,
         }),
       )
       .returning("count")
@@ -44,6 +45,11 @@ export class DatabaseCounters implements Counters {
       .where("key", "=", key)
       .where("count", ">", 0)
       .execute();
+  }
+
+  /** Deletes the rows whose window is over (a count there no longer matters). */
+  async purge(): Promise<void> {
+    await this.db.deleteFrom("rate_limits").where("expires_at", "<", this.clock.now()).execute();
   }
 
   async reset(key: string): Promise<void> {

@@ -101,17 +101,17 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
   }
 
   async purge(): Promise<void> {
-    // Redis expires nonces by itself.
+    // Redis expires nonces, counters and cooldowns by itself.
   }
 
-  async take(phone: string, baseMs: number, maxMs: number): Promise<boolean> {
-    const key = this.#key(`cooldown:${phone}`);
+  async take(phone: string, purpose: string, baseMs: number, maxMs: number): Promise<boolean> {
+    const key = this.#key(`cooldown:${phone}:${purpose}`);
     const gc = HOUR + maxMs + SLACK;
     return Number(await this.#redis.eval(TAKE_SLOT, 1, key, this.clock.now(), baseMs, maxMs, HOUR, gc)) > 0;
   }
 
-  async release(phone: string): Promise<void> {
-    await this.#redis.eval(RELEASE_SLOT, 1, this.#key(`cooldown:${phone}`), this.clock.now());
+  async release(phone: string, purpose: string): Promise<void> {
+    await this.#redis.eval(RELEASE_SLOT, 1, this.#key(`cooldown:${phone}:${purpose}`), this.clock.now());
   }
 
   async close(): Promise<void> {

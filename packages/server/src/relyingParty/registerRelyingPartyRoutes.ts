@@ -8,8 +8,8 @@ import type { Services } from "../Services.js";
  * `POST /v1/rp/verify`: a relying party (its API key as bearer) verifies an OTP for an account
  * (by id, or by the access token the client called it with) and, when asked, a context. A valid
  * OTP is consumed. Limits: verifications per relying party per minute (reserved atomically), and
- * failed verifications per account per window (then every verification of that account fails until
- * the window ends). Every verification is audited.
+ * wrong guesses per live OTP (then the account's live OTPs are voided; nothing after is refused).
+ * Every verification is audited.
  */
 export function registerRelyingPartyRoutes(app: FastifyInstance, services: Services): void {
   const { relyingParties, counters, config } = services;
@@ -28,7 +28,7 @@ export function registerRelyingPartyRoutes(app: FastifyInstance, services: Servi
 
 /**
  * Verifies (and consumes) an OTP for a relying party: the account by access token or id, the
- * per-account limit of failed verifications, the atomic consume, the audit.
+ * atomic consume, the guessing limit per live OTP, the audit.
  */
 export async function verifyForRelyingParty(
   services: Services,
@@ -36,7 +36,7 @@ export async function verifyForRelyingParty(
   input: { otp: string; account?: string; accessToken?: string; context?: string },
   clientAddress: string,
 ): Promise<VerifyResult> {
-  const { counters, config, otps, sessions, audit, db } = services;
+  const { otps, sessions, audit, db } = services;
   const principal =
     input.accessToken !== undefined
       ? await sessions.authenticate(input.accessToken)
@@ -50,20 +50,16 @@ export async function verifyForRelyingParty(
     await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
     return { valid: false };
   }
-  // Failures are counted, not verifications in flight: valid ones racing for one account must not
-  // crowd each other out. Concurrent wrong guesses may overshoot the limit by the number in flight,
-  // which against 10^8 OTP values changes nothing.
-  const failureKey = `otp-failures:${principal.accountId}`;
-  const windowMs = config.otp.failureWindowSeconds * 1000;
-  const overLimit = (await counters.peek(failureKey, windowMs)) >= config.otp.maxFailedVerifications;
-  // The consume and its audit row commit together: one commit per verification.
+  // The account's verifications run one at a time: a wrong one counts against each live OTP, and
+  // an OTP that has faced the limit is voided. Nothing else is refused, so a token holder's junk
+  // cannot block the user's next OTP, and valid ones in flight never crowd each other out.
   const consumed = await db.transaction().execute(async (trx) => {
-    const found = overLimit
-      ? undefined
-      : await otps.consume(
-          { accountId: principal.accountId, otp: input.otp, context: input.context, relyingPartyId },
-          trx,
-        );
+    await otps.lockAccount(principal.accountId, trx);
+    const found = await otps.consume(
+      { accountId: principal.accountId, otp: input.otp, context: input.context, relyingPartyId },
+      trx,
+    );
+    const voided = found ? 0 : await otps.countWrongGuess(principal.accountId, trx);
     await audit.append(
       found
         ? {
@@ -75,18 +71,15 @@ export async function verifyForRelyingParty(
           }
         : {
             ...event,
-            outcome: overLimit ? "refused" : "failure",
+            outcome: "failure",
             accountId: principal.accountId,
-            detail: { relyingParty: relyingPartyId },
+            detail: { relyingParty: relyingPartyId, ...(voided > 0 ? { voided } : {}) },
           },
       trx,
     );
     return found;
   });
-  if (!consumed) {
-    if (!overLimit) await counters.hit(failureKey, windowMs);
-    return { valid: false };
-  }
+  if (!consumed) return { valid: false };
   return {
     valid: true,
     account: { id: principal.accountId, username: principal.login },

@@ -35,8 +35,9 @@ export interface ConsumeCode {
  * SMS codes (design property 5): digits from the CSPRNG; only an HMAC under the secret key is
  * stored, over account, purpose, number and code, so a code is good for that account, that purpose
  * and that number only; a code expires, is consumed by its first successful use, and allows
- * `maxTriesPerCode` wrong tries. Wrong tries also spend a budget per account and purpose that a new
- * code does not restore. Asking for a new code supersedes the previous one.
+ * `maxTriesPerCode` wrong tries. Wrong tries also spend a budget per account that a new code does
+ * not restore; once it is spent a new code gets one try. Asking for a new code supersedes the
+ * previous one.
  */
 export class SmsCodes {
   constructor(
@@ -122,9 +123,13 @@ export class SmsCodes {
 
   /**
    * Consumes the current code of `purpose` if `code` is it; 2305 otherwise (wrong, expired,
-   * consumed, exhausted, another purpose, another number, budget spent). Each step that guards a
-   * limit is one atomic statement, committed before the code is compared, so racing guesses cannot
-   * exceed either limit.
+   * consumed, exhausted, another purpose, another number). Only a guess at a live code is a guess:
+   * with none outstanding nothing is compared and nothing is spent, so junk calls are no lever.
+   * Each step that guards a limit is one atomic statement, committed before the code is compared,
+   * so racing guesses cannot exceed either limit: `maxTriesPerCode` per code, and the account's
+   * `tryBudget` across codes and purposes. A spent budget refuses nothing: it leaves each new code
+   * one try, and a wrong one voids it (the live code is what was being guessed), so the user's
+   * fresh code still works while guessing stays bounded (docs/security.md).
    */
   async consume(request: ConsumeCode): Promise<void> {
     const { db, clock, keyring, counters, settings } = this.deps;
@@ -138,9 +143,6 @@ export class SmsCodes {
       });
       throw new PimsError(2305);
     };
-    const budgetKey = `sms-tries:${request.accountId}:${request.purpose}`;
-    const spent = await counters.hit(budgetKey, settings.tryWindowSeconds * 1000);
-    if (spent > settings.tryBudget) return refuse();
     const now = clock.now();
     const current = await db
       .selectFrom("sms_codes")
@@ -152,27 +154,36 @@ export class SmsCodes {
       .limit(1)
       .executeTakeFirst();
     if (!current || current.expires_at <= now || !keyring.has(current.key_id)) return refuse();
+    const budgetKey = `sms-tries:${request.accountId}`;
+    const spent = await counters.hit(budgetKey, settings.tryWindowSeconds * 1000);
+    const overBudget = spent > settings.tryBudget;
     const tried = await db
       .updateTable("sms_codes")
       .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
       .where("id", "=", current.id)
-      .where("attempts", "<", settings.maxTriesPerCode)
+      .where("attempts", "<", overBudget ? 1 : settings.maxTriesPerCode)
       .where("consumed_at", "is", null)
       .executeTakeFirst();
-    if (Number(tried.numUpdatedRows) !== 1) return refuse();
     const expected = keyring.hmac(
       "sms-code",
       macInput(request.accountId, request.purpose, request.phone, request.code),
       current.key_id,
     );
-    if (!constantTimeEqual(expected, current.code_mac)) return refuse();
+    const compared = Number(tried.numUpdatedRows) === 1;
+    if (!compared) {
+      await counters.refund(budgetKey); // exhausted meanwhile: nothing was compared
+      return refuse();
+    }
+    const right = constantTimeEqual(expected, current.code_mac);
+    // The right code consumes it; once the budget is spent, a wrong try voids it.
+    if (!right && !overBudget) return refuse();
     const consumed = await db
       .updateTable("sms_codes")
       .set({ consumed_at: now })
       .where("id", "=", current.id)
       .where("consumed_at", "is", null)
       .executeTakeFirst();
-    if (Number(consumed.numUpdatedRows) !== 1) return refuse();
+    if (!right || Number(consumed.numUpdatedRows) !== 1) return refuse();
     await counters.refund(budgetKey);
   }
 
@@ -202,6 +213,14 @@ export class SmsCodes {
     }
     inbox?.record({ ...message, at: clock.now() });
     await audit.append({ ...event, outcome: "success", detail: { operation: request.notice } });
+  }
+
+  /** Deletes codes expired more than a minute ago (consumed or not: neither can be used any more). */
+  async purgeExpired(): Promise<void> {
+    await this.deps.db
+      .deleteFrom("sms_codes")
+      .where("expires_at", "<", this.deps.clock.now() - 60_000)
+      .execute();
   }
 
   /** Voids every outstanding code of an account (its trusted number changed). */

@@ -4,7 +4,13 @@ import type { Counters } from "../ratelimit/Counters.js";
 import type { Cooldowns } from "./Cooldowns.js";
 import { SmsPumpingGuard } from "./SmsPumpingGuard.js";
 
-const counters: Counters = { hit: async () => 1, peek: async () => 0, refund: async () => {}, reset: async () => {} };
+const counters: Counters = {
+  hit: async () => 1,
+  peek: async () => 0,
+  refund: async () => {},
+  reset: async () => {},
+  purge: async () => {},
+};
 const settings = (cooldownSeconds: number) =>
   ({
     cooldownSeconds,
@@ -16,9 +22,17 @@ const settings = (cooldownSeconds: number) =>
       perAccountDay: 5,
       perAddressHour: 5,
       perAddressDay: 5,
+      perTrustedPhoneHour: 5,
+      perTrustedPhoneDay: 5,
     },
+    breaker: { globalHour: 5, countryHour: 5, perCountryHour: {} },
   }) as SmsSettings;
-const request = { phone: "+33612345678", accountId: "acc", clientAddress: "127.0.0.1" };
+const request = {
+  phone: "+33612345678",
+  purpose: "certification" as const,
+  accountId: "acc",
+  clientAddress: "127.0.0.1",
+};
 
 /** Cooldowns whose slot is always taken: what a process sees when another took it a millisecond "later". */
 const busy = (): Cooldowns & { taken: number } => ({
@@ -28,6 +42,7 @@ const busy = (): Cooldowns & { taken: number } => ({
     return false;
   },
   async release() {},
+  async purge() {},
 });
 
 describe("SmsPumpingGuard", () => {

@@ -1,13 +1,17 @@
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { SmsSettings } from "../config/Config.js";
 import { PimsError } from "../http/PimsError.js";
+import { addressKey } from "../ratelimit/addressKey.js";
 import type { Counters } from "../ratelimit/Counters.js";
 import type { Cooldowns } from "./Cooldowns.js";
+import type { SmsPurpose } from "./templates.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 export interface SendRequest {
   readonly phone: string;
+  readonly purpose: SmsPurpose;
   readonly accountId: string;
   readonly clientAddress: string;
 }
@@ -17,28 +21,47 @@ export interface Reservation {
   release(): Promise<void>;
 }
 
+/** A circuit breaker tripped: the whole deployment (`global`) or one destination (`country`). */
+export interface BreakerEvent {
+  readonly scope: "global" | "country";
+  /** ISO region, or `+<calling code>` for a non-geographic range. */
+  readonly destination: string;
+  readonly limit: number;
+}
+
 /**
  * Keeps Pims from being used to pump SMS. Before a send it reserves, each by one atomic statement
- * in the shared store: a place in six quotas (per number, account and client address, per hour and
- * per day; over → 2383, nothing kept) and the number's resend slot (a cooldown that doubles with
- * each send within an hour; too soon → 2005).
+ * in the shared store:
+ * - a place in the quotas of the account and of the client address (IPv6 by prefix), per hour and
+ *   per day, and in those of the number: codes to an account's own trusted number (S4, S6) are
+ *   counted apart from certification codes (S5), which anyone can ask for any number, so a
+ *   stranger cannot spend the owner's share;
+ * - a place in the circuit breakers: the deployment's hourly budget and the destination country's;
+ * - the resend slot of the number and purpose (a cooldown that doubles with each send within an
+ *   hour; too soon → 2005).
+ * Over a quota or a breaker → 2383, nothing kept; a tripped breaker is reported to `onBreaker`.
  */
 export class SmsPumpingGuard {
   constructor(
     private readonly counters: Counters,
     private readonly cooldowns: Cooldowns,
     private readonly settings: SmsSettings,
+    private readonly options: {
+      readonly ipv6PrefixLength: number;
+      readonly defaultRegion: string;
+      readonly onBreaker?: (event: BreakerEvent) => void;
+    } = { ipv6PrefixLength: 64, defaultRegion: "FR" },
   ) {}
 
   async reserve(request: SendRequest): Promise<Reservation> {
-    const quotas = this.#quotas(request);
     const hit: string[] = [];
     const refund = () => Promise.all(hit.map((key) => this.counters.refund(key))).then(() => undefined);
-    for (const { key, windowMs, limit } of quotas) {
+    for (const { key, windowMs, limit, breaker } of this.#quotas(request)) {
       const count = await this.counters.hit(key, windowMs);
       hit.push(key);
       if (count > limit) {
         await refund();
+        if (breaker) this.options.onBreaker?.({ ...breaker, limit });
         throw new PimsError(2383);
       }
     }
@@ -46,27 +69,60 @@ export class SmsPumpingGuard {
     // clock was read a millisecond before another process's write fail with a spurious 2005.)
     const baseMs = this.settings.cooldownSeconds * 1000;
     const cooled = baseMs > 0;
-    if (cooled && !(await this.cooldowns.take(request.phone, baseMs, this.settings.maxCooldownSeconds * 1000))) {
+    const maxMs = this.settings.maxCooldownSeconds * 1000;
+    if (cooled && !(await this.cooldowns.take(request.phone, request.purpose, baseMs, maxMs))) {
       await refund();
       throw new PimsError(2005);
     }
     return {
       release: async () => {
         await refund();
-        if (cooled) await this.cooldowns.release(request.phone);
+        if (cooled) await this.cooldowns.release(request.phone, request.purpose);
       },
     };
   }
 
-  #quotas({ phone, accountId, clientAddress }: SendRequest) {
+  #quotas({ phone, purpose, accountId, clientAddress }: SendRequest) {
     const q = this.settings.quotas;
+    const address = addressKey(clientAddress, this.options.ipv6PrefixLength);
+    // S5 reaches any number; S4/S6 only the account's own trusted number.
+    const [number, hourly, daily] =
+      purpose === "certification"
+        ? (["phone", q.perPhoneHour, q.perPhoneDay] as const)
+        : (["trusted", q.perTrustedPhoneHour, q.perTrustedPhoneDay] as const);
+    const destination = destinationOf(phone);
+    const countryLimit =
+      this.settings.breaker.perCountryHour[destination] ??
+      (destination === this.options.defaultRegion
+        ? this.settings.breaker.globalHour
+        : this.settings.breaker.countryHour);
     return [
-      { key: `sms:phone:h:${phone}`, windowMs: HOUR, limit: q.perPhoneHour },
-      { key: `sms:phone:d:${phone}`, windowMs: DAY, limit: q.perPhoneDay },
+      { key: `sms:${number}:h:${phone}`, windowMs: HOUR, limit: hourly },
+      { key: `sms:${number}:d:${phone}`, windowMs: DAY, limit: daily },
       { key: `sms:account:h:${accountId}`, windowMs: HOUR, limit: q.perAccountHour },
       { key: `sms:account:d:${accountId}`, windowMs: DAY, limit: q.perAccountDay },
-      { key: `sms:address:h:${clientAddress}`, windowMs: HOUR, limit: q.perAddressHour },
-      { key: `sms:address:d:${clientAddress}`, windowMs: DAY, limit: q.perAddressDay },
+      { key: `sms:address:h:${address}`, windowMs: HOUR, limit: q.perAddressHour },
+      { key: `sms:address:d:${address}`, windowMs: DAY, limit: q.perAddressDay },
+      // The breakers come last: they count only sends every other quota allowed.
+      {
+        key: `sms:breaker:country:${destination}`,
+        windowMs: HOUR,
+        limit: countryLimit,
+        breaker: { scope: "country" as const, destination },
+      },
+      {
+        key: "sms:breaker:global",
+        windowMs: HOUR,
+        limit: this.settings.breaker.globalHour,
+        breaker: { scope: "global" as const, destination },
+      },
     ];
   }
+}
+
+/** The ISO region of an E.164 number, or `+<calling code>` for a non-geographic range (+881…). */
+export function destinationOf(e164: string): string {
+  const parsed = parsePhoneNumberFromString(e164);
+  if (!parsed) return "unknown";
+  return parsed.country ?? `+${parsed.countryCallingCode}`;
 }

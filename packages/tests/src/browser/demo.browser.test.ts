@@ -14,7 +14,7 @@ describe.runIf(HAS_CHROMIUM)("the demo page", () => {
   let browser: Browser;
   let deviceA: Page;
   let deviceB: Page;
-  const pin = "2580";
+  const pin = "2853";
   let sms = 0;
 
   beforeAll(async () => {
@@ -100,11 +100,11 @@ describe.runIf(HAS_CHROMIUM)("the demo page", () => {
 
   it("6. changes the PIN on one device; the other device checks the new one", async () => {
     await field(deviceA, "change", "oldPIN").fill(pin);
-    await field(deviceA, "change", "newPIN").fill("1470");
+    await field(deviceA, "change", "newPIN").fill("1748");
     expect(await operate(deviceA, "button[data-op=S14]")).toMatchObject({ status: "SUCCEEDED" });
     await field(deviceB, "otp", "pinCode").fill(pin);
     expect(await operate(deviceB, "button[data-op=S15]")).toMatchObject({ status: "FAILED", error: { code: 2308 } });
-    await field(deviceB, "otp", "pinCode").fill("1470");
+    await field(deviceB, "otp", "pinCode").fill("1748");
     expect(await operate(deviceB, "button[data-op=S15]")).toMatchObject({ status: "SUCCEEDED" });
     await screenshot(deviceA, "06-pin-change");
   });

@@ -65,7 +65,7 @@ describe("shortcut: S5 then S11", () => {
     expectFailure(
       await pims.set(ENROLLMENT, {
         action: "enrollmentWithPhoneNumber",
-        pinCode: "5678",
+        pinCode: "5716",
         smsCode,
         phoneNumber: phone.national,
       }),
@@ -85,7 +85,7 @@ describe("shortcut: S5 then S11", () => {
     expectFailure(
       await pims.set(ENROLLMENT, {
         action: "enrollmentWithPhoneNumber",
-        pinCode: "5678",
+        pinCode: "5716",
         smsCode,
         phoneNumber: second.e164,
       }),
@@ -103,8 +103,8 @@ describe("shortcut: S5 then S11", () => {
     expectFailure(await attempt("123456789"), 2102, "Invalid pinCode parameter"); // 9 digits: over the maximum of 8
     expectFailure(await attempt("12"), 2102, "Invalid pinCode parameter");
     expectFailure(await attempt(undefined), 2101, "Missing pinCode parameter");
-    expectFailure(await attempt("4567", otherCode(code)), 2305);
-    expectSuccess(await attempt("4567"));
+    expectFailure(await attempt("4597", otherCode(code)), 2305);
+    expectSuccess(await attempt("4597"));
   });
 });
 
@@ -153,7 +153,7 @@ describe("full method: S5 + S8, S4, S7, S10", () => {
     expectFailure(await pims.set(SMS, { action: "enrollment", smsCode: "123456" }), 2307);
     const phone = newPhone();
     await trustNumber(server.url, pims, phone);
-    expectFailure(await pims.set(ENROLLMENT, { action: "enroll", pinCode: "1357" }), 2305);
+    expectFailure(await pims.set(ENROLLMENT, { action: "enroll", pinCode: "1375" }), 2305);
     expectSuccess(await pims.get(SMS, { type: "enrollment" }));
     const code = await latestCode(server.url, phone.e164);
     expectFailure(await pims.set(SMS, { action: "enrollment", smsCode: otherCode(code) }), 2305);

@@ -185,7 +185,7 @@ describe("Twilio provider, against a local fake of its API", () => {
 describe("development inbox", () => {
   it("exists in development mode and not in production mode", async () => {
     const production = await startTestServer({
-      env: { PIMS_MODE: "production", PIMS_SMS_PROVIDER: "console" },
+      env: { PIMS_MODE: "production", PIMS_SMS_PROVIDER: "console", PIMS_METRICS_TOKEN: "metrics-token-for-tests" },
     });
     try {
       const { pims } = await loggedInPims(production.url);

@@ -110,7 +110,7 @@ describe("an attacker holding only the access token", () => {
       return ((await response.json()) as { error?: { code: number } }).error?.code;
     };
     expect(await post("/v1/pin/update", { oldPIN: "0000", newPIN: "1111" })).toBe(2313);
-    expect(await post("/v1/pin/reset", { pinCode: "1111", smsCode: "123456" })).toBe(2305);
+    expect(await post("/v1/pin/reset", { pinCode: "7391", smsCode: "123456" })).toBe(2305);
     expect(await post("/v1/phone/modify", { smsCode: "123456", phoneNumber: "0611111111" })).toBe(2313);
     expect(await post("/v1/enrollment/remove", {})).toBe(2305);
     expect(await post("/v1/enrollment/enroll", { pinCode: "1234", smsCode: "123456" })).toBe(2313);

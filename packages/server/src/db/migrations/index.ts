@@ -4,6 +4,7 @@ import * as phonesAndSms from "./0002_phones_and_sms.js";
 import * as devicesAndPins from "./0003_devices_and_pins.js";
 import * as otps from "./0004_otps_and_relying_parties.js";
 import * as sessionFamilies from "./0005_session_families_and_pin_proofs.js";
+import * as limitsWithoutLevers from "./0006_limits_without_levers.js";
 
 /**
  * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
@@ -15,4 +16,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0003_devices_and_pins": devicesAndPins,
   "0004_otps_and_relying_parties": otps,
   "0005_session_families_and_pin_proofs": sessionFamilies,
+  "0006_limits_without_levers": limitsWithoutLevers,
 };
