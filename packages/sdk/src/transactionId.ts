@@ -2,7 +2,9 @@
  * A unique transaction id: a random UUID (version 4) from the given or the platform's CSPRNG, with
  * a non-cryptographic fallback for runtimes without one (ids need to be unique, not secret).
  */
-export function newTransactionId(crypto: { getRandomValues?: (array: Uint8Array) => unknown } | undefined = globalThis.crypto): string {
+export function newTransactionId(
+  crypto: { getRandomValues?: (array: Uint8Array) => unknown } | undefined = globalThis.crypto,
+): string {
   const bytes = new Uint8Array(16);
   if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
   else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);

@@ -24,7 +24,8 @@ export const deviceCall: Handler = async (context, operation, params) => {
   let device: DeviceKey | undefined;
   try {
     device = await loadDeviceKey(context.store, accountId, context.crypto);
-    if (!device && ENROLLING.has(operation.name)) device = await createDeviceKey(context.store, accountId, context.crypto);
+    if (!device && ENROLLING.has(operation.name))
+      device = await createDeviceKey(context.store, accountId, context.crypto);
   } catch {
     return fail(2311);
   }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { stepUpMiddleware } from "@pims/relying-party";
+import { memoryStore } from "@pims/sdk";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -52,7 +53,7 @@ afterAll(async () => {
 
 describe("stepUpMiddleware with Express", () => {
   it("answers 2302 without an OTP, lets the request through with one, with req.pims set", async () => {
-    const { pims, login } = await loggedInPims(server.url);
+    const { pims, login } = await loggedInPims(server.url, memoryStore(), [app.url]);
     const { pin } = await enrollWithShortcut(server.url, pims, "91827364");
     const pay = () =>
       pims.fetch(`${app.url}/pay`, {
