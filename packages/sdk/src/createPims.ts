@@ -18,7 +18,7 @@ import { memoryStore } from "./stores/memoryStore.js";
 import { isPimsStore, type PimsStore } from "./stores/PimsStore.js";
 import { newTransactionId } from "./transactionId.js";
 import type { TransportConfig } from "./transport/callServer.js";
-import type { Pims, PimsCallback, PimsConfig, PimsCrypto } from "./types.js";
+import type { Pims, PimsCallback, PimsConfig, SdkCrypto } from "./types.js";
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 const MAX_TIMEOUT_MS = 600_000;
@@ -26,7 +26,7 @@ const MAX_TIMEOUT_MS = 600_000;
 interface Ready {
   readonly transport: TransportConfig;
   readonly store: PimsStore;
-  readonly crypto: PimsCrypto;
+  readonly crypto: SdkCrypto;
   /** Origins that `fetch` sends the bearer token and the OTP to (`URL.origin` form). */
   readonly protectedOrigins: ReadonlySet<string>;
   readonly session: SessionKeeper;
@@ -139,7 +139,7 @@ function knownApi(api: unknown, verb: Verb): boolean {
 async function answer(
   work: (transactionId: string) => Promise<Outcome>,
   callback?: PimsCallback,
-  crypto?: PimsCrypto,
+  crypto?: SdkCrypto,
 ): Promise<PimsMessage> {
   const transactionId = newTransactionId(crypto);
   let outcome: Outcome;
@@ -164,7 +164,7 @@ async function answer(
 function readConfig(
   config: unknown,
 ):
-  | { transport: TransportConfig; store: PimsStore; crypto: PimsCrypto; protectedOrigins: ReadonlySet<string> }
+  | { transport: TransportConfig; store: PimsStore; crypto: SdkCrypto; protectedOrigins: ReadonlySet<string> }
   | undefined {
   if (!isPlainObject(config)) return undefined;
   const { serverUrl, store, timeoutMs, fetch, protectedOrigins, crypto } = config;
@@ -172,7 +172,7 @@ function readConfig(
   if (!baseUrl) return undefined;
   const origins = protectedOrigins === undefined ? new Set([baseUrl.origin]) : parseOrigins(protectedOrigins);
   if (!origins) return undefined;
-  const cryptoImpl = (crypto ?? globalThis.crypto) as PimsCrypto | undefined;
+  const cryptoImpl: unknown = crypto ?? globalThis.crypto;
   if (!isWebCrypto(cryptoImpl)) return undefined;
   if (store !== undefined && !isPimsStore(store)) return undefined;
   if (
@@ -231,7 +231,7 @@ function isRequest(input: unknown): input is Request {
   return typeof Request !== "undefined" && input instanceof Request;
 }
 
-function isWebCrypto(value: unknown): value is PimsCrypto {
+function isWebCrypto(value: unknown): value is SdkCrypto {
   if (typeof value !== "object" || value === null) return false;
   const candidate = value as { getRandomValues?: unknown; subtle?: Record<string, unknown> };
   const subtle = candidate.subtle;

@@ -28,9 +28,20 @@ export interface PimsConfig {
   readonly crypto?: PimsCrypto;
 }
 
-/** The part of WebCrypto the SDK uses. */
+/**
+ * A WebCrypto implementation: `getRandomValues`, and `subtle` with `generateKey`, `importKey`,
+ * `exportKey`, `sign` and `digest` for ECDSA P-256 and SHA-256. Typed loosely, so that providers
+ * whose own types differ from the DOM's (Node's `webcrypto`, `react-native-quick-crypto`) fit;
+ * `initialize` checks the methods are there.
+ */
 export interface PimsCrypto {
-  getRandomValues<T extends ArrayBufferView | null>(array: T): T;
+  getRandomValues(array: Uint8Array): unknown;
+  readonly subtle: object;
+}
+
+/** The same, as the SDK uses it. */
+export interface SdkCrypto {
+  getRandomValues(array: Uint8Array): unknown;
   readonly subtle: SubtleCrypto;
 }
 

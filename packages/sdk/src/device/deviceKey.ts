@@ -1,6 +1,6 @@
 import { toBase64Url } from "@pims/protocol";
 import type { PimsStore } from "../stores/PimsStore.js";
-import type { PimsCrypto } from "../types.js";
+import type { SdkCrypto } from "../types.js";
 
 /** This device's enrollment for one account, ready to sign. */
 export interface DeviceKey {
@@ -29,7 +29,7 @@ const storeKey = (accountId: string) => `pims.device.${accountId}`;
 export async function loadDeviceKey(
   store: PimsStore,
   accountId: string,
-  crypto: PimsCrypto,
+  crypto: SdkCrypto,
 ): Promise<DeviceKey | undefined> {
   const stored = (await store.get(storeKey(accountId))) as StoredDevice | undefined;
   if (!stored || typeof stored.id !== "string" || typeof stored.publicKey !== "string" || !stored.privateKey) {
@@ -46,7 +46,7 @@ export async function loadDeviceKey(
  * keeps CryptoKey objects (memory, IndexedDB): script can sign with it but never read it. A file
  * store gets the private key as a JWK, in its 0600 file.
  */
-export async function createDeviceKey(store: PimsStore, accountId: string, crypto: PimsCrypto): Promise<DeviceKey> {
+export async function createDeviceKey(store: PimsStore, accountId: string, crypto: SdkCrypto): Promise<DeviceKey> {
   const pair = (await crypto.subtle.generateKey(ECDSA, !store.keepsCryptoKeys, ["sign", "verify"])) as CryptoKeyPair;
   const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   const publicKey = toBase64Url(raw);
@@ -72,7 +72,7 @@ export async function forgetDeviceKey(store: PimsStore, accountId: string): Prom
 }
 
 /** `dev_` + the first 22 characters of the base64url SHA-256 of the raw public key. */
-export async function deviceIdOf(rawPublicKey: Uint8Array, crypto: PimsCrypto): Promise<string> {
+export async function deviceIdOf(rawPublicKey: Uint8Array, crypto: SdkCrypto): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", rawPublicKey as BufferSource));
   return `dev_${toBase64Url(digest).slice(0, 22)}`;
 }

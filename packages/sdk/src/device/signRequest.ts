@@ -1,5 +1,5 @@
 import { HEADERS, signingString, toBase64Url } from "@pims/protocol";
-import type { PimsCrypto } from "../types.js";
+import type { SdkCrypto } from "../types.js";
 import type { DeviceKey } from "./deviceKey.js";
 
 /**
@@ -10,7 +10,7 @@ import type { DeviceKey } from "./deviceKey.js";
 export async function signRequest(
   device: DeviceKey,
   request: { path: string; body: string; now: number; presentKey: boolean },
-  crypto: PimsCrypto,
+  crypto: SdkCrypto,
 ): Promise<Record<string, string>> {
   const nonceBytes = new Uint8Array(16);
   crypto.getRandomValues(nonceBytes);

@@ -2,14 +2,14 @@ import type { OperationDeclaration, PimsErrorBody } from "@pims/protocol";
 import type { SessionKeeper } from "../session/SessionKeeper.js";
 import type { PimsStore } from "../stores/PimsStore.js";
 import type { CallOutcome, TransportConfig } from "../transport/callServer.js";
-import type { PimsCrypto } from "../types.js";
+import type { SdkCrypto } from "../types.js";
 
 /** What an operation handler works with. */
 export interface Context {
   readonly transport: TransportConfig;
   readonly store: PimsStore;
   /** The WebCrypto in use: the platform's or the one given to `initialize`. */
-  readonly crypto: PimsCrypto;
+  readonly crypto: SdkCrypto;
   readonly session: SessionKeeper;
   readonly transactionId: string;
   /** Server clock minus this device's, learned from every answer; signatures use server time. */

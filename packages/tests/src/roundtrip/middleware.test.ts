@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { stepUpMiddleware } from "@pims/relying-party";
+import { stepUpMiddleware } from "@pims/relying-party/express";
 import { memoryStore } from "@pims/sdk";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,12 +33,9 @@ beforeAll(async () => {
     stepUpMiddleware({
       pimsUrl: server.url,
       apiKey: key,
-      context: (req: express.Request) => `pay:${req.body?.amount}`,
+      context: (req) => `pay:${req.body?.amount}`,
     }),
-    (req, res) =>
-      res.json({
-        paidBy: (req as express.Request & { pims?: { account: { username: string } } }).pims?.account.username,
-      }),
+    (req, res) => res.json({ paidBy: req.pims?.account.username }),
   );
   app = await listen(application);
   const down = express();
