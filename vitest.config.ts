@@ -50,6 +50,7 @@ export default defineConfig({
           "packages/tests/src/server/**/*.test.ts",
           "packages/tests/src/scale/**/*.test.ts",
           "packages/tests/src/browser/**/*.test.ts",
+          "packages/tests/src/adoption/**/*.test.ts",
         ],
         { PIMS_TEST_ENGINE: "sqlite" },
       ),

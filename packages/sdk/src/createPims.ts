@@ -13,12 +13,13 @@ import {
 import type { Context } from "./operations/Context.js";
 import { repairEnrollment } from "./operations/deviceCall.js";
 import { handlerFor } from "./operations/handlers.js";
+import type { SdkCrypto } from "./sdkCrypto.js";
 import { SessionKeeper } from "./session/SessionKeeper.js";
 import { memoryStore } from "./stores/memoryStore.js";
 import { isPimsStore, type PimsStore } from "./stores/PimsStore.js";
 import { newTransactionId } from "./transactionId.js";
 import type { TransportConfig } from "./transport/callServer.js";
-import type { Pims, PimsCallback, PimsConfig, SdkCrypto } from "./types.js";
+import type { Pims, PimsCallback, PimsConfig } from "./types.js";
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 const MAX_TIMEOUT_MS = 600_000;

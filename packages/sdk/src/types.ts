@@ -39,12 +39,6 @@ export interface PimsCrypto {
   readonly subtle: object;
 }
 
-/** The same, as the SDK uses it. */
-export interface SdkCrypto {
-  getRandomValues(array: Uint8Array): unknown;
-  readonly subtle: SubtleCrypto;
-}
-
 /**
  * The facade. Every method delivers exactly one message, to the callback when one is given and
  * as the resolved value of the returned promise; none of them throws or rejects.

@@ -1,6 +1,6 @@
 import { toBase64Url } from "@pims/protocol";
+import type { SdkCrypto } from "../sdkCrypto.js";
 import type { PimsStore } from "../stores/PimsStore.js";
-import type { SdkCrypto } from "../types.js";
 
 /** This device's enrollment for one account, ready to sign. */
 export interface DeviceKey {

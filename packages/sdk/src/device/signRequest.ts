@@ -1,5 +1,5 @@
 import { HEADERS, signingString, toBase64Url } from "@pims/protocol";
-import type { SdkCrypto } from "../types.js";
+import type { SdkCrypto } from "../sdkCrypto.js";
 import type { DeviceKey } from "./deviceKey.js";
 
 /**

@@ -1,8 +1,8 @@
 import type { OperationDeclaration, PimsErrorBody } from "@pims/protocol";
+import type { SdkCrypto } from "../sdkCrypto.js";
 import type { SessionKeeper } from "../session/SessionKeeper.js";
 import type { PimsStore } from "../stores/PimsStore.js";
 import type { CallOutcome, TransportConfig } from "../transport/callServer.js";
-import type { SdkCrypto } from "../types.js";
 
 /** What an operation handler works with. */
 export interface Context {
