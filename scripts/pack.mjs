@@ -10,7 +10,9 @@ export const PUBLISHED = ["protocol", "sdk", "relying-party", "server"];
 
 /** The problems that would make the published set inconsistent; empty when it is fine. */
 export function versionProblems() {
-  const manifests = PUBLISHED.map((dir) => JSON.parse(readFileSync(resolve(root, "packages", dir, "package.json"), "utf8")));
+  const manifests = PUBLISHED.map((dir) =>
+    JSON.parse(readFileSync(resolve(root, "packages", dir, "package.json"), "utf8")),
+  );
   const version = manifests[0].version;
   const names = new Set(manifests.map((m) => m.name));
   const problems = [];
@@ -34,6 +36,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   mkdirSync(out, { recursive: true });
   const args = ["pack", "--json", "--pack-destination", out, ...PUBLISHED.map((dir) => `--workspace=packages/${dir}`)];
-  const packed = JSON.parse(execFileSync("npm", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
-  for (const p of packed) process.stdout.write(`${resolve(out, p.filename)}  (${p.entryCount} files, ${p.size} bytes)\n`);
+  const packed = JSON.parse(
+    execFileSync("npm", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }),
+  );
+  for (const p of packed)
+    process.stdout.write(`${resolve(out, p.filename)}  (${p.entryCount} files, ${p.size} bytes)\n`);
 }
