@@ -198,7 +198,7 @@ function readConfig(
   };
 }
 
-/** Each entry must be an origin exactly (`https://host[:port]`, nothing after it but a slash). */
+/** Each entry must be an origin (`https://host[:port]`, nothing after it but a slash). */
 function parseOrigins(value: unknown): Set<string> | undefined {
   if (!Array.isArray(value)) return undefined;
   const origins = new Set<string>();
@@ -211,7 +211,9 @@ function parseOrigins(value: unknown): Set<string> | undefined {
       return undefined;
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
-    if (entry.replace(/\/$/, "").toLowerCase() !== url.origin.toLowerCase()) return undefined;
+    // An origin and nothing else: no path, query, fragment, credentials; no wildcard (none is supported).
+    const extra = url.pathname !== "/" || /[?#]/.test(entry) || url.username || url.password;
+    if (extra || url.hostname.includes("*")) return undefined;
     origins.add(url.origin);
   }
   return origins;

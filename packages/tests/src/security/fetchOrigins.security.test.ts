@@ -119,6 +119,8 @@ describe("pims.fetch and origins", () => {
     for (const protectedOrigins of [
       ["https://api.example.com/transfer"],
       ["*"],
+      ["https://*.example.com"],
+      ["https://api.example.com/?"],
       ["api.example.com"],
       ["ftp://api.example.com"],
       ["https://user:pw@api.example.com"],
@@ -130,7 +132,10 @@ describe("pims.fetch and origins", () => {
     }
     const pims = createPims();
     expectSuccess(
-      await pims.initialize({ serverUrl: server.url, protectedOrigins: ["https://api.example.com/", api.url] }),
+      await pims.initialize({
+        serverUrl: server.url,
+        protectedOrigins: ["https://api.example.com/", "https://API.example.com:443", api.url],
+      }),
     );
   });
 });
