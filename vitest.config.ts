@@ -22,12 +22,16 @@ const project = (
 export default defineConfig({
   resolve: {
     // Tests run the TypeScript sources; processes spawned by tests run the built packages.
-    alias: {
-      "@pims/protocol": src("protocol"),
-      "@pims/sdk": src("sdk"),
-      "@pims/server": src("server"),
-      "@pims/relying-party": src("relying-party"),
-    },
+    alias: [
+      {
+        find: /^@pims\/relying-party\/(fastify|express)$/,
+        replacement: fileURLToPath(new URL("./packages/relying-party/src/$1.ts", import.meta.url)),
+      },
+      { find: /^@pims\/protocol$/, replacement: src("protocol") },
+      { find: /^@pims\/sdk$/, replacement: src("sdk") },
+      { find: /^@pims\/server$/, replacement: src("server") },
+      { find: /^@pims\/relying-party$/, replacement: src("relying-party") },
+    ],
   },
   test: {
     testTimeout: 30_000,
@@ -46,6 +50,7 @@ export default defineConfig({
           "packages/tests/src/server/**/*.test.ts",
           "packages/tests/src/scale/**/*.test.ts",
           "packages/tests/src/browser/**/*.test.ts",
+          "packages/tests/src/adoption/**/*.test.ts",
         ],
         { PIMS_TEST_ENGINE: "sqlite" },
       ),

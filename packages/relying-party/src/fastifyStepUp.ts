@@ -1,5 +1,10 @@
 import { checkStepUp, type StepUp, type StepUpOptions } from "./checkStepUp.js";
-import { createVerifier, type VerifierOptions } from "./createVerifier.js";
+import {
+  checkVerifierOptions,
+  createVerifier,
+  type RelyingPartyLogger,
+  type VerifierOptions,
+} from "./createVerifier.js";
 
 /** The parts of Fastify's request and reply the hook uses (no dependency on Fastify itself). */
 export interface FastifyLikeRequest {
@@ -14,6 +19,7 @@ export interface FastifyLikeReply {
 export interface FastifyLikeInstance {
   decorate(name: string, value: unknown): unknown;
   decorateRequest(name: string, value: unknown): unknown;
+  readonly log?: RelyingPartyLogger;
 }
 
 /**
@@ -24,7 +30,13 @@ export interface FastifyLikeInstance {
  * app.post("/transfer", { preHandler: fastifyStepUp({ pimsUrl, apiKey }) }, async (request) => request.pims);
  */
 export function fastifyStepUp<R extends FastifyLikeRequest>(options: VerifierOptions & StepUpOptions<R>) {
-  const verify = createVerifier(options);
+  return stepUpHook(createVerifier(options), options);
+}
+
+function stepUpHook<R extends FastifyLikeRequest>(
+  verify: ReturnType<typeof createVerifier>,
+  options: StepUpOptions<R>,
+) {
   return async (request: R, reply: FastifyLikeReply): Promise<void> => {
     const decision = await checkStepUp(request, request.headers, verify, options);
     if (decision.ok) {
@@ -44,9 +56,17 @@ export function pimsPlugin(
   options: VerifierOptions,
   done: (error?: Error) => void,
 ): void {
+  try {
+    checkVerifierOptions(options);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  // One verifier for all routes, so failures are reported once per interval, by the app's logger.
+  const verify = createVerifier({ ...(instance.log ? { logger: instance.log } : {}), ...options });
   instance.decorateRequest("pims", undefined);
   instance.decorate("pimsStepUp", <R extends FastifyLikeRequest>(route: StepUpOptions<R> = {}) =>
-    fastifyStepUp<R>({ ...options, ...route }),
+    stepUpHook<R>(verify, route),
   );
   done();
 }

@@ -1,5 +1,11 @@
 export type { Factor, VerifyRequest, VerifyResult } from "@pims/protocol";
 export { checkStepUp, type Refusal, type StepUp, type StepUpOptions } from "./checkStepUp.js";
-export { createVerifier, PimsUnavailableError, type VerifierOptions } from "./createVerifier.js";
+export {
+  createVerifier,
+  type PimsFailureKind,
+  PimsUnavailableError,
+  type RelyingPartyLogger,
+  type VerifierOptions,
+} from "./createVerifier.js";
 export { fastifyStepUp, pimsPlugin } from "./fastifyStepUp.js";
 export { stepUpMiddleware } from "./stepUpMiddleware.js";

@@ -13,6 +13,7 @@ import {
 import type { Context } from "./operations/Context.js";
 import { repairEnrollment } from "./operations/deviceCall.js";
 import { handlerFor } from "./operations/handlers.js";
+import type { SdkCrypto } from "./sdkCrypto.js";
 import { SessionKeeper } from "./session/SessionKeeper.js";
 import { memoryStore } from "./stores/memoryStore.js";
 import { isPimsStore, type PimsStore } from "./stores/PimsStore.js";
@@ -26,6 +27,9 @@ const MAX_TIMEOUT_MS = 600_000;
 interface Ready {
   readonly transport: TransportConfig;
   readonly store: PimsStore;
+  readonly crypto: SdkCrypto;
+  /** Origins that `fetch` sends the bearer token and the OTP to (`URL.origin` form). */
+  readonly protectedOrigins: ReadonlySet<string>;
   readonly session: SessionKeeper;
   readonly timing: { offsetMs: number };
 }
@@ -54,7 +58,7 @@ export function createPims(): Pims {
       const session = new SessionKeeper(settings.store, settings.transport);
       await session.load();
       const state: Ready = { ...settings, session, timing: { offsetMs: 0 } };
-      await repairEnrollment({ ...state, transactionId: newTransactionId() }, isDeviceActivated);
+      await repairEnrollment({ ...state, transactionId: newTransactionId(state.crypto) }, isDeviceActivated);
       ready = state;
       return { ok: true, result: null };
     } catch {
@@ -97,20 +101,23 @@ export function createPims(): Pims {
   return {
     initialize: (config, callback) =>
       answer(() => initialize(config), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
-    get: (api, params, callback) => answer((id) => call("get", api, params, id), callback),
-    set: (api, params, callback) => answer((id) => call("set", api, params, id), callback),
+    get: (api, params, callback) => answer((id) => call("get", api, params, id), callback, ready?.crypto),
+    set: (api, params, callback) => answer((id) => call("set", api, params, id), callback, ready?.crypto),
     release: (callback) => answer(() => release(), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
     async fetch(input, init) {
       const state = ready;
       if (!state) throw new Error("pims.fetch: call initialize first");
-      const headers = new Headers(init?.headers);
-      const token = state.session.current ? await state.session.accessToken(newTransactionId()) : undefined;
+      // Another origin than the declared ones gets the request exactly as the app wrote it.
+      if (!isProtected(input, state.protectedOrigins)) return state.transport.fetch(input, init);
+      const headers = new Headers(init?.headers ?? (isRequest(input) ? input.headers : undefined));
+      const token = state.session.current ? await state.session.accessToken(newTransactionId(state.crypto)) : undefined;
       if (token?.ok && !headers.has("authorization")) headers.set("authorization", `Bearer ${token.token}`);
       if (lastOtp !== undefined) {
         headers.set(OTP_HEADER, lastOtp);
         lastOtp = undefined;
       }
-      return state.transport.fetch(input, { ...init, headers });
+      // A redirect would carry Pims-OTP to wherever it points: not followed unless the app says so.
+      return state.transport.fetch(input, { ...init, headers, redirect: init?.redirect ?? "error" });
     },
   };
 }
@@ -133,8 +140,9 @@ function knownApi(api: unknown, verb: Verb): boolean {
 async function answer(
   work: (transactionId: string) => Promise<Outcome>,
   callback?: PimsCallback,
+  crypto?: SdkCrypto,
 ): Promise<PimsMessage> {
-  const transactionId = newTransactionId();
+  const transactionId = newTransactionId(crypto);
   let outcome: Outcome;
   try {
     outcome = await work(transactionId);
@@ -154,11 +162,19 @@ async function answer(
   return message;
 }
 
-function readConfig(config: unknown): { transport: TransportConfig; store: PimsStore } | undefined {
+function readConfig(
+  config: unknown,
+):
+  | { transport: TransportConfig; store: PimsStore; crypto: SdkCrypto; protectedOrigins: ReadonlySet<string> }
+  | undefined {
   if (!isPlainObject(config)) return undefined;
-  const { serverUrl, store, timeoutMs, fetch } = config;
+  const { serverUrl, store, timeoutMs, fetch, protectedOrigins, crypto } = config;
   const baseUrl = parseServerUrl(serverUrl);
   if (!baseUrl) return undefined;
+  const origins = protectedOrigins === undefined ? new Set([baseUrl.origin]) : parseOrigins(protectedOrigins);
+  if (!origins) return undefined;
+  const cryptoImpl: unknown = crypto ?? globalThis.crypto;
+  if (!isWebCrypto(cryptoImpl)) return undefined;
   if (store !== undefined && !isPimsStore(store)) return undefined;
   if (
     timeoutMs !== undefined &&
@@ -177,7 +193,57 @@ function readConfig(config: unknown): { transport: TransportConfig; store: PimsS
       fetch: fetchImpl,
     },
     store: (store as PimsStore | undefined) ?? memoryStore(),
+    crypto: cryptoImpl,
+    protectedOrigins: origins,
   };
+}
+
+/** Each entry must be an origin (`https://host[:port]`, nothing after it but a slash). */
+function parseOrigins(value: unknown): Set<string> | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const origins = new Set<string>();
+  for (const entry of value) {
+    if (typeof entry !== "string") return undefined;
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      return undefined;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+    // An origin and nothing else: no path, query, fragment, credentials; no wildcard (none is supported).
+    const extra = url.pathname !== "/" || /[?#]/.test(entry) || url.username || url.password;
+    if (extra || url.hostname.includes("*")) return undefined;
+    origins.add(url.origin);
+  }
+  return origins;
+}
+
+/** True when the request goes to one of `origins` (a relative URL resolves against the page, if any). */
+function isProtected(input: string | URL | Request, origins: ReadonlySet<string>): boolean {
+  const href = typeof input === "string" ? input : isRequest(input) ? input.url : String(input);
+  const base = (globalThis as { location?: { href?: unknown } }).location?.href;
+  try {
+    return origins.has(new URL(href, typeof base === "string" ? base : undefined).origin);
+  } catch {
+    return false;
+  }
+}
+
+function isRequest(input: unknown): input is Request {
+  return typeof Request !== "undefined" && input instanceof Request;
+}
+
+function isWebCrypto(value: unknown): value is SdkCrypto {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as { getRandomValues?: unknown; subtle?: Record<string, unknown> };
+  const subtle = candidate.subtle;
+  return (
+    typeof candidate.getRandomValues === "function" &&
+    typeof subtle === "object" &&
+    subtle !== null &&
+    ["generateKey", "importKey", "exportKey", "sign", "digest"].every((name) => typeof subtle[name] === "function")
+  );
 }
 
 function parseServerUrl(value: unknown): URL | undefined {

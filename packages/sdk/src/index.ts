@@ -6,4 +6,5 @@ export { fileStore } from "./stores/fileStore.js";
 export { indexedDbStore } from "./stores/indexedDbStore.js";
 export { memoryStore } from "./stores/memoryStore.js";
 export type { PimsStore } from "./stores/PimsStore.js";
-export type { Pims, PimsCallback, PimsConfig } from "./types.js";
+export { type SecureStorageAdapter, secureStore } from "./stores/secureStore.js";
+export type { Pims, PimsCallback, PimsConfig, PimsCrypto } from "./types.js";

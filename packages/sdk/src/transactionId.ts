@@ -1,10 +1,11 @@
 /**
- * A unique transaction id: a random UUID (version 4) from the platform's CSPRNG, with a
- * non-cryptographic fallback for runtimes without WebCrypto (ids need to be unique, not secret).
+ * A unique transaction id: a random UUID (version 4) from the given or the platform's CSPRNG, with
+ * a non-cryptographic fallback for runtimes without one (ids need to be unique, not secret).
  */
-export function newTransactionId(): string {
+export function newTransactionId(
+  crypto: { getRandomValues?: (array: Uint8Array) => unknown } | undefined = globalThis.crypto,
+): string {
   const bytes = new Uint8Array(16);
-  const crypto = globalThis.crypto;
   if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
   else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;

@@ -14,6 +14,29 @@ export interface PimsConfig {
   readonly timeoutMs?: number;
   /** The `fetch` to use; default the platform's. */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * The origins (`https://api.example.com`, scheme + host + port, no path) to which `pims.fetch`
+   * adds the session's bearer token and the OTP. Any other origin gets the request as the app wrote
+   * it, with neither. Default: the Pims server's origin only. The list replaces the default.
+   */
+  readonly protectedOrigins?: readonly string[];
+  /**
+   * A WebCrypto implementation (`getRandomValues` and `subtle`, ECDSA P-256 and SHA-256), for
+   * runtimes that have none, e.g. React Native with `react-native-quick-crypto`. Default: the
+   * platform's `globalThis.crypto`; `initialize` answers 2006 when there is neither.
+   */
+  readonly crypto?: PimsCrypto;
+}
+
+/**
+ * A WebCrypto implementation: `getRandomValues`, and `subtle` with `generateKey`, `importKey`,
+ * `exportKey`, `sign` and `digest` for ECDSA P-256 and SHA-256. Typed loosely, so that providers
+ * whose own types differ from the DOM's (Node's `webcrypto`, `react-native-quick-crypto`) fit;
+ * `initialize` checks the methods are there.
+ */
+export interface PimsCrypto {
+  getRandomValues(array: Uint8Array): unknown;
+  readonly subtle: object;
 }
 
 /**
@@ -27,9 +50,12 @@ export interface Pims {
   /** Forgets the session and the in-memory state; the device enrollment stays in the store. */
   release(callback?: PimsCallback<null>): Promise<PimsMessage<null>>;
   /**
-   * `fetch` for the app's own protected APIs: adds the session's bearer token and, once, the last
-   * OTP obtained by S15/S16 (header `Pims-OTP`). Resolves and rejects as `fetch` does; rejects
-   * before `initialize`. See {@link needsStrongAuthentication} for the 2302 answer.
+   * `fetch` for the app's own protected APIs: to an origin of `protectedOrigins` (default: the Pims
+   * server's), adds the session's bearer token and, once, the last OTP obtained by S15/S16 (header
+   * `Pims-OTP`), and does not follow redirects (unless `init.redirect` says so). To any other origin
+   * it is plain `fetch`: neither is sent, and the OTP is kept for the next protected call.
+   * Resolves and rejects as `fetch` does; rejects before `initialize`. See
+   * {@link needsStrongAuthentication} for the 2302 answer.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
 }

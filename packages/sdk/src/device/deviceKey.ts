@@ -1,4 +1,5 @@
 import { toBase64Url } from "@pims/protocol";
+import type { SdkCrypto } from "../sdkCrypto.js";
 import type { PimsStore } from "../stores/PimsStore.js";
 
 /** This device's enrollment for one account, ready to sign. */
@@ -25,7 +26,11 @@ const ECDSA = { name: "ECDSA", namedCurve: "P-256" } as const;
 const storeKey = (accountId: string) => `pims.device.${accountId}`;
 
 /** The device key of an account, or `undefined`. */
-export async function loadDeviceKey(store: PimsStore, accountId: string): Promise<DeviceKey | undefined> {
+export async function loadDeviceKey(
+  store: PimsStore,
+  accountId: string,
+  crypto: SdkCrypto,
+): Promise<DeviceKey | undefined> {
   const stored = (await store.get(storeKey(accountId))) as StoredDevice | undefined;
   if (!stored || typeof stored.id !== "string" || typeof stored.publicKey !== "string" || !stored.privateKey) {
     return undefined;
@@ -41,11 +46,11 @@ export async function loadDeviceKey(store: PimsStore, accountId: string): Promis
  * keeps CryptoKey objects (memory, IndexedDB): script can sign with it but never read it. A file
  * store gets the private key as a JWK, in its 0600 file.
  */
-export async function createDeviceKey(store: PimsStore, accountId: string): Promise<DeviceKey> {
+export async function createDeviceKey(store: PimsStore, accountId: string, crypto: SdkCrypto): Promise<DeviceKey> {
   const pair = (await crypto.subtle.generateKey(ECDSA, !store.keepsCryptoKeys, ["sign", "verify"])) as CryptoKeyPair;
   const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   const publicKey = toBase64Url(raw);
-  const id = await deviceIdOf(raw);
+  const id = await deviceIdOf(raw, crypto);
   const privateKey = store.keepsCryptoKeys ? pair.privateKey : await crypto.subtle.exportKey("jwk", pair.privateKey);
   await store.set(storeKey(accountId), { id, publicKey, privateKey } satisfies StoredDevice);
   const usable = store.keepsCryptoKeys
@@ -67,7 +72,7 @@ export async function forgetDeviceKey(store: PimsStore, accountId: string): Prom
 }
 
 /** `dev_` + the first 22 characters of the base64url SHA-256 of the raw public key. */
-export async function deviceIdOf(rawPublicKey: Uint8Array): Promise<string> {
+export async function deviceIdOf(rawPublicKey: Uint8Array, crypto: SdkCrypto): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", rawPublicKey as BufferSource));
   return `dev_${toBase64Url(digest).slice(0, 22)}`;
 }

@@ -1,4 +1,5 @@
 import { HEADERS, signingString, toBase64Url } from "@pims/protocol";
+import type { SdkCrypto } from "../sdkCrypto.js";
 import type { DeviceKey } from "./deviceKey.js";
 
 /**
@@ -9,6 +10,7 @@ import type { DeviceKey } from "./deviceKey.js";
 export async function signRequest(
   device: DeviceKey,
   request: { path: string; body: string; now: number; presentKey: boolean },
+  crypto: SdkCrypto,
 ): Promise<Record<string, string>> {
   const nonceBytes = new Uint8Array(16);
   crypto.getRandomValues(nonceBytes);

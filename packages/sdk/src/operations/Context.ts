@@ -1,4 +1,5 @@
 import type { OperationDeclaration, PimsErrorBody } from "@pims/protocol";
+import type { SdkCrypto } from "../sdkCrypto.js";
 import type { SessionKeeper } from "../session/SessionKeeper.js";
 import type { PimsStore } from "../stores/PimsStore.js";
 import type { CallOutcome, TransportConfig } from "../transport/callServer.js";
@@ -7,6 +8,8 @@ import type { CallOutcome, TransportConfig } from "../transport/callServer.js";
 export interface Context {
   readonly transport: TransportConfig;
   readonly store: PimsStore;
+  /** The WebCrypto in use: the platform's or the one given to `initialize`. */
+  readonly crypto: SdkCrypto;
   readonly session: SessionKeeper;
   readonly transactionId: string;
   /** Server clock minus this device's, learned from every answer; signatures use server time. */

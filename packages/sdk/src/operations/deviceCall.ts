@@ -23,8 +23,9 @@ export const deviceCall: Handler = async (context, operation, params) => {
   if (accountId === undefined) return fail(2301);
   let device: DeviceKey | undefined;
   try {
-    device = await loadDeviceKey(context.store, accountId);
-    if (!device && ENROLLING.has(operation.name)) device = await createDeviceKey(context.store, accountId);
+    device = await loadDeviceKey(context.store, accountId, context.crypto);
+    if (!device && ENROLLING.has(operation.name))
+      device = await createDeviceKey(context.store, accountId, context.crypto);
   } catch {
     return fail(2311);
   }
@@ -32,14 +33,14 @@ export const deviceCall: Handler = async (context, operation, params) => {
     if (operation.name === "account.isDeviceActivated") return { ok: true, result: { isDeviceActivated: false } };
     if (operation.device === "enrolled") return fail(2313);
   }
-  const signer = device ? signerFor(device, operation) : undefined;
+  const signer = device ? signerFor(device, operation, context) : undefined;
   const outcome = await sessionCall(context, operation, params, signer);
   return device ? reconcile(context, accountId, device, operation, outcome) : outcome;
 };
 
-function signerFor(device: DeviceKey, operation: OperationDeclaration) {
+function signerFor(device: DeviceKey, operation: OperationDeclaration, context: Context) {
   return (path: string, body: string, now: number) =>
-    signRequest(device, { path, body, now, presentKey: operation.device === "any" });
+    signRequest(device, { path, body, now, presentKey: operation.device === "any" }, context.crypto);
 }
 
 async function reconcile(
@@ -80,7 +81,7 @@ async function reconcile(
 export async function repairEnrollment(context: Context, isDeviceActivated: OperationDeclaration): Promise<void> {
   const accountId = context.session.current?.accountId;
   if (accountId === undefined) return;
-  const device = await loadDeviceKey(context.store, accountId).catch(() => undefined);
+  const device = await loadDeviceKey(context.store, accountId, context.crypto).catch(() => undefined);
   if (!device || device.enrolledAt !== undefined) return;
   await deviceCall(context, isDeviceActivated, {}).catch(() => undefined);
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
-import { stepUpMiddleware } from "@pims/relying-party";
+import { stepUpMiddleware } from "@pims/relying-party/express";
+import { memoryStore } from "@pims/sdk";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -32,12 +33,9 @@ beforeAll(async () => {
     stepUpMiddleware({
       pimsUrl: server.url,
       apiKey: key,
-      context: (req: express.Request) => `pay:${req.body?.amount}`,
+      context: (req) => `pay:${req.body?.amount}`,
     }),
-    (req, res) =>
-      res.json({
-        paidBy: (req as express.Request & { pims?: { account: { username: string } } }).pims?.account.username,
-      }),
+    (req, res) => res.json({ paidBy: req.pims?.account.username }),
   );
   app = await listen(application);
   const down = express();
@@ -52,7 +50,7 @@ afterAll(async () => {
 
 describe("stepUpMiddleware with Express", () => {
   it("answers 2302 without an OTP, lets the request through with one, with req.pims set", async () => {
-    const { pims, login } = await loggedInPims(server.url);
+    const { pims, login } = await loggedInPims(server.url, memoryStore(), [app.url]);
     const { pin } = await enrollWithShortcut(server.url, pims, "91827364");
     const pay = () =>
       pims.fetch(`${app.url}/pay`, {

@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   rpUrl = await waitForUrl(relyingParty, /"url":"(http:\/\/[^"]+)","msg":"relying party is listening"/);
   pims = createPims();
-  expectSuccess(await pims.initialize({ serverUrl: pimsUrl, store: memoryStore() }));
+  expectSuccess(await pims.initialize({ serverUrl: pimsUrl, store: memoryStore(), protectedOrigins: [rpUrl] }));
   expectSuccess(
     await pims.set("pims.authentication.user", {
       action: "createAccount",

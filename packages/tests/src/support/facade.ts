@@ -4,9 +4,13 @@ import { expect } from "vitest";
 let accountCounter = 0;
 
 /** An initialized facade on `url`. */
-export async function initializedPims(url: string, store: PimsStore = memoryStore()): Promise<Pims> {
+export async function initializedPims(
+  url: string,
+  store: PimsStore = memoryStore(),
+  protectedOrigins?: readonly string[],
+): Promise<Pims> {
   const pims = createPims();
-  expectSuccess(await pims.initialize({ serverUrl: url, store }));
+  expectSuccess(await pims.initialize({ serverUrl: url, store, ...(protectedOrigins ? { protectedOrigins } : {}) }));
   return pims;
 }
 
@@ -14,8 +18,9 @@ export async function initializedPims(url: string, store: PimsStore = memoryStor
 export async function loggedInPims(
   url: string,
   store: PimsStore = memoryStore(),
+  protectedOrigins?: readonly string[],
 ): Promise<{ pims: Pims; login: string; password: string }> {
-  const pims = await initializedPims(url, store);
+  const pims = await initializedPims(url, store, protectedOrigins);
   accountCounter += 1;
   const login = `user${accountCounter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const password = `pw-${Math.random().toString(36).slice(2)}-long`;
