@@ -76,6 +76,29 @@ describe("pims command", () => {
     expect(result.stderr).toContain("PIMS_DATABASE_URL");
   });
 
+  it("reports every configuration problem at once, and warns about a misspelled setting", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--production"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_SECRET_KEY: "",
+      PIMS_PORT: "eighty",
+      PIMS_SMS_PROVIDER: "pigeon",
+      PIMS_SMS_COOLDOWM: "10",
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(
+      "pims: warning: PIMS_SMS_COOLDOWM is not a Pims setting: ignored (did you mean PIMS_SMS_COOLDOWN?)\n",
+    );
+    expect(result.stderr).toContain(
+      [
+        "pims: 3 configuration errors:",
+        "  - PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)",
+        '  - PIMS_PORT must be a whole number, got "eighty"',
+        '  - PIMS_SMS_PROVIDER must be one of console, webhook, twilio, got "pigeon"',
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("migrates a new database, then finds it up to date", async () => {
     const env = { PIMS_DATABASE_URL: `sqlite:${join(dataDir, "m.db")}` };
     const first = await runInRepository("node", ["packages/server/bin/pims.js", "migrate"], env);
