@@ -7,6 +7,7 @@ import { SessionStore } from "./accounts/SessionStore.js";
 import { AuditLog } from "./audit/AuditLog.js";
 import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
+import { checkKeyring } from "./crypto/checkKeyring.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
 import { migrate } from "./db/migrate.js";
@@ -81,6 +82,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   });
   try {
     await migrate(database.db as never, database.engine === "postgres" ? config.databaseSchema : undefined);
+    await checkKeyring(database.db, keyring);
   } catch (error) {
     await database.close();
     throw error;
@@ -134,6 +136,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin),
     otps: new Otps(db, keyring, clock, config.otp),
     relyingParties: new RelyingParties(db, clock),
+    redis,
   };
   const app = buildApp(services, {
     ...accountHandlers(services),

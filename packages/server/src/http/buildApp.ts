@@ -1,6 +1,5 @@
 import { errorBody, HEADERS, INTERNAL_PATHS } from "@pims/protocol";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
-import { sql } from "kysely";
 import secureJsonParse from "secure-json-parse";
 import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
@@ -11,6 +10,7 @@ import type { Services } from "../Services.js";
 import { failureReply } from "./failureReply.js";
 import type { HandlerMap } from "./OperationHandler.js";
 import { PimsError } from "./PimsError.js";
+import { registerHealthRoutes } from "./registerHealthRoutes.js";
 import { registerOperations } from "./registerOperations.js";
 
 /** Largest request body accepted; every Pims request is a few hundred bytes. */
@@ -96,15 +96,7 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
       .send(failureReply(errorBody(2002))),
   );
 
-  app.get("/health", async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(services.db);
-      return { status: "ok", database: services.engine };
-    } catch (error) {
-      services.logger.error({ err: error }, "health check: database unreachable");
-      return reply.code(503).send({ status: "unavailable" });
-    }
-  });
+  registerHealthRoutes(app, services);
 
   if (services.config.benchRoutes) {
     // The benchmark's baseline: the same framework, hooks and serialization, no work.

@@ -17,7 +17,7 @@ describe("npm start", () => {
     try {
       const url = await started.listening;
       const response = await fetch(`${url}/health`);
-      expect(await response.json()).toEqual({ status: "ok", database: "sqlite" });
+      expect(await response.json()).toEqual({ status: "ok", database: "sqlite", checks: { database: "ok" } });
       expect(started.output()).toContain("generated a development secret key");
       expect((await stat(join(dataDir, "secret.key"))).mode & 0o777).toBe(0o600);
       await stat(join(dataDir, "pims.db"));
