@@ -1,9 +1,4 @@
-import {
-  documentedErrors,
-  OPERATIONS,
-  type OperationDeclaration,
-  type ResultField,
-} from "@pims/protocol";
+import { documentedErrors, OPERATIONS, type OperationDeclaration, type ResultField } from "@pims/protocol";
 import { ADMIN_SCHEMAS, adminPaths, operatorPaths } from "./adminApi.js";
 import { formatSchema } from "./describeFormat.js";
 import { failures } from "./failures.js";
