@@ -37,6 +37,21 @@ describe("start-up with an unreachable Redis", () => {
   }, 40_000);
 });
 
+describe("start-up with an unreachable PostgreSQL", () => {
+  it("pims serve exits 1 naming PostgreSQL, its address and the error, never a password", async () => {
+    const closed = new URL(await closedPortUrl());
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--port", "0"], {
+      PIMS_DATA_DIR: await mkdtemp(join(tmpdir(), "pims-deps-pg-")),
+      PIMS_DATABASE_URL: `postgres://pims:hunter2-pg-password@127.0.0.1:${closed.port}/pims`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `pims: PostgreSQL at postgres://127.0.0.1:${closed.port}/pims (PIMS_DATABASE_URL) cannot be used: connect ECONNREFUSED`,
+    );
+    expect(result.stderr + result.stdout).not.toContain("hunter2-pg-password");
+  }, 40_000);
+});
+
 describe("GET /health and /health/live", () => {
   it("report the database; no Redis check without Redis", async () => {
     const server = await startTestServer({ env: { PIMS_REDIS_URL: "" } });
