@@ -18,6 +18,7 @@ import type { TrustedPhones } from "./phone/TrustedPhones.js";
 import type { PinGuard } from "./pin/PinGuard.js";
 import type { PinVerifiers } from "./pin/PinVerifiers.js";
 import type { Counters } from "./ratelimit/Counters.js";
+import type { RedisStores } from "./redis/RedisStores.js";
 import type { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { SmsCodes } from "./sms/SmsCodes.js";
 import type { SmsInbox } from "./sms/SmsInbox.js";
@@ -47,4 +48,6 @@ export interface Services {
   readonly relyingParties: RelyingParties;
   /** Development mode with the console provider only: it shows codes to whoever asks. */
   readonly smsInbox: SmsInbox | undefined;
+  /** When `PIMS_REDIS_URL` is set (also in {@link counters} and {@link nonces}). */
+  readonly redis?: RedisStores | undefined;
 }

@@ -7,8 +7,11 @@ import { SessionStore } from "./accounts/SessionStore.js";
 import { AuditLog } from "./audit/AuditLog.js";
 import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
+import { ConfigError } from "./config/ConfigError.js";
+import { checkKeyring } from "./crypto/checkKeyring.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
+import { describeDatabase } from "./db/describeDatabase.js";
 import { migrate } from "./db/migrate.js";
 import { type OpenOptions, openDatabase } from "./db/openDatabase.js";
 import { Devices } from "./device/Devices.js";
@@ -84,9 +87,14 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   });
   try {
     await migrate(database.db as never, database.engine === "postgres" ? config.databaseSchema : undefined);
+    await checkKeyring(database.db, keyring);
   } catch (error) {
     await database.close();
-    throw error;
+    if (error instanceof ConfigError) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`${describeDatabase(config.databaseUrl)} (PIMS_DATABASE_URL) cannot be used: ${why}`, {
+      cause: error,
+    });
   }
   const { db, engine } = database;
   const redis = config.redisUrl ? new RedisStores(config.redisUrl, config.redisPrefix, clock) : undefined;
@@ -150,6 +158,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ),
     otps: new Otps(db, keyring, clock, config.otp, engine),
     relyingParties: new RelyingParties(db, clock),
+    redis,
   };
   const app = buildApp(services, {
     ...accountHandlers(services),

@@ -1,7 +1,7 @@
 export { type Clock, systemClock } from "./Clock.js";
 export type { Config } from "./config/Config.js";
 export { ConfigError } from "./config/ConfigError.js";
-export { loadConfig } from "./config/loadConfig.js";
+export { knownVariables, type LoadConfigOptions, loadConfig } from "./config/loadConfig.js";
 export { createPimsServer, type PimsServer, type ServerOptions } from "./createPimsServer.js";
 export { Keyring } from "./crypto/Keyring.js";
 export { migrate } from "./db/migrate.js";

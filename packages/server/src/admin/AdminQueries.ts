@@ -1,4 +1,5 @@
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { PinSettings } from "../config/Config.js";
 import type { DatabaseSchema } from "../db/schema.js";
 
@@ -19,18 +20,23 @@ export class AdminQueries {
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly pin: PinSettings,
+    /** The region national numbers are read in (`PIMS_DEFAULT_REGION`), as S3 displays them. */
+    private readonly defaultRegion = "FR",
   ) {}
 
-  /** Accounts whose id is `query`, whose login contains it, or whose trusted number ends with its digits. */
+  /**
+   * Accounts whose id is `query`, whose login contains it, or whose trusted number matches it: a
+   * number as S3 returns it (`0612345678`) or in E.164, the masked form this API returns
+   * (`+336•••••678`), or the last digits (3 or more, what the masked form shows).
+   */
   async findAccounts(query: string, limit = 50): Promise<AccountSummary[]> {
-    const digits = query.replace(/\D/g, "");
     const rows = await this.#summaries()
       .where((eb) =>
         eb.or([
           eb("accounts.id", "=", query),
           eb("accounts.login_key", "like", `%${escapeLike(query.toLowerCase())}%`),
           eb("accounts.login", "like", `%${escapeLike(query)}%`),
-          ...(digits.length >= 4 ? [eb("trusted_phones.phone_e164", "like", `%${digits}`)] : []),
+          ...phoneMatches(eb, query, this.defaultRegion),
         ]),
       )
       .orderBy("accounts.created_at", "desc")
@@ -104,6 +110,26 @@ export class AdminQueries {
 /** `+33612345678` → `+336•••••678`: enough to recognize, not enough to dial. */
 export function maskPhone(e164: string): string {
   return e164.length <= 7 ? e164 : `${e164.slice(0, 4)}${"•".repeat(e164.length - 7)}${e164.slice(-3)}`;
+}
+
+/** Conditions on the trusted number for a query that looks like a number, none otherwise. */
+function phoneMatches(
+  eb: ExpressionBuilder<{ trusted_phones: { phone_e164: string } }, "trusted_phones">,
+  query: string,
+  region: string,
+) {
+  const compact = query.replace(/[\s().-]/g, "");
+  const masked = /^(\+?[0-9]*)(•+)([0-9]+)$/.exec(compact);
+  if (masked) {
+    const [, head = "", bullets = "", tail = ""] = masked;
+    return [eb("trusted_phones.phone_e164", "like", `${head}${"_".repeat(bullets.length)}${tail}`)];
+  }
+  if (!/^\+?[0-9]{3,}$/.test(compact)) return [];
+  const parsed = compact.length >= 6 ? parsePhoneNumberFromString(compact, region as never) : undefined;
+  return [
+    eb("trusted_phones.phone_e164", "like", `%${compact.replace("+", "")}`),
+    ...(parsed?.isPossible() ? [eb("trusted_phones.phone_e164", "=", parsed.number)] : []),
+  ];
 }
 
 function escapeLike(text: string): string {

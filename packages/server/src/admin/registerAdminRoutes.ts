@@ -65,7 +65,7 @@ function registerAccountRoutes(
   admin: (request: FastifyRequest) => void,
   succeed: (result: unknown) => unknown,
 ): void {
-  const queries = new AdminQueries(services.db, services.config.pin);
+  const queries = new AdminQueries(services.db, services.config.pin, services.config.phone.defaultRegion);
   const accountOf = async (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
     const account = await queries.account(id);

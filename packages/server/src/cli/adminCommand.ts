@@ -43,7 +43,9 @@ export function adminCommand(): Command {
 
   admin
     .command("find")
-    .description("Find accounts by id, login, or the last digits of the trusted number.")
+    .description(
+      "Find accounts by id, login, or trusted number: its last digits (3 or more), the masked form `find` prints, or the national form S3 returns.",
+    )
     .argument("<query>")
     .action(
       run(async (call, print, query) => {
@@ -62,7 +64,12 @@ export function adminCommand(): Command {
     .action(
       run(async (call, print, id) => {
         print(
-          await call("GET", `/v1/admin/accounts/${encodeURIComponent(id as string)}`),
+          await call(
+            "GET",
+            `/v1/admin/accounts/${encodeURIComponent(id as string)}`,
+            undefined,
+            `no such account: ${id}`,
+          ),
           (r: { account: Account; devices: Device[] }) =>
             [accountLine(r.account), ...r.devices.map(deviceLine)].join("\n"),
         );
@@ -76,7 +83,12 @@ export function adminCommand(): Command {
     .action(
       run(async (call, print, id) => {
         print(
-          await call("GET", `/v1/admin/accounts/${encodeURIComponent(id as string)}`),
+          await call(
+            "GET",
+            `/v1/admin/accounts/${encodeURIComponent(id as string)}`,
+            undefined,
+            `no such account: ${id}`,
+          ),
           (r: { devices: Device[] }) => (r.devices.length === 0 ? "no device" : r.devices.map(deviceLine).join("\n")),
         );
       }),
@@ -89,7 +101,12 @@ export function adminCommand(): Command {
     .action(
       run(async (call, print, id) => {
         print(
-          await call("POST", `/v1/admin/accounts/${encodeURIComponent(id as string)}/unblock`),
+          await call(
+            "POST",
+            `/v1/admin/accounts/${encodeURIComponent(id as string)}/unblock`,
+            undefined,
+            `no such account: ${id}`,
+          ),
           (r: { wasBlocked: boolean }) => (r.wasBlocked ? "unblocked" : "was not blocked; wrong-PIN count cleared"),
         );
       }),
@@ -102,7 +119,12 @@ export function adminCommand(): Command {
     .action(
       run(async (call, print, id) => {
         print(
-          await call("POST", `/v1/admin/devices/${encodeURIComponent(id as string)}/disable`),
+          await call(
+            "POST",
+            `/v1/admin/devices/${encodeURIComponent(id as string)}/disable`,
+            undefined,
+            `no such device: ${id}`,
+          ),
           (r: Device) => `${r.id} ${r.status}`,
         );
       }),
@@ -115,7 +137,12 @@ export function adminCommand(): Command {
     .action(
       run(async (call, print, id) => {
         print(
-          await call("GET", `/v1/admin/accounts/${encodeURIComponent(id as string)}/audit`),
+          await call(
+            "GET",
+            `/v1/admin/accounts/${encodeURIComponent(id as string)}/audit`,
+            undefined,
+            `no such account: ${id}`,
+          ),
           (r: { events: AuditRow[] }) =>
             r.events
               .map((e) =>
@@ -163,7 +190,12 @@ export function adminCommand(): Command {
     .action(
       run(async (call, print, id) => {
         print(
-          await call("POST", `/v1/admin/relying-parties/${encodeURIComponent(id as string)}/revoke`),
+          await call(
+            "POST",
+            `/v1/admin/relying-parties/${encodeURIComponent(id as string)}/revoke`,
+            undefined,
+            `no such relying party: ${id}`,
+          ),
           () => "revoked",
         );
       }),
@@ -185,10 +217,11 @@ export function adminCommand(): Command {
   return admin;
 }
 
-type Caller = (method: "GET" | "POST", path: string, body?: object) => Promise<unknown>;
+/** `notFound`: what a 2102 on the path's id means, e.g. "no such account: acc_…". */
+type Caller = (method: "GET" | "POST", path: string, body?: object, notFound?: string) => Promise<unknown>;
 
 function caller(url: string, key: string): Caller {
-  return async (method, path, body) => {
+  return async (method, path, body, notFound) => {
     let response: Response;
     try {
       response = await fetch(new URL(path, url), {
@@ -205,13 +238,23 @@ function caller(url: string, key: string): Caller {
       | { status: "FAILED"; error: { code: number; label: string } }
       | undefined;
     if (answer?.status === "SUCCEEDED") return answer.result;
-    if (answer?.status === "FAILED") {
-      const hint =
-        response.status === 404 && answer.error.code === 2002 ? " (is PIMS_ADMIN_KEY set on the server?)" : "";
-      throw new AdminError(`${answer.error.label} (code ${answer.error.code})${hint}`);
-    }
+    if (answer?.status === "FAILED") throw new AdminError(explain(answer.error, response.status, url, notFound));
     throw new AdminError(`unexpected answer from ${url} (HTTP ${response.status})`);
   };
+}
+
+/** The operator's words for an admin API refusal, the wire code and label kept after them. */
+function explain(error: { code: number; label: string }, status: number, url: string, notFound?: string): string {
+  const wire = `(code ${error.code}: ${error.label})`;
+  if (error.code === 2301) return `admin key refused by ${url}: it is not the server's PIMS_ADMIN_KEY ${wire}`;
+  if (error.code === 2002 && status === 404) {
+    return `no admin API at ${url}: the server has no PIMS_ADMIN_KEY set, or this is not Pims ${wire}`;
+  }
+  if (error.code === 2102 && notFound !== undefined && error.label === "Invalid id parameter") {
+    return `${notFound} ${wire}`;
+  }
+  if (error.code === 2204) return `the server failed (database or Redis unreachable?); try again ${wire}`;
+  return `refused ${wire}`;
 }
 
 interface Account {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../config/ConfigError.js";
 import { loadConfig } from "../config/loadConfig.js";
@@ -21,6 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
     .name("pims")
     .description("Pims: open strong authentication (device, PIN, SMS codes, OTP step-up).")
+    .version(serverVersion(), "-V, --version", "print the version of Pims")
     .exitOverride()
     .showHelpAfterError();
 
@@ -35,13 +37,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--data-dir <dir>", "folder for the SQLite file and the development key (PIMS_DATA_DIR)")
     .option("--production", "production mode: PIMS_SECRET_KEY required, no demo page, no SMS inbox")
     .action(async (options: ServeOptions) => {
-      const config = loadConfig(process.env, {
-        ...(options.port !== undefined ? { port: options.port } : {}),
-        ...(options.host !== undefined ? { host: options.host } : {}),
-        ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
-        ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-        ...(options.production ? { mode: "production" as const } : {}),
-      });
+      const config = loadConfig(
+        process.env,
+        {
+          ...(options.port !== undefined ? { port: options.port } : {}),
+          ...(options.host !== undefined ? { host: options.host } : {}),
+          ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
+          ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+          ...(options.production ? { mode: "production" as const } : {}),
+        },
+        { warn },
+      );
       await startServer(config);
       exitCode = -1;
     });
@@ -51,7 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("Apply pending database migrations and exit.")
     .option("-d, --database-url <url>", "sqlite:<path> or postgres://… (PIMS_DATABASE_URL)")
     .action(async (options: { databaseUrl?: string }) => {
-      const config = loadConfig(process.env, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {});
+      const config = loadConfig(process.env, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}, { warn });
       const database = openDatabase(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
       try {
         const result = await migrate(
@@ -101,12 +107,25 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
+/** A configuration warning (an unknown PIMS_* variable), on stderr before anything else. */
+function warn(message: string): void {
+  process.stderr.write(`pims: warning: ${message}\n`);
+}
+
 interface ServeOptions {
   port?: number;
   host?: string;
   databaseUrl?: string;
   dataDir?: string;
   production?: boolean;
+}
+
+/** The version of @pims/server, from its package.json (dist/cli/ → ../../package.json). */
+function serverVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return manifest.version;
 }
 
 function parsePort(value: string): number {
@@ -124,7 +143,11 @@ function exitCodeOf(error: unknown): number {
     return error.message.startsWith("an admin key is needed") ? EXIT.usage : EXIT.failure;
   }
   if (error instanceof ConfigError) {
-    process.stderr.write(`pims: configuration error: ${error.message}\n`);
+    process.stderr.write(
+      error.problems.length === 1
+        ? `pims: configuration error: ${error.message}\n`
+        : `pims: ${error.problems.length} configuration errors:\n${error.problems.map((p) => `  - ${p}\n`).join("")}`,
+    );
     return EXIT.config;
   }
   process.stderr.write(`pims: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,22 +1,56 @@
 import { availableParallelism } from "node:os";
 import type { Config, PinSettings, SmsSettings } from "./Config.js";
-import { ConfigError } from "./ConfigError.js";
+import type { ConfigError } from "./ConfigError.js";
 import { EnvReader } from "./readEnv.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /**
  * Reads the configuration from environment variables (see docs/configuration.md). Flags of
- * `pims serve` are applied on top as overrides. Throws {@link ConfigError} naming the setting.
+ * `pims serve` are applied on top as overrides. Throws one {@link ConfigError} listing every
+ * problem, each naming its setting.
  *
  * @example
  * const config = loadConfig(process.env, { port: 9000 });
  */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
-  overrides: Partial<Pick<Config, "port" | "host" | "databaseUrl" | "mode" | "dataDir">> = {},
+  overrides: Overrides = {},
+  options: LoadConfigOptions = {},
 ): Config {
   const read = new EnvReader(env);
+  return read.finish(() => readConfig(read, env, overrides), options.warn, knownVariables());
+}
+
+type Overrides = Partial<Pick<Config, "port" | "host" | "databaseUrl" | "mode" | "dataDir">>;
+
+export interface LoadConfigOptions {
+  /** Told of each `PIMS_*` variable that is not a setting (a misspelling), which is ignored. */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * Every variable the configuration reads: what the reader is asked for with every optional branch
+ * taken (OpenID Connect, Twilio, webhook), so the list follows the code.
+ */
+export function knownVariables(): ReadonlySet<string> {
+  const read = new EnvReader({
+    PIMS_OIDC_ISSUER: "probe",
+    PIMS_OIDC_AUDIENCE: "probe",
+    PIMS_SMS_WEBHOOK_URL: "probe",
+    PIMS_TWILIO_ACCOUNT_SID: "probe",
+    PIMS_TWILIO_AUTH_TOKEN: "probe",
+  });
+  try {
+    readConfig(read, {}, {});
+  } catch {
+    // Problems of the probe itself do not matter: only the names asked for do.
+  }
+  return read.asked;
+}
+
+/** The settings, each problem recorded in `read` (see {@link EnvReader.finish}). */
+function readConfig(read: EnvReader, env: Readonly<Record<string, string | undefined>>, overrides: Overrides): Config {
   const mode =
     overrides.mode ??
     read.oneOf<Config["mode"]>(
@@ -26,29 +60,29 @@ export function loadConfig(
     );
   const dataDir = overrides.dataDir ?? read.string("PIMS_DATA_DIR", "./data");
   const databaseUrl = overrides.databaseUrl ?? read.string("PIMS_DATABASE_URL", `sqlite:${dataDir}/pims.db`);
-  checkDatabaseUrl(databaseUrl);
+  checkDatabaseUrl(read, databaseUrl);
   const secretKey = read.optional("PIMS_SECRET_KEY");
   if (mode === "production" && secretKey === undefined) {
-    throw new ConfigError("PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)");
+    read.problem("PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)");
   }
   const metricsToken = read.optional("PIMS_METRICS_TOKEN");
   if (mode === "production" && metricsToken === undefined) {
     // Metrics name operations, outcomes and volumes: not for anyone who can reach the port.
-    throw new ConfigError("PIMS_METRICS_TOKEN is required in production mode (`pims secret generate` prints one)");
+    read.problem("PIMS_METRICS_TOKEN is required in production mode (`pims secret generate` prints one)");
   }
   const issuer = read.optional("PIMS_OIDC_ISSUER");
   const audience = read.optional("PIMS_OIDC_AUDIENCE");
   if ((issuer === undefined) !== (audience === undefined)) {
-    throw new ConfigError("PIMS_OIDC_ISSUER and PIMS_OIDC_AUDIENCE go together");
+    read.problem("PIMS_OIDC_ISSUER and PIMS_OIDC_AUDIENCE go together");
   }
   return {
     mode,
     host: overrides.host ?? read.string("PIMS_HOST", "127.0.0.1"),
     port: overrides.port ?? read.integer("PIMS_PORT", 8080, 0, 65535),
     databaseUrl,
-    databaseSchema: schemaName(read.optional("PIMS_DATABASE_SCHEMA")),
+    databaseSchema: schemaName(read, read.optional("PIMS_DATABASE_SCHEMA")),
     databasePoolSize: read.integer("PIMS_DATABASE_POOL_SIZE", 10, 1, 1000),
-    redisUrl: redisUrl(read.optional("PIMS_REDIS_URL")),
+    redisUrl: redisUrl(read, read.optional("PIMS_REDIS_URL")),
     redisPrefix: read.string("PIMS_REDIS_PREFIX", "pims:"),
     metricsToken,
     benchRoutes: read.boolean("PIMS_BENCH_ROUTES", false),
@@ -73,8 +107,8 @@ export function loadConfig(
       maxQueue: read.integer("PIMS_PASSWORD_HASH_QUEUE", 256, 0, 100_000),
     },
     phone: {
-      defaultRegion: region(read.string("PIMS_DEFAULT_REGION", "FR"), "PIMS_DEFAULT_REGION"),
-      countries: read.list("PIMS_PHONE_COUNTRIES").map((c) => region(c, "PIMS_PHONE_COUNTRIES")),
+      defaultRegion: region(read, read.string("PIMS_DEFAULT_REGION", "FR"), "PIMS_DEFAULT_REGION"),
+      countries: read.list("PIMS_PHONE_COUNTRIES").map((c) => region(read, c, "PIMS_PHONE_COUNTRIES")),
       mobileOnly: read.boolean("PIMS_PHONE_MOBILE_ONLY", true),
       changeProofWindowSeconds: read.integer("PIMS_PHONE_CHANGE_PIN_WINDOW", 300, 0, 3600),
       deniedPrefixes: deniedPrefixes(read),
@@ -93,7 +127,7 @@ export function loadConfig(
     },
     relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
     recovery: { maxLoginAgeSeconds: read.integer("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 0, 30 * 86_400) },
-    adminKey: adminKey(read.optional("PIMS_ADMIN_KEY")),
+    adminKey: adminKey(read, read.optional("PIMS_ADMIN_KEY")),
     devices: {
       maxPerAccount: read.integer("PIMS_MAX_DEVICES", 5, 1, 100),
       maxSkewSeconds: read.integer("PIMS_SIGNATURE_MAX_SKEW", 300, 5, 3600),
@@ -105,19 +139,18 @@ export function loadConfig(
   };
 }
 
-function checkDatabaseUrl(url: string): void {
+function checkDatabaseUrl(read: EnvReader, url: string): void {
   if (url.startsWith("sqlite:")) {
-    if (url.length === "sqlite:".length) throw new ConfigError("PIMS_DATABASE_URL sqlite: needs a file path");
+    if (url.length === "sqlite:".length) read.problem("PIMS_DATABASE_URL sqlite: needs a file path");
     return;
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return;
-  throw new ConfigError(`PIMS_DATABASE_URL must start with sqlite: or postgres://, got "${url.split(":")[0]}:…"`);
+  read.problem(`PIMS_DATABASE_URL must start with sqlite: or postgres://, got "${url.split(":")[0]}:…"`);
 }
 
-function region(value: string, name: string): string {
+function region(read: EnvReader, value: string, name: string): string {
   const upper = value.toUpperCase();
-  if (!/^[A-Z]{2}$/.test(upper))
-    throw new ConfigError(`${name} takes ISO 3166 country codes such as FR, got "${value}"`);
+  if (!/^[A-Z]{2}$/.test(upper)) read.problem(`${name} takes ISO 3166 country codes such as FR, got "${value}"`);
   return upper;
 }
 
@@ -131,7 +164,7 @@ function deniedPrefixes(read: EnvReader): string[] {
   const list = read.list("PIMS_SMS_DENIED_PREFIXES");
   for (const prefix of list) {
     if (!/^\+[0-9]{1,6}$/.test(prefix)) {
-      throw new ConfigError(`PIMS_SMS_DENIED_PREFIXES takes E.164 prefixes such as +881 (or none), got "${prefix}"`);
+      read.problem(`PIMS_SMS_DENIED_PREFIXES takes E.164 prefixes such as +881 (or none), got "${prefix}"`);
     }
   }
   return list;
@@ -143,7 +176,8 @@ function countryBudgets(read: EnvReader): Record<string, number> {
   for (const item of read.list("PIMS_SMS_COUNTRY_BUDGETS")) {
     const match = /^([A-Za-z]{2}|\+[0-9]{1,4})=([0-9]{1,9})$/.exec(item);
     if (!match) {
-      throw new ConfigError(`PIMS_SMS_COUNTRY_BUDGETS takes COUNTRY=PER_HOUR pairs such as FR=2000, got "${item}"`);
+      read.problem(`PIMS_SMS_COUNTRY_BUDGETS takes COUNTRY=PER_HOUR pairs such as FR=2000, got "${item}"`);
+      continue;
     }
     budgets[(match[1] as string).toUpperCase()] = Number(match[2]);
   }
@@ -153,25 +187,25 @@ function countryBudgets(read: EnvReader): Record<string, number> {
 function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string | undefined): SmsSettings {
   const configured = read.optional("PIMS_SMS_PROVIDER");
   if (configured === undefined && mode === "production") {
-    throw new ConfigError("PIMS_SMS_PROVIDER is required in production mode (webhook or twilio)");
+    read.problem("PIMS_SMS_PROVIDER is required in production mode (webhook or twilio)");
   }
   const provider = read.oneOf("PIMS_SMS_PROVIDER", ["console", "webhook", "twilio"] as const, "console");
   // A real operator sends real codes: the development conveniences must be asked for, not assumed.
   if (provider !== "console" && explicitMode === undefined) {
-    throw new ConfigError(
+    read.problem(
       `PIMS_SMS_PROVIDER=${provider} sends real SMS: set PIMS_MODE=production (or PIMS_MODE=development, explicitly, to try the provider with the demo page)`,
     );
   }
   const webhookUrl = read.optional("PIMS_SMS_WEBHOOK_URL");
   if (provider === "webhook" && webhookUrl === undefined) {
-    throw new ConfigError("PIMS_SMS_PROVIDER=webhook needs PIMS_SMS_WEBHOOK_URL");
+    read.problem("PIMS_SMS_PROVIDER=webhook needs PIMS_SMS_WEBHOOK_URL");
   }
   const accountSid = read.optional("PIMS_TWILIO_ACCOUNT_SID");
   const authToken = read.optional("PIMS_TWILIO_AUTH_TOKEN");
   const from = read.optional("PIMS_TWILIO_FROM");
   const messagingServiceSid = read.optional("PIMS_TWILIO_MESSAGING_SERVICE_SID");
   if (provider === "twilio" && (!accountSid || !authToken || (!from && !messagingServiceSid))) {
-    throw new ConfigError(
+    read.problem(
       "PIMS_SMS_PROVIDER=twilio needs PIMS_TWILIO_ACCOUNT_SID, PIMS_TWILIO_AUTH_TOKEN and PIMS_TWILIO_FROM (or PIMS_TWILIO_MESSAGING_SERVICE_SID)",
     );
   }
@@ -221,7 +255,7 @@ function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string
 function pinSettings(read: EnvReader): PinSettings {
   const minLength = read.integer("PIMS_PIN_MIN_LENGTH", 4, 4, 12);
   const maxLength = read.integer("PIMS_PIN_MAX_LENGTH", 8, 4, 12);
-  if (minLength > maxLength) throw new ConfigError("PIMS_PIN_MIN_LENGTH must not exceed PIMS_PIN_MAX_LENGTH");
+  if (minLength > maxLength) read.problem("PIMS_PIN_MIN_LENGTH must not exceed PIMS_PIN_MAX_LENGTH");
   return {
     minLength,
     maxLength,
@@ -230,23 +264,23 @@ function pinSettings(read: EnvReader): PinSettings {
   };
 }
 
-function adminKey(value: string | undefined): string | undefined {
+function adminKey(read: EnvReader, value: string | undefined): string | undefined {
   if (value !== undefined && value.length < 32) {
-    throw new ConfigError("PIMS_ADMIN_KEY must be at least 32 characters (`pims secret generate` prints one)");
+    read.problem("PIMS_ADMIN_KEY must be at least 32 characters (`pims secret generate` prints one)");
   }
   return value;
 }
 
-function schemaName(value: string | undefined): string | undefined {
+function schemaName(read: EnvReader, value: string | undefined): string | undefined {
   if (value !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
-    throw new ConfigError(`PIMS_DATABASE_SCHEMA must be a lower-case SQL identifier, got "${value}"`);
+    read.problem(`PIMS_DATABASE_SCHEMA must be a lower-case SQL identifier, got "${value}"`);
   }
   return value;
 }
 
-function redisUrl(value: string | undefined): string | undefined {
+function redisUrl(read: EnvReader, value: string | undefined): string | undefined {
   if (value !== undefined && !/^rediss?:\/\//.test(value)) {
-    throw new ConfigError(`PIMS_REDIS_URL must start with redis:// or rediss://`);
+    read.problem(`PIMS_REDIS_URL must start with redis:// or rediss://`);
   }
   return value;
 }

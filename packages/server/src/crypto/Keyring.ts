@@ -29,6 +29,11 @@ export class Keyring {
     );
   }
 
+  /** Ids of every key held, the current one first. */
+  get ids(): string[] {
+    return [...this.#keys.keys()];
+  }
+
   /** True when data protected under `id` can still be read. */
   has(id: string): boolean {
     return this.#keys.has(id);

@@ -1,12 +1,7 @@
-import {
-  documentedErrors,
-  ERROR_CATALOGUE,
-  isKnownErrorCode,
-  OPERATIONS,
-  type OperationDeclaration,
-  type ResultField,
-} from "@pims/protocol";
+import { documentedErrors, OPERATIONS, type OperationDeclaration, type ResultField } from "@pims/protocol";
+import { ADMIN_SCHEMAS, adminPaths, operatorPaths } from "./adminApi.js";
 import { formatSchema } from "./describeFormat.js";
+import { failures } from "./failures.js";
 
 /**
  * The HTTP API as an OpenAPI 3.1 document, built from the operation declarations (served at
@@ -19,6 +14,8 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
     post: {
       summary: "Trade a refresh token for new tokens (rotation; a reused refresh token revokes the session).",
       operationId: "user.refresh",
+      tags: ["user"],
+      security: [],
       requestBody: jsonBody({
         type: "object",
         required: ["refreshToken"],
@@ -26,7 +23,7 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
       }),
       responses: {
         200: envelope({ $ref: "#/components/schemas/SessionTokens" }),
-        default: failure([2101, 2102, 2301]),
+        ...failures([2000, 2101, 2102, 2204, 2301], { body: true }),
       },
     },
   };
@@ -34,6 +31,7 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
     post: {
       summary: "A relying party verifies (and consumes) an OTP.",
       operationId: "rp.verify",
+      tags: ["relying party"],
       security: [{ relyingPartyKey: [] }],
       requestBody: jsonBody({
         type: "object",
@@ -57,30 +55,31 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
           },
           required: ["valid"],
         }),
-        default: failure([2101, 2102, 2301, 2383]),
+        ...failures([2000, 2101, 2102, 2204, 2301, 2383], { body: true }),
       },
     },
   };
-  paths["/health"] = {
-    get: {
-      summary: "Liveness and database reachability.",
-      responses: { 200: { description: "ok" }, 503: { description: "database unreachable" } },
-    },
-  };
-  paths["/metrics"] = {
-    get: { summary: "Prometheus metrics.", responses: { 200: { description: "text exposition format" } } },
-  };
+  Object.assign(paths, adminPaths(), operatorPaths());
   return {
     openapi: "3.1.0",
     info: {
       title: "Pims",
       version,
+      license: { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" },
       description:
         "Open strong authentication: the StrongAuthentication contract over HTTP. Every operation is a POST with a JSON object of its parameters; answers are `{status: SUCCEEDED, result}` or `{status: FAILED, error: {code, label}}`.",
     },
+    // Relative: the server this document is fetched from (GET /openapi.json).
+    servers: [{ url: "/", description: "The Pims server serving this document." }],
     paths,
     components: {
       securitySchemes: {
+        adminKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "PIMS_ADMIN_KEY. Without that setting the admin routes do not exist (404, 2002).",
+        },
+        metricsToken: { type: "http", scheme: "bearer", description: "PIMS_METRICS_TOKEN, when set." },
         session: {
           type: "http",
           scheme: "bearer",
@@ -101,6 +100,7 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
       schemas: {
         Failure: {
           type: "object",
+          description: "Every refusal: the catalogue code and its label (docs/decisions/0002-error-codes.md).",
           required: ["status", "error"],
           properties: {
             status: { const: "FAILED" },
@@ -111,6 +111,7 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
             },
           },
         },
+        ...ADMIN_SCHEMAS,
         SessionTokens: {
           type: "object",
           properties: {
@@ -139,7 +140,7 @@ function operationObject(op: OperationDeclaration): Record<string, unknown> {
     summary: `${op.id}: ${op.summary}`,
     description: `SDK: \`pims.${op.verb}("${op.api}", { ${op.selector.map((s) => `${s.key}: "${s.value}"`).join(", ")} … })\``,
     tags: [op.component],
-    ...(op.access === "session" ? { security: [{ session: [] }] } : {}),
+    security: op.access === "session" ? [{ session: [] }] : [],
     ...(deviceHeaders.length ? { parameters: deviceHeaders } : {}),
     requestBody: jsonBody({
       type: "object",
@@ -153,7 +154,7 @@ function operationObject(op: OperationDeclaration): Record<string, unknown> {
     }),
     responses: {
       200: envelope(wireResult(op)),
-      default: failure(documentedErrors(op)),
+      ...failures(documentedErrors(op), { body: true }),
     },
   };
 }
@@ -190,14 +191,6 @@ function envelope(result: Record<string, unknown>) {
         },
       },
     },
-  };
-}
-
-function failure(codes: readonly number[]) {
-  const rows = codes.map((c) => `- ${c} ${isKnownErrorCode(c) ? ERROR_CATALOGUE[c].label : ""}`).join("\n");
-  return {
-    description: `FAILED, with the HTTP status of the code:\n${rows}`,
-    content: { "application/json": { schema: { $ref: "#/components/schemas/Failure" } } },
   };
 }
 

@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from "fastify";
-import { sql } from "kysely";
+
 import secureJsonParse from "secure-json-parse";
 import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
@@ -18,6 +18,7 @@ import type { Services } from "../Services.js";
 import { failureReply } from "./failureReply.js";
 import type { HandlerMap } from "./OperationHandler.js";
 import { PimsError } from "./PimsError.js";
+import { registerHealthRoutes } from "./registerHealthRoutes.js";
 import { registerOperations } from "./registerOperations.js";
 
 /**
@@ -132,15 +133,7 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
       .send(failureReply(errorBody(2002))),
   );
 
-  app.get("/health", async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(services.db);
-      return { status: "ok", database: services.engine };
-    } catch (error) {
-      services.logger.error({ err: error }, "health check: database unreachable");
-      return reply.code(503).send({ status: "unavailable" });
-    }
-  });
+  registerHealthRoutes(app, services);
 
   if (services.config.benchRoutes) {
     // The benchmark's baseline: the same framework, hooks and serialization, no work.

@@ -9,6 +9,8 @@ const EVENT_COUNTERS: Readonly<Record<string, { metric: "otps" | "sms" | "lockou
   "otp.verify:refused": { metric: "otps", label: "refused" },
   "sms.send:success": { metric: "sms", label: "sent" },
   "sms.send:refused": { metric: "sms", label: "refused" },
+  // A resend asked for within the cooldown (2005) is a normal user action, not a quota refusal.
+  "sms.send:refused:2005": { metric: "sms", label: "cooldown" },
   "sms.send:failure": { metric: "sms", label: "failed" },
   "account.block:success": { metric: "lockouts", label: "blocked" },
 };
@@ -41,7 +43,7 @@ export class Metrics {
   });
   readonly #sms = new Counter({
     name: "pims_sms_total",
-    help: "SMS sent, refused by the pumping guard, and failed at the operator.",
+    help: "SMS sent, refused by a quota of the pumping guard (2383), asked for again within the resend cooldown (2005), and failed at the operator.",
     labelNames: ["event"] as const,
     registers: [this.registry],
   });
@@ -89,7 +91,10 @@ export class Metrics {
 
   /** Counts an audit event when it is one of the counted kinds. */
   event(event: AuditEvent): void {
-    const counted = EVENT_COUNTERS[`${event.event}:${event.outcome}`];
+    const reason = event.detail?.reason;
+    const counted =
+      (reason === undefined ? undefined : EVENT_COUNTERS[`${event.event}:${event.outcome}:${reason}`]) ??
+      EVENT_COUNTERS[`${event.event}:${event.outcome}`];
     if (!counted) return;
     const metric = counted.metric === "otps" ? this.#otps : counted.metric === "sms" ? this.#sms : this.#lockouts;
     metric.inc({ event: counted.label });

@@ -68,16 +68,43 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
       lazyConnect: false,
     });
     // Connection errors surface as failed commands (2204); the client must not crash the process.
-    this.#redis.on("error", () => undefined);
+    this.#redis.on("error", (error: Error) => {
+      this.#lastError = error.message;
+    });
+    this.#where = safeLocation(url);
   }
 
-  /** Resolves once connected (start-up waits for it, so the first request does not fail). */
-  async ready(): Promise<void> {
+  #lastError: string | undefined;
+  readonly #where: string;
+
+  /**
+   * Resolves once connected (start-up waits for it, so the first request does not fail). The
+   * client retries by itself forever: after `withinMs` without a connection this rejects, naming
+   * the address and the last error, so `pims serve` fails instead of hanging.
+   */
+  async ready(withinMs = 10_000): Promise<void> {
     if (this.#redis.status === "ready") return;
-    await new Promise<void>((resolve, reject) => {
-      this.#redis.once("ready", resolve);
-      this.#redis.once("end", () => reject(new Error("Redis connection ended")));
-    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (why: string) =>
+          reject(
+            new Error(
+              `Redis at ${this.#where} (PIMS_REDIS_URL) ${why}${this.#lastError ? `: ${this.#lastError}` : ""}`,
+            ),
+          );
+        this.#redis.once("ready", resolve);
+        this.#redis.once("end", () => fail("closed the connection"));
+        timer = setTimeout(() => fail(`is unreachable: no connection within ${withinMs / 1000} s`), withinMs);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Round trip to Redis (the health check); rejects when it is unreachable. */
+  async ping(): Promise<void> {
+    await this.#redis.ping();
   }
 
   async hit(key: string, windowMs: number): Promise<number> {
@@ -120,5 +147,15 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
 
   #key(key: string): string {
     return `${this.prefix}${key}`;
+  }
+}
+
+/** `host:port` of a Redis URL, never its password. */
+function safeLocation(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return "PIMS_REDIS_URL";
   }
 }

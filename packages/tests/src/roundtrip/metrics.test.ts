@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enrollWithShortcut } from "../support/enroll.js";
-import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { enrollWithShortcut, SMS } from "../support/enroll.js";
+import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
+import { newPhone } from "../support/sms.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
 
 const METRICS_TOKEN = "metrics-token-for-tests";
@@ -11,8 +12,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function scrape(): Promise<Map<string, number>> {
-  const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+async function scrape(url = server.url): Promise<Map<string, number>> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/plain");
   const values = new Map<string, number>();
@@ -57,6 +58,29 @@ describe("GET /metrics", () => {
       expect(after.get('pims_db_pool_connections{state="total"}')).toBeGreaterThan(0);
     } else {
       expect(after.has('pims_db_pool_connections{state="total"}')).toBe(false);
+    }
+  });
+
+  it("counts a resend within the cooldown (2005) apart from a quota refusal (2383)", async () => {
+    const guarded = await startTestServer({
+      env: { PIMS_METRICS_TOKEN: METRICS_TOKEN, PIMS_SMS_COOLDOWN: "30", PIMS_SMS_PER_ACCOUNT_HOUR: "2" },
+    });
+    try {
+      const { pims } = await loggedInPims(guarded.url);
+      const ask = (phone: { national: string }) =>
+        pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national });
+      const [first, second, third] = [newPhone(), newPhone(), newPhone()];
+      expectSuccess(await ask(first));
+      expectFailure(await ask(first), 2005);
+      expectFailure(await ask(first), 2005);
+      expectSuccess(await ask(second));
+      expectFailure(await ask(third), 2383);
+      const values = await scrape(guarded.url);
+      expect(values.get('pims_sms_total{event="sent"}')).toBe(2);
+      expect(values.get('pims_sms_total{event="cooldown"}')).toBe(2);
+      expect(values.get('pims_sms_total{event="refused"}')).toBe(1);
+    } finally {
+      await guarded.close();
     }
   });
 

@@ -40,11 +40,19 @@ describe.runIf(Boolean(url))("PostgreSQL lost, then back", () => {
     for (const message of during) expectFailure(message, 2204, "Server Error");
     const unhealthy = await fetch(`${server.url}/health`);
     expect(unhealthy.status).toBe(503);
-    expect(await unhealthy.json()).toEqual({ status: "unavailable" });
+    expect(await unhealthy.json()).toEqual({
+      status: "unavailable",
+      database: "postgres",
+      checks: { database: "unreachable" },
+    });
 
     proxy.restore();
     expectSuccess(await pims.get("pims.authentication.account", username));
-    expect(await (await fetch(`${server.url}/health`)).json()).toEqual({ status: "ok", database: "postgres" });
+    expect(await (await fetch(`${server.url}/health`)).json()).toEqual({
+      status: "ok",
+      database: "postgres",
+      checks: { database: "ok" },
+    });
     console.log(
       "[figures] postgres: database cut → 6 of 6 requests answered 2204, /health 503; restored → served again",
     );

@@ -1,14 +1,16 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { closedPortUrl } from "../support/rawServers.js";
 import { ADMIN_KEY } from "../support/relyingParty.js";
-import { runInRepository } from "../support/spawnPims.js";
+import { REPOSITORY_ROOT, runInRepository } from "../support/spawnPims.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
 /** The `pims` command: each admin subcommand against a running server, bad arguments, help, demo. */
 let server: TestServer;
-let account: { id: string; login: string; deviceId: string };
+let account: { id: string; login: string; deviceId: string; phone: { national: string; e164: string } };
 
 const pims = (...args: string[]) =>
   runInRepository("node", ["packages/server/bin/pims.js", ...args], { PIMS_ADMIN_KEY: "" });
@@ -25,12 +27,12 @@ beforeAll(async () => {
     const s = memoryStore();
     return { ...(await loggedInPims(server.url, s)), store: s };
   })();
-  await enrollWithShortcut(server.url, facade, "62840571");
+  const { phone } = await enrollWithShortcut(server.url, facade, "62840571");
   for (let i = 0; i < 5; i++)
     await facade.get("pims.authentication.otp", { action: "withPIN", pinCode: `1010101${i}` });
   const session = (await store.get("pims.session")) as { accountId: string };
   const device = (await store.get(`pims.device.${session.accountId}`)) as { id: string };
-  account = { id: session.accountId, login, deviceId: device.id };
+  account = { id: session.accountId, login, deviceId: device.id, phone };
   expectSuccess(await facade.get("pims.authentication.account", { actionType: "strong", type: "isAccountBlocked" }));
 });
 afterAll(() => server.close());
@@ -42,6 +44,18 @@ describe("pims admin", () => {
     expect(result.stdout).toContain(account.id);
     expect(result.stdout).toContain("BLOCKED (5 wrong)");
     expect(result.stdout).toMatch(/\+336•+\d{3}/);
+  });
+
+  it("find: by the number as S3 returns it, as find masks it, by its last digits, in E.164", async () => {
+    const masked = /(\+336•+\d{3})/.exec((await admin("find", account.login)).stdout)?.[1] as string;
+    expect(masked).toBe(`${account.phone.e164.slice(0, 4)}•••••${account.phone.e164.slice(-3)}`);
+    for (const query of [account.phone.national, masked, account.phone.e164.slice(-3), account.phone.e164]) {
+      const result = await admin("find", query);
+      expect(result.code, query).toBe(0);
+      expect(result.stdout, query).toContain(account.id);
+    }
+    const other = `${account.phone.national.slice(0, -1)}${(Number(account.phone.national.at(-1)) + 1) % 10}`;
+    expect((await admin("find", other)).stdout).not.toContain(account.id);
   });
 
   it("show and devices: the account and its device", async () => {
@@ -91,16 +105,37 @@ describe("pims admin", () => {
     expect(result.stdout).toMatch(/^key [0-9a-f]{16}: 0 verifiers re-sealed, 0 still under former keys/);
   });
 
-  it("refuses without an admin key (exit 2), with a wrong one (exit 1), or an unknown id (exit 1)", async () => {
+  it("refuses without an admin key (exit 2), with a wrong one (exit 1), or an unknown id (exit 1), saying so", async () => {
     const noKey = await pims("admin", "--url", server.url, "find", "x");
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain("an admin key is needed");
     const wrong = await pims("admin", "--url", server.url, "--key", "not-the-admin-key-0123456789abcdef", "find", "x");
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain("Need Basic Authentication (to get CVS token) (code 2301)");
-    const unknown = await admin("show", "acc_nope");
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("Invalid id parameter (code 2102)");
+    expect(wrong.stderr).toBe(
+      `pims admin: admin key refused by ${server.url}: it is not the server's PIMS_ADMIN_KEY (code 2301: Need Basic Authentication (to get CVS token))\n`,
+    );
+    for (const [args, what] of [
+      [["show", "acc_nope"], "no such account: acc_nope"],
+      [["audit", "acc_nope"], "no such account: acc_nope"],
+      [["unblock", "acc_nope"], "no such account: acc_nope"],
+      [["disable-device", "dev_nope"], "no such device: dev_nope"],
+      [["rp", "revoke", "rp_nope"], "no such relying party: rp_nope"],
+    ] as const) {
+      const unknown = await admin(...args);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toBe(`pims admin: ${what} (code 2102: Invalid id parameter)\n`);
+    }
+  });
+
+  it("says when the server has no admin API (no PIMS_ADMIN_KEY there)", async () => {
+    const bare = await startTestServer();
+    try {
+      const result = await pims("admin", "--url", bare.url, "--key", ADMIN_KEY, "find", "x");
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`no admin API at ${bare.url}: the server has no PIMS_ADMIN_KEY set`);
+    } finally {
+      await bare.close();
+    }
   });
 
   it("says when the server cannot be reached (exit 1), or the argument is missing (exit 2)", async () => {
@@ -110,6 +145,16 @@ describe("pims admin", () => {
     const missing = await admin("find");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument");
+  });
+});
+
+describe("pims --version", () => {
+  it("prints the version of @pims/server", async () => {
+    const { version } = JSON.parse(await readFile(join(REPOSITORY_ROOT, "packages/server/package.json"), "utf8"));
+    for (const flag of ["--version", "-V"]) {
+      const result = await pims(flag);
+      expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { OPERATIONS } from "@pims/protocol";
 import { operationPages } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_KEY } from "../support/relyingParty.js";
 import { REPOSITORY_ROOT } from "../support/spawnPims.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
@@ -21,7 +22,7 @@ describe("docs/operations", () => {
 describe("GET /openapi.json", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ env: { PIMS_ADMIN_KEY: ADMIN_KEY } });
   });
   afterAll(() => server.close());
 
@@ -35,7 +36,10 @@ describe("GET /openapi.json", () => {
       expect(post?.operationId, op.id).toBe(op.name);
       const properties = post?.requestBody.content["application/json"]?.schema.properties ?? {};
       expect(Object.keys(properties).sort(), op.id).toEqual(op.params.map((p) => p.name).sort());
-      expect(post?.responses.default.description, op.id).toContain("2000 Unknown error");
+      expect(post?.responses["500"]?.description, op.id).toContain("2000 Unknown error");
+      expect(post?.responses["415"]?.description, op.id).toContain(
+        "2102 Invalid [PARAMETER] parameter (`body`: not `application/json`)",
+      );
     }
     expect(document.paths["/v1/rp/verify"]).toBeDefined();
   });
@@ -44,7 +48,7 @@ describe("GET /openapi.json", () => {
     const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, object> };
     for (const [path, methods] of Object.entries(document.paths)) {
       for (const method of Object.keys(methods)) {
-        const response = await fetch(`${server.url}${path}`, {
+        const response = await fetch(`${server.url}${path.replace("{id}", "x")}`, {
           method: method.toUpperCase(),
           ...(method === "post" ? { headers: { "content-type": "application/json" }, body: "{}" } : {}),
         });
@@ -57,5 +61,5 @@ describe("GET /openapi.json", () => {
 interface PostObject {
   operationId: string;
   requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
-  responses: { default: { description: string } };
+  responses: Record<string, { description: string }>;
 }

@@ -75,7 +75,7 @@ describe("the HTTP edge", () => {
   it("/health answers ok with the engine", async () => {
     const response = await fetch(`${server.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok", database: "sqlite" });
+    expect(await response.json()).toEqual({ status: "ok", database: "sqlite", checks: { database: "ok" } });
   });
 
   it("logs no request body, even a malformed one", async () => {

@@ -3,10 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPims, memoryStore, type Pims } from "@pims/sdk";
-import { createPimsServer, loadConfig, type PimsServer } from "@pims/server";
+import { createPimsServer, Keyring, loadConfig, type PimsServer } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
-import { expectFailure, expectSuccess } from "../support/facade.js";
+import { expectSuccess } from "../support/facade.js";
 import { ADMIN_KEY } from "../support/relyingParty.js";
 import { runInRepository } from "../support/spawnPims.js";
 
@@ -47,15 +47,21 @@ beforeAll(async () => {
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 describe("secret key rotation", () => {
-  it("without the former key the PIN cannot be checked (2204), and no wrong try is counted", async () => {
-    const { server, pims } = await serve({ PIMS_SECRET_KEY: keyB });
-    try {
-      expectFailure(await otpWithPin(pims), 2204);
-      const row = await server.services.db.selectFrom("accounts").select("pin_failures").executeTakeFirstOrThrow();
-      expect(row.pin_failures).toBe(0);
-    } finally {
-      await server.close();
-    }
+  it("a process started with another key (the former one not kept) refuses to start, naming the problem", async () => {
+    const keyIdOf = (key: string) => Keyring.fromSecrets(key).currentId;
+    await expect(serve({ PIMS_SECRET_KEY: keyB })).rejects.toThrow(
+      new RegExp(
+        `^PIMS_SECRET_KEY does not fit this database: it holds PIN verifiers this process cannot check \\(1 under key ${keyIdOf(keyA)}\\); this process has key ${keyIdOf(keyB)}\\.`,
+      ),
+    );
+    const cli = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--port", "0"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_SECRET_KEY: keyB,
+    });
+    expect(cli.code).toBe(3);
+    expect(cli.stderr).toContain("pims: configuration error: PIMS_SECRET_KEY does not fit this database");
+    expect(cli.stderr).toContain("PIMS_SECRET_KEY_PREVIOUS");
+    expect(cli.stderr).not.toContain(keyB);
   });
 
   it("new key with the former one kept: PINs verify; rotate-secret re-seals; then the new key alone suffices", async () => {

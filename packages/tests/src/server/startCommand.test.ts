@@ -17,7 +17,7 @@ describe("npm start", () => {
     try {
       const url = await started.listening;
       const response = await fetch(`${url}/health`);
-      expect(await response.json()).toEqual({ status: "ok", database: "sqlite" });
+      expect(await response.json()).toEqual({ status: "ok", database: "sqlite", checks: { database: "ok" } });
       expect(started.output()).toContain("generated a development secret key");
       // Development mode says so, loudly, with the address and what it exposes.
       expect(started.output()).toContain(`DEVELOPMENT MODE on ${url} — not for real users.`);
@@ -88,6 +88,29 @@ describe("pims command", () => {
     });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("PIMS_DATABASE_URL");
+  });
+
+  it("reports every configuration problem at once, and warns about a misspelled setting", async () => {
+    const result = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--production"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_SECRET_KEY: "",
+      PIMS_PORT: "eighty",
+      PIMS_SMS_PROVIDER: "pigeon",
+      PIMS_SMS_COOLDOWM: "10",
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(
+      "pims: warning: PIMS_SMS_COOLDOWM is not a Pims setting: ignored (did you mean PIMS_SMS_COOLDOWN?)\n",
+    );
+    expect(result.stderr).toContain(
+      [
+        "pims: 3 configuration errors:",
+        "  - PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)",
+        '  - PIMS_PORT must be a whole number, got "eighty"',
+        '  - PIMS_SMS_PROVIDER must be one of console, webhook, twilio, got "pigeon"',
+        "",
+      ].join("\n"),
+    );
   });
 
   it("migrates a new database, then finds it up to date", async () => {

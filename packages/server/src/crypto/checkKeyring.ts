@@ -1,0 +1,29 @@
+import type { Kysely } from "kysely";
+import { ConfigError } from "../config/ConfigError.js";
+import type { DatabaseSchema } from "../db/schema.js";
+import type { Keyring } from "./Keyring.js";
+
+/**
+ * Refuses to start when the database holds PIN verifiers sealed under a key this process does not
+ * have: a wrong `PIMS_SECRET_KEY` (a rotation rolled out to some processes only, a typo), or
+ * `PIMS_SECRET_KEY_PREVIOUS` removed before `pims admin rotate-secret` re-sealed everything. Each
+ * verifier stores the id of its key (a one-way digest of the key), so the check needs no secret
+ * in the database. Without the check such a process starts and answers 2204 at the first PIN.
+ * A database without any verifier has nothing to check against (docs/decisions/0019).
+ */
+export async function checkKeyring(db: Kysely<DatabaseSchema>, keyring: Keyring): Promise<void> {
+  const rows = await db
+    .selectFrom("pin_verifiers")
+    .select((eb) => ["key_id", eb.fn.countAll<number>().as("count")])
+    .groupBy("key_id")
+    .execute();
+  const missing = rows.filter((row) => !keyring.has(row.key_id));
+  if (missing.length === 0) return;
+  const held = keyring.ids.join(", ");
+  const described = missing.map((row) => `${Number(row.count)} under key ${row.key_id}`).join(", ");
+  throw new ConfigError(
+    `PIMS_SECRET_KEY does not fit this database: it holds PIN verifiers this process cannot check (${described}); ` +
+      `this process has key ${held}. Set the key the other processes use, or keep the former key in ` +
+      "PIMS_SECRET_KEY_PREVIOUS until `pims admin rotate-secret` reports 0 still under former keys",
+  );
+}

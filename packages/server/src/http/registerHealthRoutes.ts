@@ -1,0 +1,48 @@
+import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
+import type { Services } from "../Services.js";
+
+/** A dependency check gives up after this long: a load balancer's probe must not hang. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+type Check = "ok" | "unreachable";
+
+/**
+ * `GET /health` (readiness: 200 when the database and, when configured, Redis answer; 503 naming
+ * which does not) and `GET /health/live` (liveness: 200 while the process serves HTTP, whatever
+ * its dependencies — restarting a process does not bring a database back).
+ */
+export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
+  const { redis } = services;
+  app.get("/health", async (_request, reply) => {
+    const [database, redisCheck] = await Promise.all([
+      check(services, "database", () => sql`select 1`.execute(services.db)),
+      redis ? check(services, "Redis", () => redis.ping()) : undefined,
+    ]);
+    const checks = { database, ...(redisCheck ? { redis: redisCheck } : {}) };
+    const healthy = database === "ok" && redisCheck !== "unreachable";
+    return reply
+      .code(healthy ? 200 : 503)
+      .send({ status: healthy ? "ok" : "unavailable", database: services.engine, checks });
+  });
+
+  app.get("/health/live", async () => ({ status: "ok" }));
+}
+
+async function check(services: Services, name: string, probe: () => Promise<unknown>): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return "ok";
+  } catch (error) {
+    services.logger.error({ err: error }, `health check: ${name} unreachable`);
+    return "unreachable";
+  } finally {
+    clearTimeout(timer);
+  }
+}
