@@ -27,6 +27,13 @@ export interface Config {
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Trust `X-Forwarded-For` from this many proxies (0: use the socket address). */
   readonly trustProxyHops: number;
+  /** Browser pages of other origins allowed to call the SDK's routes (docs/configuration.md). */
+  readonly cors: {
+    /** Exact origins, normalized (`PIMS_CORS_ORIGINS`); empty: no cross-origin page is allowed. */
+    readonly origins: readonly string[];
+    /** How long a browser may cache a preflight answer (`PIMS_CORS_MAX_AGE`). */
+    readonly maxAgeSeconds: number;
+  };
   readonly sessions: {
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlSeconds: number;
