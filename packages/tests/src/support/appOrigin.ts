@@ -1,0 +1,51 @@
+import { readFile } from "node:fs/promises";
+import { join, normalize } from "node:path";
+import { rawServer } from "./rawServers.js";
+import { REPOSITORY_ROOT } from "./spawnPims.js";
+
+/**
+ * A web app on its own origin (another loopback port than Pims): a page that loads the built SDK
+ * modules from this origin, as an app bundling `@pims/sdk` would, and exposes them to the test as
+ * `window.app`. The page takes the Pims URL from its query string: `/?pims=http://127.0.0.1:…`.
+ */
+export async function startAppOrigin(): Promise<{ url: string; close(): Promise<void> }> {
+  const roots: Record<string, string> = {
+    "/sdk/": join(REPOSITORY_ROOT, "packages", "sdk", "dist"),
+    "/protocol/": join(REPOSITORY_ROOT, "packages", "protocol", "dist"),
+  };
+  return rawServer(async (request, response) => {
+    const path = new URL(request.url ?? "/", "http://app").pathname;
+    const send = (type: string, body: string | Buffer) => {
+      response.writeHead(200, { "content-type": type, "cache-control": "no-store" });
+      response.end(body);
+    };
+    if (path === "/") return send("text/html; charset=utf-8", PAGE);
+    if (path === "/app.js") return send("text/javascript; charset=utf-8", SCRIPT);
+    for (const [prefix, root] of Object.entries(roots)) {
+      const file = normalize(join(root, path.slice(prefix.length)));
+      if (path.startsWith(prefix) && path.endsWith(".js") && file.startsWith(root)) {
+        try {
+          return send("text/javascript; charset=utf-8", await readFile(file));
+        } catch {
+          break;
+        }
+      }
+    }
+    response.writeHead(404).end();
+  });
+}
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>An app on its own origin</title>
+<script type="importmap">${JSON.stringify({ imports: { "@pims/sdk": "/sdk/index.js", "@pims/protocol": "/protocol/index.js" } })}</script>
+<script type="module" src="/app.js"></script></head><body><p>app</p></body></html>`;
+
+const SCRIPT = `import { createPims, indexedDbStore } from "@pims/sdk";
+const pims = createPims();
+const store = indexedDbStore("app-on-its-own-origin");
+window.app = {
+  initialize: () => pims.initialize({ serverUrl: new URLSearchParams(location.search).get("pims"), store }),
+  get: (api, params) => pims.get(api, params),
+  set: (api, params) => pims.set(api, params),
+};
+document.documentElement.dataset.ready = "true";`;
