@@ -17,6 +17,9 @@ const TYPES: Readonly<Record<string, string>> = {
   ".svg": "image/svg+xml",
 };
 
+/** Header of the demo page's requests: answer expected failures with 200 (see below). */
+const QUIET_HEADER = "pims-failure-status";
+
 /** The import map of the demo page: the SDK's own ES modules, served as they are built. */
 export const IMPORT_MAP = JSON.stringify({
   imports: { "@pims/sdk": "/sdk/index.js", "@pims/protocol": "/protocol/index.js" },
@@ -46,6 +49,15 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");
+
+  // The browser logs every 4xx answer to `fetch` as a console error; the demo meets many on
+  // purpose. Asked by the demo page (development mode only), a FAILED message of an operation is
+  // answered with HTTP 200: the SDK reads the code in the message, the status is kept in a header.
+  app.addHook("onSend", async (request, reply) => {
+    if (request.headers[QUIET_HEADER] !== "200" || !reply.hasHeader("pims-error-code")) return;
+    const status = reply.statusCode;
+    if (status >= 400 && status < 500) reply.code(200).header("pims-status", String(status));
+  });
 
   app.get("/", { config: { operation: "demo.page" } }, async (_request, reply) => {
     const page = (await readFile(join(roots.demo, "index.html"), "utf8")).replace(

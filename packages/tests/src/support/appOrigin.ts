@@ -49,3 +49,43 @@ window.app = {
   set: (api, params) => pims.set(api, params),
 };
 document.documentElement.dataset.ready = "true";`;
+
+/**
+ * The demo page's files served as they are, by a host whose Pims API is down: every other request
+ * (`/health`, `/v1/…`, `/dev/sms`) has its connection dropped without an answer, as a crashed or
+ * unreachable server's would be. What a page sees when Pims goes away after serving it.
+ */
+export async function startDemoWithServerDown(): Promise<{ url: string; close(): Promise<void> }> {
+  const roots: Record<string, string> = {
+    "/demo/": join(REPOSITORY_ROOT, "packages", "server", "demo"),
+    "/sdk/": join(REPOSITORY_ROOT, "packages", "sdk", "dist"),
+    "/protocol/": join(REPOSITORY_ROOT, "packages", "protocol", "dist"),
+  };
+  const importMap = JSON.stringify({
+    imports: { "@pims/sdk": "/sdk/index.js", "@pims/protocol": "/protocol/index.js" },
+  });
+  const types: Record<string, string> = { js: "text/javascript", css: "text/css", html: "text/html" };
+  return rawServer(async (request, response) => {
+    const path = new URL(request.url ?? "/", "http://demo").pathname;
+    const send = (file: string, transform = (text: string) => text) =>
+      readFile(file, "utf8").then(
+        (text) => {
+          response.writeHead(200, {
+            "content-type": `${types[file.split(".").pop() ?? ""] ?? "text/plain"}; charset=utf-8`,
+          });
+          response.end(transform(text));
+        },
+        () => response.writeHead(404).end(),
+      );
+    if (path === "/") {
+      return send(join(roots["/demo/"] as string, "index.html"), (page) =>
+        page.replace(/<script type="importmap">[^<]*<\/script>/, `<script type="importmap">${importMap}</script>`),
+      );
+    }
+    for (const [prefix, root] of Object.entries(roots)) {
+      const file = normalize(join(root, path.slice(prefix.length)));
+      if (path.startsWith(prefix) && file.startsWith(root)) return send(file);
+    }
+    request.socket.destroy();
+  });
+}
