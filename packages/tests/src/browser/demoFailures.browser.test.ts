@@ -115,7 +115,8 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
     const stepUp = page.locator("#log li[data-otp]").first();
     expect(await stepUp.getAttribute("data-otp")).not.toBe(shown);
     expect(await stepUp.locator(".spent-tag").textContent()).toBe("spent");
-    await screenshot(page, "13-otp-spent");
+    await page.locator("#otp").evaluate((element) => element.scrollIntoView({ block: "center" }));
+    await screenshot(page, "13-otp-spent", false);
   });
 
   it("leaves the console quiet through the journey's expected 4xx answers", async () => {
