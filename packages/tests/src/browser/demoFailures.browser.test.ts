@@ -174,4 +174,18 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
       await host.close();
     }
   });
+
+  it("says it cannot start when its scripts cannot load (an SDK not built), instead of Starting… forever", async () => {
+    const host = await startDemoWithServerDown({ withoutSdk: true });
+    try {
+      const page = await (await browser.newContext({ viewport: PHONE })).newPage();
+      await page.goto(host.url);
+      await page.waitForSelector("html[data-ready=failed]", { timeout: 10_000 });
+      expect(await page.textContent("#state")).toBe(
+        "Cannot start: the page's scripts did not load (is the SDK built? Run `npm run build`, then reload).",
+      );
+    } finally {
+      await host.close();
+    }
+  });
 });

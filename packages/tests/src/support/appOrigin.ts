@@ -55,7 +55,9 @@ document.documentElement.dataset.ready = "true";`;
  * (`/health`, `/v1/…`, `/dev/sms`) has its connection dropped without an answer, as a crashed or
  * unreachable server's would be. What a page sees when Pims goes away after serving it.
  */
-export async function startDemoWithServerDown(): Promise<{ url: string; close(): Promise<void> }> {
+export async function startDemoWithServerDown(
+  options: { withoutSdk?: boolean } = {},
+): Promise<{ url: string; close(): Promise<void> }> {
   const roots: Record<string, string> = {
     "/demo/": join(REPOSITORY_ROOT, "packages", "server", "demo"),
     "/sdk/": join(REPOSITORY_ROOT, "packages", "sdk", "dist"),
@@ -84,6 +86,7 @@ export async function startDemoWithServerDown(): Promise<{ url: string; close():
     }
     for (const [prefix, root] of Object.entries(roots)) {
       const file = normalize(join(root, path.slice(prefix.length)));
+      if (options.withoutSdk && prefix === "/sdk/") break;
       if (path.startsWith(prefix) && file.startsWith(root)) return send(file);
     }
     request.socket.destroy();
