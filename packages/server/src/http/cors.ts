@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Config } from "../config/Config.js";
 import { failureReply } from "./failureReply.js";
 
-/** The routes the SDK calls: the operations and the session refresh. Nothing else is offered to pages. */
+/** The routes the SDK calls: the operations and the session refresh. Nothing else is offered to other origins. */
 export const CORS_PATHS: readonly string[] = [
   ...OPERATIONS.flatMap((operation) => (operation.path === null ? [] : [operation.path])),
   INTERNAL_PATHS.refresh,

@@ -41,6 +41,16 @@ describe("the demo's quiet failures", () => {
     expect((await loginCall(development.url, { "pims-failure-status": "204" })).status).toBe(401);
   });
 
+  it("leaves the other routes alone (the relying-party API keeps its 401)", async () => {
+    const response = await fetch(`${development.url}/v1/rp/verify`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "pims-failure-status": "200" },
+      body: JSON.stringify({ otp: "12345678", account: "acc_x" }),
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("pims-status")).toBeNull();
+  });
+
   it("does nothing in production mode", async () => {
     const response = await loginCall(production.url, { "pims-failure-status": "200" });
     expect(response.status).toBe(401);
