@@ -1,7 +1,7 @@
 import { describeError, ERROR_CATALOGUE } from "@pims/protocol";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDemoWithServerDown } from "../support/appOrigin.js";
+import { proxyWithoutInbox, startDemoWithServerDown } from "../support/appOrigin.js";
 import { HAS_CHROMIUM, inboxCode, launchChromium, openDemo, operate, screenshot } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
@@ -186,6 +186,26 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
       );
     } finally {
       await host.close();
+    }
+  });
+
+  it("stops asking for the inbox, and says so, on a server without one", async () => {
+    const proxy = await proxyWithoutInbox(server.url);
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const noise = listen(page);
+      await page.goto(proxy.url);
+      await page.waitForSelector("html[data-ready=true]");
+      await expect
+        .poll(() => page.textContent("#inbox"))
+        .toBe("This server has no development inbox (its SMS provider is not the console one).");
+      await new Promise((resolve) => setTimeout(resolve, 2500)); // two more polls, were it still polling
+      expect(proxy.inboxRequests()).toBe(1);
+      // The one 404 the browser logs, not one a second.
+      expect(noise.length).toBeLessThanOrEqual(1);
+      expect(await operate(page, "button[data-op=createAccount]")).toMatchObject({ status: "SUCCEEDED" });
+    } finally {
+      await proxy.close();
     }
   });
 });

@@ -92,3 +92,42 @@ export async function startDemoWithServerDown(
     request.socket.destroy();
   });
 }
+
+/**
+ * A reverse proxy to a Pims server that answers `/dev/sms` with 404, as a development server whose
+ * SMS provider is not the console one does (it has no inbox). Counts the inbox requests.
+ */
+export async function proxyWithoutInbox(target: string) {
+  let inboxRequests = 0;
+  const host = await rawServer(async (request, response) => {
+    if (new URL(request.url ?? "/", "http://proxy").pathname === "/dev/sms") {
+      inboxRequests += 1;
+      response.writeHead(404, { "content-type": "application/json" });
+      response.end(JSON.stringify({ status: "FAILED", error: { code: 2002, label: "API not supported" } }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(
+        (entry): entry is [string, string] =>
+          typeof entry[1] === "string" && !["host", "connection", "content-length"].includes(entry[0]),
+      ),
+    );
+    const method = request.method ?? "GET";
+    const upstream = await fetch(`${target}${request.url}`, {
+      method,
+      headers,
+      ...(method === "GET" || method === "HEAD" ? {} : { body: Buffer.concat(chunks) }),
+    });
+    const body = Buffer.from(await upstream.arrayBuffer());
+    const answerHeaders: Record<string, string> = {};
+    const hopByHop = ["content-length", "content-encoding", "transfer-encoding", "connection"];
+    upstream.headers.forEach((value, name) => {
+      if (!hopByHop.includes(name)) answerHeaders[name] = value;
+    });
+    response.writeHead(upstream.status, { ...answerHeaders, "content-length": String(body.length) });
+    response.end(body);
+  });
+  return { ...host, inboxRequests: () => inboxRequests };
+}
