@@ -296,6 +296,11 @@ async function startProblem() {
   if (typeof indexedDB === "undefined") {
     return "Cannot start: this browser gives the page no IndexedDB (private mode, or site storage blocked?), so the device key has nowhere to live. Allow storage for this site, or use another browser.";
   }
+  try {
+    await store.get("pims.session");
+  } catch {
+    return "Cannot start: IndexedDB refused to open the page's store (private mode, storage blocked or full?), so the device key has nowhere to live. Allow storage for this site, or use another browser.";
+  }
   let serverUp = false;
   try {
     serverUp = (await fetch("/health", { signal: AbortSignal.timeout(5000) })).ok;
@@ -312,11 +317,6 @@ async function startProblem() {
   if (initialized.status === "FAILED") {
     const { code, label } = initialized.error;
     return `Cannot start: the SDK did not initialize (${code} ${label}: ${describeError(code)}).`;
-  }
-  try {
-    await store.get("pims.session");
-  } catch {
-    return "Cannot start: IndexedDB refused to open the page's store (storage blocked or full?). Allow storage for this site, or use another browser.";
   }
   return undefined;
 }

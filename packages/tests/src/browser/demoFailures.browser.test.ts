@@ -157,6 +157,24 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
     await screenshot(page, "14-phone-no-indexeddb", false);
   });
 
+  it("says it cannot start when IndexedDB refuses to open (as in a private window of some browsers)", async () => {
+    const context = await browser.newContext({ viewport: PHONE });
+    await context.addInitScript(() => {
+      IDBFactory.prototype.open = () => {
+        throw new DOMException(
+          "A mutation operation was attempted on a database that did not allow mutations.",
+          "InvalidStateError",
+        );
+      };
+    });
+    const page = await context.newPage();
+    const noise = listen(page);
+    await page.goto(server.url);
+    await page.waitForSelector("html[data-ready=failed]", { timeout: 10_000 });
+    expect(await page.textContent("#state")).toContain("Cannot start: IndexedDB refused to open the page's store");
+    expect(noise).toEqual([]);
+  });
+
   it("says it cannot start when the server is down, instead of Starting… forever", async () => {
     const host = await startDemoWithServerDown();
     try {
