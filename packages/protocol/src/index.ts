@@ -1,4 +1,5 @@
 export { ERROR_CATALOGUE, type ErrorCategory, type ErrorDefinition } from "./errors/catalogue.js";
+export { describeError, ERROR_DESCRIPTIONS } from "./errors/descriptions.js";
 export { ErrorCode, type ErrorCodeByKey, isKnownErrorCode, type PimsErrorCode } from "./errors/ErrorCode.js";
 export { formatLabel, type LabelValues, labelFor } from "./errors/formatLabel.js";
 export { errorBody, type PimsErrorBody, type PimsFailure, type PimsMessage, type PimsSuccess } from "./message.js";

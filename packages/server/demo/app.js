@@ -1,4 +1,6 @@
-// The Pims demo: every button is one SDK call; every answer is shown as the JSON the app received.
+// The Pims demo: every button is one SDK call; every answer is shown as the JSON the app received,
+// and a failure also next to the button that caused it, with its plain meaning.
+import { describeError } from "@pims/protocol";
 import { createPims, indexedDbStore, needsStrongAuthentication } from "@pims/sdk";
 
 const SMS = "pims.authentication.smscode";
@@ -10,6 +12,16 @@ const USER = "pims.authentication.user";
 
 const store = indexedDbStore("pims-demo");
 const pims = createPims();
+/**
+ * The browser logs every 4xx answer to `fetch` as a console error, and this journey meets many on
+ * purpose (wrong PIN, no number yet…). In development mode the server answers a FAILED message
+ * with HTTP 200 when asked by this header; the SDK reads the code in the message, not the status.
+ */
+const quietFetch = (input, init = {}) => {
+  const headers = new Headers(init.headers);
+  headers.set("pims-failure-status", "200");
+  return fetch(input, { ...init, headers });
+};
 const $ = (selector) => document.querySelector(selector);
 const form = (name) => document.querySelector(`form[data-form="${name}"]`);
 const field = (formName, name) => form(formName).elements.namedItem(name).value.trim();
@@ -24,12 +36,63 @@ function show(label, message) {
   const body = document.createElement("pre");
   body.textContent = JSON.stringify(message, null, 2);
   item.append(title, body);
+  if (typeof message.result?.otp === "string") item.dataset.otp = message.result.otp;
   $("#log").prepend(item);
   return message;
 }
 
+/** A failure next to the button that caused it (the log may be far below, at phone width). */
+function feedback(button, message) {
+  const actions = button.closest(".actions") ?? button;
+  let line = actions.nextElementSibling;
+  if (!line?.classList.contains("feedback")) {
+    line = document.createElement("p");
+    line.className = "feedback";
+    line.id = `feedback-${document.querySelectorAll(".feedback").length + 1}`;
+    line.setAttribute("role", "status");
+    line.setAttribute("aria-live", "polite");
+    actions.after(line);
+  }
+  button.setAttribute("aria-describedby", line.id);
+  line.replaceChildren();
+  if (message?.status !== "FAILED") {
+    line.hidden = true;
+    return;
+  }
+  const { code, label } = message.error;
+  const head = document.createElement("strong");
+  head.textContent = `${code} ${label}`;
+  const meaning = document.createElement("span");
+  meaning.textContent = describeError(code);
+  line.append(head, meaning);
+  line.hidden = false;
+}
+
+/**
+ * The OTP the SDK holds for the next `pims.fetch` (the last one S15/S16 gave): once sent, it is
+ * spent — the relying party consumed it, or refused it; either way it cannot be used again.
+ */
+let pendingOtp;
+function markSpent(otp) {
+  if (otp === undefined) return;
+  if ($("#otp").textContent === otp) {
+    $("#otp").classList.add("spent");
+    $("#otp").dataset.state = "spent";
+    $("#otp").title = "Spent: sent with the transfer; an OTP works once";
+  }
+  for (const item of document.querySelectorAll(`#log li[data-otp="${otp}"]`)) {
+    if (item.querySelector(".spent-tag")) continue;
+    const tag = document.createElement("span");
+    tag.className = "spent-tag";
+    tag.textContent = "spent";
+    item.querySelector(".op").append(" ", tag);
+  }
+}
+
 async function call(label, verb, api, params) {
-  return show(label, await pims[verb](api, params));
+  const message = show(label, await pims[verb](api, params));
+  if (api === OTP && message.status === "SUCCEEDED") pendingOtp = message.result.otp;
+  return message;
 }
 
 async function refreshState() {
@@ -128,6 +191,9 @@ const operations = {
 
 function showOtp(message) {
   $("#otp").textContent = message.status === "SUCCEEDED" ? message.result.otp : "";
+  $("#otp").classList.remove("spent");
+  delete $("#otp").dataset.state;
+  $("#otp").removeAttribute("title");
   return message;
 }
 
@@ -138,6 +204,8 @@ async function transfer() {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ to: "bob", amount: 100 }),
   });
+  markSpent(pendingOtp);
+  pendingOtp = undefined;
   const answer = await response.clone().json();
   show(`protected API: HTTP ${response.status}`, answer);
   const output = $("#transfer");
@@ -145,7 +213,8 @@ async function transfer() {
     $("#stepup-pin").hidden = false;
     form("stepup").elements.namedItem("pinCode").focus();
     output.textContent = "";
-    return answer;
+    // The PIN prompt is the answer to this 2302: not a failure to show beside the button.
+    return { ...answer, expected: true };
   }
   $("#stepup-pin").hidden = true;
   output.className = `result ${response.ok ? "ok" : "bad"}`;
@@ -159,12 +228,17 @@ async function run(button) {
   const operation = operations[button.dataset.op];
   if (!operation) return;
   button.setAttribute("aria-busy", "true");
+  let message;
   try {
-    await operation(button);
+    message = await operation(button);
+  } catch (error) {
+    // The SDK answers messages and never throws; this is the page itself (e.g. an unreadable answer).
+    message = { status: "FAILED", error: { code: 2000, label: `The page failed: ${error?.message ?? error}` } };
   } finally {
     button.removeAttribute("aria-busy");
-    await refreshState();
   }
+  feedback(button, message?.expected ? undefined : message);
+  await refreshState().catch(() => undefined);
 }
 
 document.addEventListener("click", (event) => {
@@ -183,7 +257,13 @@ document.addEventListener("submit", (event) => {
 let lastInbox = "";
 async function pollInbox() {
   try {
-    const { messages } = await (await fetch("/dev/sms")).json();
+    const response = await fetch("/dev/sms");
+    if (response.status === 404) {
+      // No development inbox on this server (an SMS provider other than the console one): stop asking.
+      $("#inbox").replaceChildren(Object.assign(document.createElement("li"), { textContent: INBOX_ABSENT }));
+      return;
+    }
+    const { messages } = await response.json();
     const text = JSON.stringify(messages);
     if (text !== lastInbox) {
       lastInbox = text;
@@ -209,14 +289,52 @@ async function pollInbox() {
   setTimeout(pollInbox, 1000);
 }
 
-const initialized = await pims.initialize({ serverUrl: location.origin, store });
-show("initialize", initialized);
-const suffix = Math.random().toString(36).slice(2, 7);
-form("account").elements.namedItem("login").value = `alice-${suffix}`;
-form("account").elements.namedItem("password").value = "correct horse battery";
-const phone = `061${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
-form("shortcut").elements.namedItem("phoneNumber").value = phone;
-form("full").elements.namedItem("phoneNumber").value = phone;
-await refreshState();
-pollInbox();
-document.documentElement.dataset.ready = "true";
+const INBOX_ABSENT = "This server has no development inbox (its SMS provider is not the console one).";
+
+/** What stops the page from starting, said plainly; undefined when it can start. */
+async function startProblem() {
+  if (typeof indexedDB === "undefined") {
+    return "Cannot start: this browser gives the page no IndexedDB (private mode, or site storage blocked?), so the device key has nowhere to live. Allow storage for this site, or use another browser.";
+  }
+  try {
+    await store.get("pims.session");
+  } catch {
+    return "Cannot start: IndexedDB refused to open the page's store (private mode, storage blocked or full?), so the device key has nowhere to live. Allow storage for this site, or use another browser.";
+  }
+  let serverUp = false;
+  try {
+    serverUp = (await fetch("/health", { signal: AbortSignal.timeout(5000) })).ok;
+  } catch {
+    // Unreachable or too slow: said below.
+  }
+  if (!serverUp) {
+    return `Cannot start: the Pims server at ${location.origin} does not answer (is \`npm start\` still running?). Reload the page once it is up.`;
+  }
+  const initialized = show(
+    "initialize",
+    await pims.initialize({ serverUrl: location.origin, store, fetch: quietFetch }),
+  );
+  if (initialized.status === "FAILED") {
+    const { code, label } = initialized.error;
+    return `Cannot start: the SDK did not initialize (${code} ${label}: ${describeError(code)}).`;
+  }
+  return undefined;
+}
+
+const problem = await startProblem().catch((error) => `Cannot start: ${error?.message ?? error}`);
+if (problem === undefined) {
+  const suffix = Math.random().toString(36).slice(2, 7);
+  form("account").elements.namedItem("login").value = `alice-${suffix}`;
+  form("account").elements.namedItem("password").value = "correct horse battery";
+  const phone = `061${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+  form("shortcut").elements.namedItem("phoneNumber").value = phone;
+  form("full").elements.namedItem("phoneNumber").value = phone;
+  await refreshState();
+  pollInbox();
+  document.documentElement.dataset.ready = "true";
+} else {
+  $("#state").textContent = problem;
+  $("#state").classList.add("failed");
+  for (const button of document.querySelectorAll("button[data-op]")) button.disabled = true;
+  document.documentElement.dataset.ready = "failed";
+}

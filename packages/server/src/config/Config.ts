@@ -29,6 +29,13 @@ export interface Config {
   readonly trustProxyHops: number;
   /** Per-address limits count an IPv6 client by this prefix (`PIMS_RATE_LIMIT_IPV6_PREFIX`, 64). */
   readonly ipv6PrefixLength: number;
+  /** Browser pages of other origins allowed to call the SDK's routes (docs/configuration.md). */
+  readonly cors: {
+    /** Exact origins, normalized (`PIMS_CORS_ORIGINS`); empty: no cross-origin page is allowed. */
+    readonly origins: readonly string[];
+    /** How long a browser may cache a preflight answer (`PIMS_CORS_MAX_AGE`). */
+    readonly maxAgeSeconds: number;
+  };
   readonly sessions: {
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlSeconds: number;

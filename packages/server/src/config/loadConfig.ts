@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Config, PinSettings, SmsSettings } from "./Config.js";
 import type { ConfigError } from "./ConfigError.js";
+import { corsSettings } from "./corsSettings.js";
 import { EnvReader } from "./readEnv.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -92,6 +93,7 @@ function readConfig(read: EnvReader, env: Readonly<Record<string, string | undef
     logLevel: read.oneOf("PIMS_LOG_LEVEL", LOG_LEVELS, "info"),
     trustProxyHops: read.integer("PIMS_TRUST_PROXY_HOPS", 0, 0, 10),
     ipv6PrefixLength: read.integer("PIMS_RATE_LIMIT_IPV6_PREFIX", 64, 32, 128),
+    cors: corsSettings(read, mode),
     sessions: {
       accessTokenTtlSeconds: read.integer("PIMS_ACCESS_TOKEN_TTL", 900, 30, 86_400),
       refreshTokenTtlSeconds: read.integer("PIMS_REFRESH_TOKEN_TTL", 30 * 86_400, 300, 365 * 86_400),

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { normalizeValue, OTP_FORMAT } from "@pims/protocol";
 import { checkStepUp } from "@pims/relying-party";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { CORS_PATHS } from "../http/cors.js";
 import { PimsError } from "../http/PimsError.js";
 import { verifyForRelyingParty } from "../relyingParty/registerRelyingPartyRoutes.js";
 import type { Services } from "../Services.js";
@@ -16,6 +17,9 @@ const TYPES: Readonly<Record<string, string>> = {
   ".map": "application/json",
   ".svg": "image/svg+xml",
 };
+
+/** Header of the demo page's requests: answer expected failures with 200 (see below). */
+const QUIET_HEADER = "pims-failure-status";
 
 /** The import map of the demo page: the SDK's own ES modules, served as they are built. */
 export const IMPORT_MAP = JSON.stringify({
@@ -46,6 +50,17 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");
+
+  // The browser logs every 4xx answer to `fetch` as a console error; the demo meets many on
+  // purpose. Asked by the demo page (development mode only), a FAILED message of an SDK route is
+  // answered with HTTP 200: the SDK reads the code in the message, the status is kept in a header.
+  const sdkRoutes = new Set(CORS_PATHS);
+  app.addHook("onSend", async (request, reply) => {
+    if (request.headers[QUIET_HEADER] !== "200" || !reply.hasHeader("pims-error-code")) return;
+    if (!sdkRoutes.has(request.routeOptions.url ?? "")) return;
+    const status = reply.statusCode;
+    if (status >= 400 && status < 500) reply.code(200).header("pims-status", String(status));
+  });
 
   app.get("/", { config: { operation: "demo.page" } }, async (_request, reply) => {
     const page = (await readFile(join(roots.demo, "index.html"), "utf8")).replace(

@@ -1,4 +1,5 @@
 import {
+  describeError,
   documentedErrors,
   ERROR_CATALOGUE,
   isKnownErrorCode,
@@ -28,6 +29,7 @@ export function operationPages(): Map<string, string> {
   const pages = new Map<string, string>();
   for (const operation of OPERATIONS) pages.set(pageName(operation), page(operation));
   pages.set("README.md", index());
+  pages.set("errors.md", errors());
   return pages;
 }
 
@@ -77,10 +79,17 @@ function page(op: OperationDeclaration): string {
     }
     lines.push("");
   }
-  lines.push("## Errors", "", "| code | label | source |", "|---|---|---|");
+  lines.push(
+    "## Errors",
+    "",
+    "The label is the vendor's, as it travels; the meaning is Pims' plain description ([all codes](errors.md)).",
+    "",
+    "| code | label | meaning | source |",
+    "|---|---|---|---|",
+  );
   for (const code of documentedErrors(op)) {
     const label = isKnownErrorCode(code) ? ERROR_CATALOGUE[code].label : "";
-    lines.push(`| ${code} | ${label} | ${source(op, code)} |`);
+    lines.push(`| ${code} | ${label} | ${describeError(code)} | ${source(op, code)} |`);
   }
   lines.push("");
   return lines.join("\n");
@@ -107,7 +116,7 @@ function index(): string {
     "",
     "# Operations",
     "",
-    "Every operation of the contract, from its declaration in `packages/protocol`.",
+    "Every operation of the contract, from its declaration in `packages/protocol`. Error codes: [errors.md](errors.md).",
     "",
     "| id | operation | call | summary |",
     "|---|---|---|---|",
@@ -116,6 +125,30 @@ function index(): string {
     const selector = op.selector.map((s) => `${s.key}:"${s.value}"`).join(", ");
     lines.push(
       `| ${op.id} | [\`${op.name}\`](${pageName(op)}) | \`${op.verb}\` \`${op.api}\` ${selector ? `{${selector}}` : ""} | ${op.summary} |`,
+    );
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
+/** Every catalogue code: the vendor's label as it travels, and the plain description beside it. */
+function errors(): string {
+  const lines = [
+    GENERATED,
+    "",
+    "# Error codes",
+    "",
+    "Every code Pims answers, from the catalogue in `packages/protocol`. The **label** is the vendor's, byte",
+    "for byte: it is what travels in `error.label` and what apps may match. The **meaning** is Pims' plain",
+    "description for people (`describeError(code)` from `@pims/protocol`); it never travels.",
+    "",
+    "| code | label | meaning | category | HTTP | retry | from |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const [code, row] of Object.entries(ERROR_CATALOGUE)) {
+    const from = row.side === "sdk" ? "SDK" : row.side === "server" ? "server" : "SDK or server";
+    lines.push(
+      `| ${code} | ${row.label} | ${describeError(Number(code))} | ${row.category} | ${row.httpStatus} | ${row.retryable ? "yes" : "no"} | ${from}${row.origin === "pims" ? " (Pims code)" : ""} |`,
     );
   }
   lines.push("");

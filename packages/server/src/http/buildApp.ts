@@ -15,6 +15,7 @@ import { registerDemoRoutes } from "../demo/registerDemoRoutes.js";
 import { openApi } from "../docs/openApi.js";
 import { registerRelyingPartyRoutes } from "../relyingParty/registerRelyingPartyRoutes.js";
 import type { Services } from "../Services.js";
+import { registerCors } from "./cors.js";
 import { failureReply } from "./failureReply.js";
 import type { HandlerMap } from "./OperationHandler.js";
 import { PimsError } from "./PimsError.js";
@@ -174,6 +175,7 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
     });
   }
 
+  registerCors(app, services.config.cors);
   registerOperations(app, services, handlers);
   registerRelyingPartyRoutes(app, services);
   registerAdminRoutes(app, services);

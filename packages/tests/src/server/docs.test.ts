@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { OPERATIONS } from "@pims/protocol";
+import { describeError, ERROR_CATALOGUE, OPERATIONS } from "@pims/protocol";
 import { operationPages } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../support/relyingParty.js";
@@ -16,6 +16,17 @@ describe("docs/operations", () => {
     for (const [name, content] of expected) {
       expect(await readFile(join(folder, name), "utf8"), `${name} is out of date: run npm run docs`).toBe(content);
     }
+  });
+});
+
+describe("docs/operations/errors.md", () => {
+  it("lists every catalogue code with the vendor's label and the plain meaning beside it", async () => {
+    const page = await readFile(join(REPOSITORY_ROOT, "docs", "operations", "errors.md"), "utf8");
+    for (const [code, row] of Object.entries(ERROR_CATALOGUE)) {
+      expect(page, code).toContain(`| ${code} | ${row.label} | ${describeError(Number(code))} |`);
+    }
+    const s15 = await readFile(join(REPOSITORY_ROOT, "docs", "operations", "S15-otp.withPIN.md"), "utf8");
+    expect(s15).toContain(`| 2313 | ${ERROR_CATALOGUE[2313].label} | ${describeError(2313)} |`);
   });
 });
 

@@ -60,6 +60,7 @@ export async function inboxCode(page: Page, count: number): Promise<string> {
   return /\d{6}/.exec(text)?.[0] ?? "";
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+/** A screenshot in test-artifacts/screenshots/: the whole page, or only what the viewport shows. */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 }
