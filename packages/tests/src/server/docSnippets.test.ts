@@ -74,10 +74,19 @@ beforeAll(async () => {
   work = await mkdtemp(join(REPOSITORY_ROOT, "packages/tests/.snippets-"));
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) process.kill(-(child.pid as number), "SIGTERM");
+  await Promise.all(children.map(stop));
   await server.close();
   await rm(work, { recursive: true, force: true });
 });
+
+/** Stops a started process and everything in its group, and waits for it to exit. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    process.kill(-(child.pid as number), "SIGTERM");
+  });
+}
 
 function run(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("npm_")));
@@ -95,10 +104,12 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Rec
 }
 
 function start(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  // Its own process group, so that stopping it stops what npm started too.
   const child = spawn(command, args, {
     cwd: options.cwd ?? work,
     env: { ...process.env, ...options.env },
     stdio: "pipe",
+    detached: true,
   });
   children.push(child);
   let output = "";
