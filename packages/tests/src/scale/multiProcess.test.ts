@@ -104,6 +104,38 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     expect(valid).toBe(1);
   });
 
+  it("OTP guessing over all three: 9 concurrent wrong guesses leave the live OTP valid, 10 void it; the next verifies", async () => {
+    const { all } = await enrolledEverywhere("97864213");
+    const pims = all[2] as Pims;
+    const issue = async () =>
+      (expectSuccess(await pims.get("pims.authentication.otp", { action: "withoutPIN" })) as { otp: string }).otp;
+    const { token } = expectSuccess(
+      await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
+    ) as { token: string };
+    const rp = await createRelyingParty(cluster.urls[0] as string);
+    const verify = (otp: string, i: number) =>
+      verifyOtp(cluster.urls[i % 3] as string, rp.key, { otp, accessToken: token });
+    const wrong = (otp: string, n: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) => String(40_000_000 + i))
+          .map((g) => (g === otp ? "40000099" : g))
+          .map((g, i) => verify(g, i)),
+      );
+    const first = await issue();
+    await wrong(first, 9);
+    const afterNine = (await verify(first, 1)).body.result?.valid;
+    const second = await issue();
+    await wrong(second, 10);
+    const afterTen = (await verify(second, 2)).body.result?.valid;
+    const third = (await verify(await issue(), 0)).body.result?.valid;
+    console.log(
+      `[figures] ${engine}: live OTP after 9 concurrent wrong guesses over 3 processes: ${afterNine ? "valid" : "refused"}; after 10: ${afterTen ? "valid" : "voided"}; the next OTP: ${third ? "valid" : "refused"}`,
+    );
+    expect(afterNine).toBe(true);
+    expect(afterTen).toBe(false);
+    expect(third).toBe(true);
+  });
+
   it("SMS quota of a number (3 per hour) holds across the three", async () => {
     const phone = newPhone();
     const askers = await Promise.all(

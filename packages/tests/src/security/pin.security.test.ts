@@ -95,7 +95,9 @@ describe("the PIN is never written anywhere", () => {
     expect(logs).toContain("pincode.update");
     // Every row of every table, on either engine; and, on SQLite, the raw bytes of the file and its WAL.
     const { db } = server.server.services;
-    const tables = await db.introspection.getTables();
+    // Only this server's tables: on PostgreSQL, introspection also lists other test runs' schemas.
+    const schema = server.server.services.config.databaseSchema;
+    const tables = (await db.introspection.getTables()).filter((t) => schema === undefined || t.schema === schema);
     const rows = await Promise.all(
       tables.map((t) =>
         db
