@@ -27,6 +27,7 @@ describe("loadConfig", () => {
     expect(problems).toEqual([
       'PIMS_DATABASE_URL must start with sqlite: or postgres://, got "mysql:…"',
       "PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)",
+      "PIMS_METRICS_TOKEN is required in production mode (`pims secret generate` prints one)",
       'PIMS_PORT must be a whole number, got "eighty"',
       'PIMS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
       'PIMS_PHONE_COUNTRIES takes ISO 3166 country codes such as FR, got "France"',

@@ -28,6 +28,7 @@ describe("PIMS_CORS_ORIGINS", () => {
       PIMS_CORS_ORIGINS: origins,
       PIMS_MODE: mode,
       PIMS_SECRET_KEY: "k".repeat(43),
+      PIMS_METRICS_TOKEN: "metrics-token-for-tests",
       PIMS_SMS_PROVIDER: "console",
     });
 

@@ -18,7 +18,9 @@ describe("the demo's quiet failures", () => {
   let production: TestServer;
   beforeAll(async () => {
     development = await startTestServer();
-    production = await startTestServer({ env: { PIMS_MODE: "production", PIMS_SMS_PROVIDER: "console" } });
+    production = await startTestServer({
+      env: { PIMS_MODE: "production", PIMS_SMS_PROVIDER: "console", PIMS_METRICS_TOKEN: "metrics-token-for-tests" },
+    });
   });
   afterAll(async () => {
     await development?.close();

@@ -54,9 +54,9 @@ describe("compose.yaml", () => {
     expect(referenced.filter((name) => !KNOWN.has(name))).toEqual([]);
   });
 
-  it("gives each Pims process a valid production configuration once the two required keys are set", () => {
+  it("gives each Pims process a valid production configuration once the three required keys are set", () => {
     const environment = services["pims-1"]?.environment ?? {};
-    const host = { PIMS_SECRET_KEY: key(), PIMS_ADMIN_KEY: key() };
+    const host = { PIMS_SECRET_KEY: key(), PIMS_ADMIN_KEY: key(), PIMS_METRICS_TOKEN: key() };
     const required = [...text.matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((match) => match[1]);
     expect([...new Set(required)].sort()).toEqual(Object.keys(host).sort());
     const env = Object.fromEntries(
@@ -130,7 +130,9 @@ describe("deploy/kubernetes", () => {
     }
     const names = [...Object.keys(configMap.data ?? {}), ...Object.keys(secret.stringData ?? {})];
     expect(names.filter((name) => !KNOWN.has(name))).toEqual([]);
-    expect(Object.keys(secret.stringData ?? {})).toEqual(expect.arrayContaining(["PIMS_SECRET_KEY", "PIMS_ADMIN_KEY"]));
+    expect(Object.keys(secret.stringData ?? {})).toEqual(
+      expect.arrayContaining(["PIMS_SECRET_KEY", "PIMS_ADMIN_KEY", "PIMS_METRICS_TOKEN"]),
+    );
     expect(Object.keys(configMap.data ?? {}).filter((name) => /SECRET|KEY|TOKEN|DATABASE_URL/.test(name))).toEqual([]);
   });
 

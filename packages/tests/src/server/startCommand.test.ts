@@ -104,8 +104,9 @@ describe("pims command", () => {
     );
     expect(result.stderr).toContain(
       [
-        "pims: 3 configuration errors:",
+        "pims: 4 configuration errors:",
         "  - PIMS_SECRET_KEY is required in production mode (generate one with `pims secret generate`)",
+        "  - PIMS_METRICS_TOKEN is required in production mode (`pims secret generate` prints one)",
         '  - PIMS_PORT must be a whole number, got "eighty"',
         '  - PIMS_SMS_PROVIDER must be one of console, webhook, twilio, got "pigeon"',
         "",
