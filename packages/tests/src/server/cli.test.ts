@@ -59,6 +59,19 @@ describe("pims admin", () => {
     expect((await admin("find", other)).stdout).not.toContain(account.id);
   }, 90_000);
 
+  it("find: a login with LIKE wildcards (_ %) matches itself only, on either engine", async () => {
+    const { createPims, memoryStore } = await import("@pims/sdk");
+    const other = createPims();
+    expectSuccess(await other.initialize({ serverUrl: server.url, store: memoryStore() }));
+    const login = `under_score%${Date.now().toString(36)}@example.com`;
+    expectSuccess(
+      await other.set("pims.authentication.user", { action: "createAccount", login, password: "wildcard password" }),
+    );
+    const [found, wildcard] = await Promise.all([admin("find", login), admin("find", login.replace("_", "x"))]);
+    expect(found.stdout).toContain(login);
+    expect(wildcard.stdout.trim()).toBe("no account found");
+  }, 60_000);
+
   it("show and devices: the account and its device", async () => {
     const shown = await admin("show", account.id);
     expect(shown.code).toBe(0);
