@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { PinSettings } from "../config/Config.js";
 import type { DatabaseSchema } from "../db/schema.js";
@@ -34,8 +34,8 @@ export class AdminQueries {
       .where((eb) =>
         eb.or([
           eb("accounts.id", "=", query),
-          eb("accounts.login_key", "like", `%${escapeLike(query.toLowerCase())}%`),
-          eb("accounts.login", "like", `%${escapeLike(query)}%`),
+          like("accounts.login_key", `%${escapeLike(query.toLowerCase())}%`),
+          like("accounts.login", `%${escapeLike(query)}%`),
           ...phoneMatches(eb, query, this.defaultRegion),
         ]),
       )
@@ -130,6 +130,11 @@ function phoneMatches(
     eb("trusted_phones.phone_e164", "like", `%${compact.replace("+", "")}`),
     ...(parsed?.isPossible() ? [eb("trusted_phones.phone_e164", "=", parsed.number)] : []),
   ];
+}
+
+/** `column LIKE pattern` with `\` as the escape character, on both engines (SQLite has no default). */
+function like(column: string, pattern: string) {
+  return sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`;
 }
 
 function escapeLike(text: string): string {

@@ -49,14 +49,28 @@ describe("pims admin", () => {
   it("find: by the number as S3 returns it, as find masks it, by its last digits, in E.164", async () => {
     const masked = /(\+336•+\d{3})/.exec((await admin("find", account.login)).stdout)?.[1] as string;
     expect(masked).toBe(`${account.phone.e164.slice(0, 4)}•••••${account.phone.e164.slice(-3)}`);
-    for (const query of [account.phone.national, masked, account.phone.e164.slice(-3), account.phone.e164]) {
-      const result = await admin("find", query);
-      expect(result.code, query).toBe(0);
-      expect(result.stdout, query).toContain(account.id);
+    const queries = [account.phone.national, masked, account.phone.e164.slice(-3), account.phone.e164];
+    const results = await Promise.all(queries.map((query) => admin("find", query)));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, queries[i]).toBe(0);
+      expect(result.stdout, queries[i]).toContain(account.id);
     }
     const other = `${account.phone.national.slice(0, -1)}${(Number(account.phone.national.at(-1)) + 1) % 10}`;
     expect((await admin("find", other)).stdout).not.toContain(account.id);
-  });
+  }, 90_000);
+
+  it("find: a login with LIKE wildcards (_ %) matches itself only, on either engine", async () => {
+    const { createPims, memoryStore } = await import("@pims/sdk");
+    const other = createPims();
+    expectSuccess(await other.initialize({ serverUrl: server.url, store: memoryStore() }));
+    const login = `under_score%${Date.now().toString(36)}@example.com`;
+    expectSuccess(
+      await other.set("pims.authentication.user", { action: "createAccount", login, password: "wildcard password" }),
+    );
+    const [found, wildcard] = await Promise.all([admin("find", login), admin("find", login.replace("_", "x"))]);
+    expect(found.stdout).toContain(login);
+    expect(wildcard.stdout.trim()).toBe("no account found");
+  }, 60_000);
 
   it("show and devices: the account and its device", async () => {
     const shown = await admin("show", account.id);
@@ -114,18 +128,19 @@ describe("pims admin", () => {
     expect(wrong.stderr).toBe(
       `pims admin: admin key refused by ${server.url}: it is not the server's PIMS_ADMIN_KEY (code 2301: Need Basic Authentication (to get CVS token))\n`,
     );
-    for (const [args, what] of [
+    const cases = [
       [["show", "acc_nope"], "no such account: acc_nope"],
       [["audit", "acc_nope"], "no such account: acc_nope"],
       [["unblock", "acc_nope"], "no such account: acc_nope"],
       [["disable-device", "dev_nope"], "no such device: dev_nope"],
       [["rp", "revoke", "rp_nope"], "no such relying party: rp_nope"],
-    ] as const) {
-      const unknown = await admin(...args);
+    ] as const;
+    const answers = await Promise.all(cases.map(([args]) => admin(...args)));
+    for (const [i, unknown] of answers.entries()) {
       expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toBe(`pims admin: ${what} (code 2102: Invalid id parameter)\n`);
+      expect(unknown.stderr).toBe(`pims admin: ${cases[i]?.[1]} (code 2102: Invalid id parameter)\n`);
     }
-  });
+  }, 90_000);
 
   it("says when the server has no admin API (no PIMS_ADMIN_KEY there)", async () => {
     const bare = await startTestServer();
