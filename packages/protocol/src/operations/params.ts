@@ -8,7 +8,7 @@ export const pinCode = (description: string): ParamDeclaration => ({
   format: PIN_FORMAT,
   secret: true,
   description,
-  example: "1234",
+  example: "4821",
 });
 
 export const smsCode = (required: boolean, description: string): ParamDeclaration => ({

@@ -37,7 +37,7 @@ export const updatePin: OperationDeclaration = {
       format: PIN_FORMAT,
       secret: true,
       description: "The current PIN.",
-      example: "1234",
+      example: "4821",
     },
     {
       name: "newPIN",
@@ -45,7 +45,7 @@ export const updatePin: OperationDeclaration = {
       format: PIN_FORMAT,
       secret: true,
       description: "The new PIN.",
-      example: "4321",
+      example: "7395",
     },
   ],
   result: null,

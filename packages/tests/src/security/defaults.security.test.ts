@@ -65,7 +65,7 @@ describe("/metrics in production", () => {
     ...extra,
   });
 
-  it("anyone who reaches the port reads the metrics: production refuses to start without PIMS_METRICS_TOKEN", () => {
+  it("anyone who reaches the port reads the metrics: production refuses to start without PIMS_METRICS_TOKEN", async () => {
     let refused: unknown;
     try {
       loadConfig(production());
@@ -75,9 +75,7 @@ describe("/metrics in production", () => {
     console.log(`[figures] production without PIMS_METRICS_TOKEN: ${(refused as Error | undefined)?.message}`);
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as Error).message).toContain("PIMS_METRICS_TOKEN is required in production mode");
-  });
-
-  it("with a token, /metrics answers 2301 without it and the figures with it", async () => {
+    // With a token: 2301 without it, the figures with it.
     const server = await startTestServer({ env: production({ PIMS_METRICS_TOKEN: "metrics-token-for-tests" }) });
     try {
       const anonymous = await fetch(`${server.url}/metrics`);

@@ -45,7 +45,8 @@ describe("guessing a code", () => {
     for (let i = 0; i < 3; i++) expectFailure(await add(pims, otherCode(first), phone), 2305);
     const second = await certify(pims, phone);
     for (let i = 0; i < 2; i++) expectFailure(await add(pims, otherCode(second), phone), 2305);
-    // Five wrong tries spent the budget of this account and purpose: the right code is refused.
+    // Five tries spent the account's budget: over it a code allows one try, and this one has had
+    // two, so the right code is refused. (A fresh code would still get its one try.)
     expectFailure(await add(pims, second, phone), 2305);
     clock.advance(24 * 3_600_000 + 1);
     const third = await certify(pims, phone);
