@@ -1,3 +1,4 @@
+import { describeError } from "@pims/protocol";
 import { Command } from "commander";
 
 /** What an admin subcommand prints: JSON with `--json`, else readable lines. */
@@ -254,7 +255,8 @@ function explain(error: { code: number; label: string }, status: number, url: st
     return `${notFound} ${wire}`;
   }
   if (error.code === 2204) return `the server failed (database or Redis unreachable?); try again ${wire}`;
-  return `refused ${wire}`;
+  // No words of our own for it: the catalogue's plain description beside the vendor's label.
+  return `refused: ${describeError(error.code)} ${wire}`;
 }
 
 interface Account {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describeError } from "@pims/protocol";
 import { createPims, memoryStore, type PimsMessage } from "@pims/sdk";
 import { loadConfig } from "../config/loadConfig.js";
 import { createPimsServer } from "../createPimsServer.js";
@@ -31,7 +32,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         ? message.status === "SUCCEEDED"
         : message.status === "FAILED" && message.error.code === expected;
     const { transactionId: _id, ...shown } = message;
-    write(`${ok ? "✓" : "✗"} ${String(step).padStart(2)}. ${title}\n     ${JSON.stringify(shown)}\n`);
+    // A failure also gets the catalogue's plain words beside the vendor's label.
+    const meaning =
+      message.status === "FAILED" ? `\n     (${message.error.code}: ${describeError(message.error.code)})` : "";
+    write(`${ok ? "✓" : "✗"} ${String(step).padStart(2)}. ${title}\n     ${JSON.stringify(shown)}${meaning}\n`);
     if (!ok) throw new DemoFailure(title);
     return message;
   };

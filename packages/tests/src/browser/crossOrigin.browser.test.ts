@@ -77,18 +77,18 @@ describe.runIf(HAS_CHROMIUM)("a web app on its own origin", () => {
         action: "enrollmentWithPhoneNumber",
         phoneNumber: phone.national,
         smsCode,
-        pinCode: "2580",
+        pinCode: "4829",
       }),
     ).toMatchObject({ status: "SUCCEEDED" });
     expect(await call(page, "get", ACCOUNT, { actionType: "strong", type: "isDeviceActivated" })).toMatchObject({
       result: { isDeviceActivated: true },
     });
 
-    const first = await call(page, "get", OTP, { action: "withPIN", pinCode: "2580" });
+    const first = await call(page, "get", OTP, { action: "withPIN", pinCode: "4829" });
     expect(first.result?.otp).toMatch(/^\d{8}$/);
     // The browser cached the preflight of S15: the second S15 sends none.
     const before = preflights();
-    const second = await call(page, "get", OTP, { action: "withPIN", pinCode: "2580" });
+    const second = await call(page, "get", OTP, { action: "withPIN", pinCode: "4829" });
     expect(second.result?.otp).toMatch(/^\d{8}$/);
     expect(preflights()).toBe(before);
     expect(before).toBeGreaterThan(0);

@@ -81,22 +81,22 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
 
   it("at phone width, a wrong PIN says so beside the OTP button; the right one clears it", async () => {
     const page = await openDemo(browser, server.url, PHONE);
-    await enroll(page, "2580");
+    await enroll(page, "4829");
     await field(page, "otp", "pinCode").fill("0000");
     expect(await operate(page, "button[data-op=S15]")).toMatchObject({ error: { code: 2308 } });
     const line = await feedbackOf(page, "button[data-op=S15]");
     await expect.poll(() => line.textContent()).toBe(`2308 inwebo: access refused${describeError(2308)}`);
     await line.evaluate((element) => element.scrollIntoView({ block: "center" }));
     await screenshot(page, "12-phone-wrong-pin-next-to-button", false);
-    await field(page, "otp", "pinCode").fill("2580");
+    await field(page, "otp", "pinCode").fill("4829");
     expect(await operate(page, "button[data-op=S15]")).toMatchObject({ status: "SUCCEEDED" });
     expect(await line.isVisible()).toBe(false);
   });
 
   it("marks an OTP spent once the SDK has sent it, on the page and in the log", async () => {
     const page = await openDemo(browser, server.url);
-    await enroll(page, "2580");
-    await field(page, "otp", "pinCode").fill("2580");
+    await enroll(page, "4829");
+    await field(page, "otp", "pinCode").fill("4829");
     const shown = (await operate(page, "button[data-op=S15]")).result.otp as string;
     await expect.poll(() => page.textContent("#otp")).toBe(shown);
     expect(await page.getAttribute("#otp", "data-state")).toBeNull();
@@ -109,7 +109,7 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
     expect(await (await feedbackOf(page, "button[data-op=transfer]")).isVisible()).toBe(false);
 
     // Step-up: the OTP asked for the transfer is consumed by it, and marked so.
-    await field(page, "stepup", "pinCode").fill("2580");
+    await field(page, "stepup", "pinCode").fill("4829");
     await page.click("button[data-op=confirm]");
     await expect.poll(() => page.textContent("#transfer"), { timeout: 10_000 }).toContain("Transferred €100 to bob");
     const stepUp = page.locator("#log li[data-otp]").first();
@@ -123,7 +123,7 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
     const page = await openDemo(browser, server.url);
     const noise = listen(page);
     await operate(page, "button[data-op=createAccount]");
-    await field(page, "otp", "pinCode").fill("2580");
+    await field(page, "otp", "pinCode").fill("4829");
     const expected = [
       ["button[data-op=S3]", 2307],
       ["button[data-op=S4]", 2307],

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { describeError } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
@@ -206,5 +207,8 @@ describe("pims demo", () => {
     expect(down.code).toBe(1);
     expect(down.stdout).toContain("✓  1. initialize the SDK");
     expect(down.stdout).toMatch(/✗ {2}2\. create account .*\n.*"code":2202/);
+    // Beside the vendor's label, the catalogue's plain words.
+    expect(down.stdout).toContain("(2202: ");
+    expect(down.stdout).toContain(describeError(2202));
   }, 60_000);
 });
