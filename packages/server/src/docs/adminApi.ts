@@ -1,3 +1,4 @@
+import { envelope } from "./envelope.js";
 import { failures } from "./failures.js";
 
 /**
@@ -275,18 +276,3 @@ export const ADMIN_SCHEMAS = {
     },
   },
 } as const;
-
-function envelope(result: Record<string, unknown>) {
-  return {
-    description: "SUCCEEDED",
-    content: {
-      "application/json": {
-        schema: {
-          type: "object",
-          required: ["status", "result"],
-          properties: { status: { const: "SUCCEEDED" }, result },
-        },
-      },
-    },
-  };
-}

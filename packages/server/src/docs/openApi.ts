@@ -1,6 +1,7 @@
 import { documentedErrors, OPERATIONS, type OperationDeclaration, type ResultField } from "@pims/protocol";
 import { ADMIN_SCHEMAS, adminPaths, operatorPaths } from "./adminApi.js";
 import { formatSchema } from "./describeFormat.js";
+import { envelope } from "./envelope.js";
 import { failures } from "./failures.js";
 
 /**
@@ -177,21 +178,6 @@ function wireResult(op: OperationDeclaration): Record<string, unknown> {
 function fieldSchema(field: ResultField): Record<string, unknown> {
   if (field.type === "enum") return { type: "string", enum: [...field.values], description: field.description };
   return { type: field.type, description: field.description };
-}
-
-function envelope(result: Record<string, unknown>) {
-  return {
-    description: "SUCCEEDED",
-    content: {
-      "application/json": {
-        schema: {
-          type: "object",
-          required: ["status", "result"],
-          properties: { status: { const: "SUCCEEDED" }, result },
-        },
-      },
-    },
-  };
 }
 
 function jsonBody(schema: Record<string, unknown>) {
