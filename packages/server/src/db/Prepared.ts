@@ -1,0 +1,58 @@
+import { type Compilable, type CompiledQuery, createQueryId, type Kysely, type QueryResult } from "kysely";
+import type { DatabaseSchema } from "./schema.js";
+
+const MARK = "\u0000pims-parameter:";
+
+/**
+ * A named parameter slot for a statement built with {@link prepare}: the builder sees a marker in
+ * place of the value, and each execution binds the value given under that name.
+ */
+export function param<T>(name: string): T {
+  return `${MARK}${name}` as T;
+}
+
+type Slot = { readonly name: string } | { readonly value: unknown };
+
+/**
+ * A statement built and compiled by Kysely once, executed with parameters: building a query's
+ * tree and compiling it to SQL took 60–80 µs per statement, the larger part of a verification's
+ * time (bench profile, issue 14). Executed through Kysely's executor, so `db` may be a
+ * transaction and the statement runs in it; the SQL text is the one Kysely compiles, so it is the
+ * same statement on SQLite and PostgreSQL as before (and better-sqlite3 keeps it prepared).
+ */
+export class Prepared<Row, Args extends Record<string, unknown> = Record<string, unknown>> {
+  readonly #sql: string;
+  readonly #query: CompiledQuery["query"];
+  readonly #slots: readonly Slot[];
+
+  constructor(query: Compilable<Row>) {
+    const compiled = query.compile();
+    this.#sql = compiled.sql;
+    this.#query = compiled.query;
+    this.#slots = compiled.parameters.map((value) =>
+      typeof value === "string" && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value },
+    );
+  }
+
+  /** Runs the statement on `db` (a transaction or the database) with `args`. */
+  execute(db: Kysely<DatabaseSchema>, args: Args): Promise<QueryResult<Row>> {
+    const parameters = this.#slots.map((slot) => ("name" in slot ? args[slot.name] : slot.value));
+    return db.executeQuery<Row>({ sql: this.#sql, query: this.#query, parameters, queryId: createQueryId() });
+  }
+
+  /** The first row, or `undefined`. */
+  async first(db: Kysely<DatabaseSchema>, args: Args): Promise<Row | undefined> {
+    return (await this.execute(db, args)).rows[0];
+  }
+}
+
+/**
+ * Builds a {@link Prepared} statement; parameters are given with {@link param}.
+ *
+ * @example
+ * const byId = prepare(db.selectFrom("accounts").select("login").where("id", "=", param<string>("id")));
+ * const row = await byId.first(db, { id });
+ */
+export function prepare<Row>(query: Compilable<Row>): Prepared<Row> {
+  return new Prepared<Row>(query);
+}
