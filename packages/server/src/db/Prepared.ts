@@ -13,6 +13,19 @@ export function param<T>(name: string): T {
 
 type Slot = { readonly name: string } | { readonly value: unknown };
 
+/** SQL text of each prepared statement → the name PostgreSQL keeps it under (see below). */
+const names = new Map<string, string>();
+
+/**
+ * The name under which a PostgreSQL connection keeps a statement parsed and planned, for the SQL
+ * texts of {@link Prepared} statements: parsing and planning each execution anew was PostgreSQL's
+ * share of a verification. Not for `select *` (a column added by a migration while the process
+ * runs would fail a kept statement with "cached plan must not change result type").
+ */
+export function statementName(sql: string): string | undefined {
+  return names.get(sql);
+}
+
 /**
  * A statement built and compiled by Kysely once, executed with parameters: building a query's
  * tree and compiling it to SQL took 60–80 µs per statement, the larger part of a verification's
@@ -28,6 +41,7 @@ export class Prepared<Row, Args extends Record<string, unknown> = Record<string,
   constructor(query: Compilable<Row>) {
     const compiled = query.compile();
     this.#sql = compiled.sql;
+    if (!names.has(compiled.sql) && !/select \*|\.\*/.test(compiled.sql)) names.set(compiled.sql, `pims_${names.size + 1}`);
     this.#query = compiled.query;
     this.#slots = compiled.parameters.map((value) =>
       typeof value === "string" && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value },
