@@ -81,7 +81,7 @@ function startPims({ databaseUrl, schema, secretKey, dataDir }) {
   const [command, args] = pinned("node", [
     ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []),
     ...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(" ") : []),
-    join(ROOT, "packages/server/bin/pims.js"),
+    process.env.BENCH_PIMS_BIN ?? join(ROOT, "packages/server/bin/pims.js"),
     "serve",
   ]);
   return startProcess(

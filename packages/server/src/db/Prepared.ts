@@ -15,6 +15,13 @@ type Slot = { readonly name: string } | { readonly value: unknown };
 
 /** SQL text of each prepared statement → the name PostgreSQL keeps it under (see below). */
 const names = new Map<string, string>();
+/** Every SQL text compiled by {@link prepare}, for `bench/explain.mjs`. */
+const texts = new Set<string>();
+
+/** The SQL texts of the statements compiled so far (the hot statements), for query plans. */
+export function preparedSql(): readonly string[] {
+  return [...texts];
+}
 
 /**
  * The name under which a PostgreSQL connection keeps a statement parsed and planned, for the SQL
@@ -41,11 +48,18 @@ export class Prepared<Row, Args extends Record<string, unknown> = Record<string,
   constructor(query: Compilable<Row>) {
     const compiled = query.compile();
     this.#sql = compiled.sql;
-    if (!names.has(compiled.sql) && !/select \*|\.\*/.test(compiled.sql)) names.set(compiled.sql, `pims_${names.size + 1}`);
+    texts.add(compiled.sql);
+    if (!names.has(compiled.sql) && !/select \*|\.\*/.test(compiled.sql))
+      names.set(compiled.sql, `pims_${names.size + 1}`);
     this.#query = compiled.query;
     this.#slots = compiled.parameters.map((value) =>
       typeof value === "string" && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value },
     );
+  }
+
+  /** The SQL text Kysely compiled. */
+  get compiledSql(): string {
+    return this.#sql;
   }
 
   /** Runs the statement on `db` (a transaction or the database) with `args`. */

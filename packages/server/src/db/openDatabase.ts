@@ -75,10 +75,7 @@ const types = {
 };
 
 function postgresPool(url: string, options: OpenOptions, max: number, setting?: string): pg.Pool {
-  const settings = [
-    ...(options.schema ? [`search_path=${options.schema}`] : []),
-    ...(setting ? [setting] : []),
-  ];
+  const settings = [...(options.schema ? [`search_path=${options.schema}`] : []), ...(setting ? [setting] : [])];
   const pool = new pg.Pool({
     connectionString: url,
     max,

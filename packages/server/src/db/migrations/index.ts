@@ -3,6 +3,7 @@ import * as accounts from "./0001_accounts.js";
 import * as phonesAndSms from "./0002_phones_and_sms.js";
 import * as devicesAndPins from "./0003_devices_and_pins.js";
 import * as otps from "./0004_otps_and_relying_parties.js";
+import * as sessionsRefreshExpiry from "./0007_sessions_refresh_expiry.js";
 
 /**
  * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
@@ -13,4 +14,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0002_phones_and_sms": phonesAndSms,
   "0003_devices_and_pins": devicesAndPins,
   "0004_otps_and_relying_parties": otps,
+  "0007_sessions_refresh_expiry": sessionsRefreshExpiry,
 };
