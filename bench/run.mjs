@@ -107,6 +107,8 @@ function startPims({ databaseUrl, schema, secretKey, dataDir }) {
       PIMS_SMS_PER_ADDRESS_DAY: "1000000",
       PIMS_RP_MAX_PER_MINUTE: "100000000",
       PIMS_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000",
+      // A pool sized for the load: one connection per request in flight (docs/deployment.md).
+      PIMS_DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? String(CONNECTIONS),
     },
     "pims is listening",
   );

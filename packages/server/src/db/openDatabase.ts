@@ -45,7 +45,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Database {
   const size = options.poolSize ?? 10;
   const pool = postgresPool(url, options, size);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-  const counterPool = postgresPool(url, options, Math.max(2, Math.ceil(size / 2)), "synchronous_commit=off");
+  const counterPool = postgresPool(url, options, Math.max(2, Math.ceil(size / 4)), "synchronous_commit=off");
   const counterDb = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: counterPool }) });
   return {
     db,
