@@ -1,32 +1,63 @@
-// `npm run bench`: Pims measured against its own baseline (a no-op route of the same server) and
-// against a peer (Better Auth + two-factor), in one run. Prints a table; writes bench/results/.
+// `npm run bench`: Pims measured against a bare Fastify route in its own process, against its own
+// no-op route, and against a peer (Better Auth + two-factor), in one run. Prints a table; writes
+// bench/results/. `BENCH_QUICK=1`: about a minute, for development (see bench/README.md).
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPims, memoryStore } from "@pims/sdk";
 import pg from "pg";
 import { bundleSize } from "./lib/bundleSize.mjs";
 import { PASSWORD, sessionFor, writeFixtures } from "./lib/fixtures.mjs";
+import { largeDatabase } from "./lib/largeDatabase.mjs";
 import { Exhausted, httpLoad, sdkLoad } from "./lib/load.mjs";
 import { runPeer } from "./lib/peer.mjs";
 import { report } from "./lib/report.mjs";
 import { startProcess, withPeakRss } from "./lib/startProcess.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const QUICK = process.env.BENCH_QUICK === "1";
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 10));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const POSTGRES =
   process.env.BENCH_DATABASE_URL ?? process.env.PIMS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const ADMIN_KEY = randomBytes(32).toString("base64url");
-/** `BENCH_ONLY=sqlite` or `postgres`; `BENCH_SCENARIOS=verify,s15,enroll,login` (the baseline always runs). */
+/** `BENCH_ONLY=sqlite` or `postgres`; `BENCH_SCENARIOS=verify,s15,enroll,login` (the baselines always run). */
 const ONLY = process.env.BENCH_ONLY;
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? "verify,s15,enroll,login").split(","));
+const SCENARIOS = new Set(
+  (process.env.BENCH_SCENARIOS ?? (QUICK ? "verify,s15" : "verify,s15,enroll,login")).split(","),
+);
+/** The large-database scenario (1,000,000 accounts, 5,000,000 audit rows): on by default, off in quick mode. */
+const LARGE = (process.env.BENCH_LARGE ?? (QUICK ? "0" : "1")) === "1";
+const LARGE_ACCOUNTS = Number(process.env.BENCH_LARGE_ACCOUNTS ?? 1_000_000);
+const LARGE_AUDIT = Number(process.env.BENCH_LARGE_AUDIT ?? 5_000_000);
+const CACHE_DIR = process.env.BENCH_CACHE_DIR ?? join(ROOT, "bench/.cache");
 /** `BENCH_PROFILE=<folder>`: the server runs under --cpu-prof, its profile written there. */
 const PROFILE = process.env.BENCH_PROFILE;
+const FIXTURE_ACCOUNTS = QUICK ? 4200 : 8000;
+const OTPS_PER_ACCOUNT = QUICK ? 20 : 60;
 const log = (text) => process.stdout.write(`${text}\n`);
+
+/**
+ * Core pinning: servers on core 0, this process (the load generator, autocannon and the SDK) on
+ * core 1, so the two do not take turns on one core. `BENCH_PIN=0` turns it off; it is off on a
+ * single core or without taskset(1).
+ */
+const PIN = process.env.BENCH_PIN !== "0" && availableParallelism() >= 2 && hasTaskset();
+if (PIN) execFileSync("taskset", ["-a", "-cp", "1", String(process.pid)], { stdio: "ignore" });
+const pinned = (command, args) => (PIN ? ["taskset", ["-c", "0", command, ...args]] : [command, args]);
+
+function hasTaskset() {
+  try {
+    execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** SMS arrive here (webhook provider): the code of the last SMS per number. */
 const codes = new Map();
@@ -45,18 +76,17 @@ const smsUrl = `http://127.0.0.1:${receiver.address().port}/sms`;
 let phoneCounter = Math.floor(Math.random() * 5_000_000);
 const newPhone = () => `061${String(++phoneCounter % 10_000_000).padStart(7, "0")}`;
 
-async function benchEngine(engine) {
-  const dataDir = await mkdtemp(join(tmpdir(), "pims-bench-"));
-  const secretKey = randomBytes(32).toString("base64url");
-  const schema = engine === "postgres" ? `pims_bench_${randomBytes(4).toString("hex")}` : undefined;
-  const databaseUrl = engine === "postgres" ? POSTGRES : `sqlite:${join(dataDir, "bench.db")}`;
-  const server = await startProcess(
-    "node",
-    [
-      ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []),
-      join(ROOT, "packages/server/bin/pims.js"),
-      "serve",
-    ],
+/** A Pims server process (pinned, optionally profiled) on a database. */
+function startPims({ databaseUrl, schema, secretKey, dataDir }) {
+  const [command, args] = pinned("node", [
+    ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []),
+    ...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(" ") : []),
+    process.env.BENCH_PIMS_BIN ?? join(ROOT, "packages/server/bin/pims.js"),
+    "serve",
+  ]);
+  return startProcess(
+    command,
+    args,
     {
       PIMS_PORT: "0",
       PIMS_DATA_DIR: dataDir,
@@ -81,23 +111,89 @@ async function benchEngine(engine) {
       PIMS_SMS_PER_ADDRESS_DAY: "1000000",
       PIMS_RP_MAX_PER_MINUTE: "100000000",
       PIMS_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000",
+      // A pool sized for the load: one connection per request in flight (docs/deployment.md).
+      PIMS_DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? String(CONNECTIONS),
     },
     "pims is listening",
   );
-  const results = [];
+}
+
+/** The bare Fastify route, in its own process with the same pinning as the Pims server. */
+async function measureBare(results, engine) {
+  const [command, args] = pinned("node", [join(ROOT, "bench/baseline/bareFastify.mjs")]);
+  const bare = await startProcess(command, args, { PORT: "0" }, "bare is listening");
   try {
-    log(`\n[${engine}] server at ${server.url}; writing fixtures…`);
-    const accounts = await writeFixtures({ databaseUrl, schema, secretKey, accounts: 8000, otpsPerAccount: 60 });
-    // Interleaved, as real traffic is: consecutive requests are for different accounts.
-    const withOtps = accounts.filter((a) => a.otps.length > 0).slice(0, 4000);
-    const otps = withOtps[0].otps.flatMap((_, k) => withOtps.map((a) => ({ otp: a.otps[k], account: a.id })));
-    const rp = await (
-      await fetch(`${server.url}/v1/admin/relying-parties`, {
+    const load = { url: bare.url, path: "/bare", connections: CONNECTIONS, next: () => ({ body: "{}" }) };
+    await httpLoad({ ...load, seconds: QUICK ? 1 : 2 });
+    const { result, peakRssMb, cpuPercent, cpuMicrosPerRequest } = await withPeakRss(bare.pid, () =>
+      httpLoad({ ...load, seconds: SECONDS }),
+    );
+    results.push({
+      engine,
+      scenario: "bare Fastify route",
+      ...result,
+      peakRssMb,
+      cpuPercent,
+      cpuMicrosPerRequest,
+      notes: "own process",
+    });
+    log(
+      `  ${"bare Fastify route".padEnd(32)} ${result.rps.toFixed(0).padStart(7)} req/s  p99 ${result.p99.toFixed(1)} ms  server CPU ${cpuMicrosPerRequest.toFixed(0)} µs/req`,
+    );
+  } finally {
+    await bare.stop();
+  }
+}
+
+const createRelyingParty = async (url) =>
+  (
+    await (
+      await fetch(`${url}/v1/admin/relying-parties`, {
         method: "POST",
         headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
         body: JSON.stringify({ name: "bench" }),
       })
-    ).json();
+    ).json()
+  ).result.key;
+
+/** Interleaved, as real traffic is: consecutive requests are for different accounts. */
+const interleave = (accounts) =>
+  accounts[0].otps.flatMap((_, k) => accounts.map((a) => ({ otp: a.otps[k], account: a.id })));
+
+/** `POST /v1/rp/verify` under load; the figure counts the OTPs actually consumed. */
+async function verifyLoad({ url, key, otps, databaseUrl, schema }) {
+  const before = await consumedOtps(databaseUrl, schema);
+  const result = await httpLoad({
+    url,
+    path: "/v1/rp/verify",
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    headers: { authorization: `Bearer ${key}` },
+    next: (i) => ({ body: JSON.stringify(otps[i % otps.length]) }),
+  });
+  const valid = (await consumedOtps(databaseUrl, schema)) - before;
+  return { ...result, rps: valid / SECONDS, valid, note: `${valid} valid of ${result.requests}` };
+}
+
+async function benchEngine(engine) {
+  const dataDir = await mkdtemp(join(tmpdir(), "pims-bench-"));
+  const secretKey = randomBytes(32).toString("base64url");
+  const schema = engine === "postgres" ? `pims_bench_${randomBytes(4).toString("hex")}` : undefined;
+  const databaseUrl = engine === "postgres" ? POSTGRES : `sqlite:${join(dataDir, "bench.db")}`;
+  const results = [];
+  await measureBare(results, engine);
+  const server = await startPims({ databaseUrl, schema, secretKey, dataDir });
+  try {
+    log(`\n[${engine}] server at ${server.url}; writing fixtures…`);
+    const accounts = await writeFixtures({
+      databaseUrl,
+      schema,
+      secretKey,
+      accounts: FIXTURE_ACCOUNTS,
+      otpsPerAccount: OTPS_PER_ACCOUNT,
+    });
+    const otps = interleave(accounts.filter((a) => a.otps.length > 0).slice(0, 4000));
+    const rpKey = await createRelyingParty(server.url);
     const facadeFor = async (row) => {
       const store = memoryStore();
       await store.set("pims.session", sessionFor(row));
@@ -121,52 +217,25 @@ async function benchEngine(engine) {
       });
       return done.status === "SUCCEEDED";
     };
-    const measure = async (name, work, notes = "") => {
-      const { result, peakRssMb, cpuPercent } = await withPeakRss(server.pid, work);
-      results.push({ engine, scenario: name, ...result, peakRssMb, cpuPercent, notes });
-      log(
-        `  ${name.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  RSS ${peakRssMb.toFixed(0)} MB  server CPU ${cpuPercent.toFixed(0)}%${result.failures ? `  (${result.failures} failed)` : ""}`,
-      );
-    };
+    const measure = (name, work, notes = "") => measureOn(server, results, engine, name, work, notes);
 
-    // Warm-up, then the baseline: the same server, framework and hooks, no work.
-    await httpLoad({
-      url: server.url,
-      path: "/bench/noop",
-      connections: CONNECTIONS,
-      seconds: 2,
-      next: () => ({ body: "{}" }),
-    });
-    await measure("baseline (no-op route)", () =>
-      httpLoad({
-        url: server.url,
-        path: "/bench/noop",
-        connections: CONNECTIONS,
-        seconds: SECONDS,
-        next: () => ({ body: "{}" }),
-      }),
-    );
+    // Warm-up, then Pims' own baseline: the same server, framework and hooks, no work.
+    const noop = { url: server.url, path: "/bench/noop", connections: CONNECTIONS, next: () => ({ body: "{}" }) };
+    await httpLoad({ ...noop, seconds: QUICK ? 1 : 2 });
+    await measure("Pims no-op route", () => httpLoad({ ...noop, seconds: SECONDS }));
 
     if (SCENARIOS.has("verify"))
       await measure(
         "OTP verification (RP API)",
-        async () => {
-          const result = await httpLoad({
-            url: server.url,
-            path: "/v1/rp/verify",
-            connections: CONNECTIONS,
-            seconds: SECONDS,
-            headers: { authorization: `Bearer ${rp.result.key}` },
-            next: (i) => ({ body: JSON.stringify(otps[i % otps.length]) }),
-          });
-          const valid = await consumedOtps(databaseUrl, schema);
-          return { ...result, rps: valid / SECONDS, valid, note: `${valid} valid of ${result.requests}` };
-        },
+        () => verifyLoad({ url: server.url, key: rpKey, otps, databaseUrl, schema }),
         "valid verifications/s, each consuming a distinct OTP",
       );
 
     const withPin = await Promise.all(accounts.slice(4000, 4000 + CONNECTIONS).map(facadeFor));
-    for (const pims of withPin) if (!(await enroll(pims, "48213579"))) throw new Error("S15 fixture enrollment failed");
+    if (SCENARIOS.has("s15") || SCENARIOS.has("s16")) {
+      for (const pims of withPin)
+        if (!(await enroll(pims, "48213579"))) throw new Error("S15 fixture enrollment failed");
+    }
     if (SCENARIOS.has("s15"))
       await measure(
         "S15 OTP withPIN via SDK",
@@ -213,15 +282,83 @@ async function benchEngine(engine) {
       );
   } finally {
     await server.stop();
-    if (schema) {
-      const client = new pg.Client({ connectionString: POSTGRES });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+    if (schema) await dropSchema(schema);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  if (LARGE && SCENARIOS.has("verify")) results.push(...(await benchLarge(engine)));
+  return results;
+}
+
+async function measureOn(server, results, engine, name, work, notes = "") {
+  const { result, peakRssMb, cpuPercent, cpuMicrosPerRequest } = await withPeakRss(server.pid, work);
+  results.push({ engine, scenario: name, ...result, peakRssMb, cpuPercent, cpuMicrosPerRequest, notes });
+  log(
+    `  ${name.padEnd(32)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  RSS ${peakRssMb.toFixed(0)} MB  server CPU ${cpuPercent.toFixed(0)}%, ${cpuMicrosPerRequest.toFixed(0)} µs/req${result.failures ? `  (${result.failures} failed)` : ""}`,
+  );
+}
+
+/** Verification on the large database (cached between runs; see lib/largeDatabase.mjs). */
+async function benchLarge(engine) {
+  const dataDir = await mkdtemp(join(tmpdir(), "pims-bench-large-"));
+  const secretKey = randomBytes(32).toString("base64url");
+  const results = [];
+  log(`\n[${engine}, large database]`);
+  const large = await largeDatabase({
+    engine,
+    postgresUrl: POSTGRES,
+    cacheDir: CACHE_DIR,
+    runDir: dataDir,
+    accounts: LARGE_ACCOUNTS,
+    auditRows: LARGE_AUDIT,
+    log,
+  });
+  try {
+    const { databaseUrl, schema } = large;
+    const server = await startPims({ databaseUrl, schema, secretKey, dataDir });
+    try {
+      const accounts = await writeFixtures({
+        databaseUrl,
+        schema,
+        secretKey,
+        existing: large.sample(4000),
+        otpsPerAccount: OTPS_PER_ACCOUNT,
+      });
+      const otps = interleave(accounts);
+      const warm = otps.splice(0, 4000);
+      const rpKey = await createRelyingParty(server.url);
+      // Warm-up on OTPs of its own, so the measured ones are all valid.
+      await httpLoad({
+        url: server.url,
+        path: "/v1/rp/verify",
+        connections: CONNECTIONS,
+        seconds: QUICK ? 1 : 2,
+        amount: 4000,
+        headers: { authorization: `Bearer ${rpKey}` },
+        next: (i) => ({ body: JSON.stringify(warm[i % warm.length]) }),
+      });
+      await measureOn(
+        server,
+        results,
+        engine,
+        "OTP verification, large database",
+        () => verifyLoad({ url: server.url, key: rpKey, otps, databaseUrl, schema }),
+        `${LARGE_ACCOUNTS} accounts and sessions, ${LARGE_AUDIT} audit rows`,
+      );
+    } finally {
+      await server.stop();
     }
+  } finally {
+    await large.release();
     await rm(dataDir, { recursive: true, force: true });
   }
   return results;
+}
+
+async function dropSchema(schema) {
+  const client = new pg.Client({ connectionString: POSTGRES });
+  await client.connect();
+  await client.query(`drop schema if exists ${schema} cascade`);
+  await client.end();
 }
 
 async function consumedOtps(databaseUrl, schema) {
@@ -247,21 +384,36 @@ async function postgresAvailable() {
   }
 }
 
+log(
+  `${QUICK ? "quick mode: " : ""}${SECONDS} s per scenario, ${CONNECTIONS} connections; ${PIN ? "servers pinned to core 0, load generator to core 1" : "no core pinning"}`,
+);
 const results = ONLY === "postgres" ? [] : [...(await benchEngine("sqlite"))];
 if (ONLY !== "sqlite") {
   if (await postgresAvailable()) results.push(...(await benchEngine("postgres")));
   else log("\nPostgreSQL not reachable: its figures are missing from this run.");
 }
-const peer = ONLY ? undefined : await runPeer({ connections: CONNECTIONS, seconds: SECONDS, log });
+const peer = ONLY || QUICK ? undefined : await runPeer({ connections: CONNECTIONS, seconds: SECONDS, log, pinned });
 const bundle = await bundleSize(ROOT);
 log(
   `\nbrowser SDK bundle: ${(bundle.minified / 1024).toFixed(1)} kB minified, ${(bundle.gzip / 1024).toFixed(1)} kB gzip`,
 );
 receiver.close();
 
-const { table, markdown, json } = report({ results, peer, bundle, seconds: SECONDS, connections: CONNECTIONS });
+const { table, markdown, json } = report({
+  results,
+  peer,
+  bundle,
+  seconds: SECONDS,
+  connections: CONNECTIONS,
+  quick: QUICK,
+  pinned: PIN,
+  large: { accounts: LARGE_ACCOUNTS, audit: LARGE_AUDIT },
+});
 log(`\n${table}`);
+// A quick or partial run does not replace the committed results of a full one.
+const full = !QUICK && !ONLY && !process.env.BENCH_SCENARIOS && LARGE;
+const name = full ? "latest" : "quick";
 await mkdir(join(ROOT, "bench/results"), { recursive: true });
-await writeFile(join(ROOT, "bench/results/latest.json"), `${JSON.stringify(json, null, 2)}\n`);
-await writeFile(join(ROOT, "bench/results/latest.md"), markdown);
-log("\nwritten: bench/results/latest.json, bench/results/latest.md");
+await writeFile(join(ROOT, `bench/results/${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+await writeFile(join(ROOT, `bench/results/${name}.md`), markdown);
+log(`\nwritten: bench/results/${name}.json, bench/results/${name}.md`);

@@ -6,68 +6,99 @@ export const PASSWORD = "bench-password-1";
 const sha256 = (text) => createHash("sha256").update(text).digest("hex");
 const token = (prefix) => `${prefix}_${randomBytes(32).toString("base64url")}`;
 
+/** One argon2id hash of PASSWORD (fixtures share it: hashing each would take minutes). */
+export const passwordHash = () => hash(PASSWORD, { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+
 /**
- * Benchmark fixtures written straight into Pims' database through its own query layer and keys:
- * accounts (one argon2id hash shared, password PASSWORD), a session each, and ready OTPs. Building
- * them through the API would spend minutes hashing passwords before any measurement.
+ * Inserts `rows` (a function of the index) in multi-row statements of at most ~30,000 bound values
+ * (below SQLite's and PostgreSQL's limits), through Kysely, on `db` (a transaction, so a fixture
+ * set commits once).
  */
-export async function writeFixtures({ databaseUrl, schema, secretKey, accounts, otpsPerAccount }) {
+export async function insertBatched(db, table, count, row) {
+  if (count === 0) return;
+  const columns = Object.keys(row(0)).length;
+  const size = Math.max(1, Math.floor(30_000 / columns));
+  for (let i = 0; i < count; i += size) {
+    const values = [];
+    for (let k = i; k < Math.min(count, i + size); k++) values.push(row(k));
+    await db.insertInto(table).values(values).execute();
+  }
+}
+
+/**
+ * Benchmark fixtures written straight into Pims' database through its own query layer and keys,
+ * in one transaction: accounts (one argon2id hash shared, password PASSWORD), a session each, and
+ * ready OTPs for the first `withOtps` of them. Building them through the API would spend minutes
+ * hashing passwords before any measurement. With `existing` (account ids already in the database,
+ * e.g. the large one), only OTPs are written, for those accounts.
+ */
+export async function writeFixtures({
+  databaseUrl,
+  schema,
+  secretKey,
+  accounts = 0,
+  otpsPerAccount,
+  withOtps = 4000,
+  existing,
+}) {
   const { db, close } = openDatabase(databaseUrl, schema ? { schema } : {});
   const keyring = Keyring.fromSecrets(secretKey);
-  const passwordHash = await hash(PASSWORD, { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
   const now = Date.now();
-  const rows = [];
-  for (let i = 0; i < accounts; i++) {
-    const id = `acc_bench${String(i).padStart(6, "0")}`;
-    const login = `bench-${i}@example.com`;
-    rows.push({ id, login, accessToken: token("pat"), refreshToken: token("prt"), otps: [] });
-  }
-  const batch = async (table, values) => {
-    for (let i = 0; i < values.length; i += 500)
-      await db
-        .insertInto(table)
-        .values(values.slice(i, i + 500))
-        .execute();
-  };
-  await batch(
-    "accounts",
-    rows.map((r) => ({ id: r.id, login: r.login, login_key: r.login, password_hash: passwordHash, created_at: now })),
+  const rows = (existing ?? Array.from({ length: accounts }, (_, i) => `acc_bench${String(i).padStart(6, "0")}`)).map(
+    (id, i) => ({
+      id,
+      login: existing ? undefined : `bench-${i}@example.com`,
+      accessToken: existing ? undefined : token("pat"),
+      refreshToken: existing ? undefined : token("prt"),
+      otps: [],
+    }),
   );
-  await batch(
-    "sessions",
-    rows.map((r) => ({
-      id: `ses_${r.id}`,
-      account_id: r.id,
-      access_hash: sha256(r.accessToken),
-      access_expires_at: now + 3_600_000,
-      refresh_hash: sha256(r.refreshToken),
-      previous_refresh_hash: null,
-      refresh_expires_at: now + 86_400_000,
-      created_at: now,
-      revoked_at: null,
-    })),
-  );
-  const otps = [];
-  for (const r of rows.slice(0, 4000)) {
-    for (let k = 0; k < otpsPerAccount; k++) {
-      const otp = String(10_000_000 + Math.floor(Math.random() * 89_999_999));
-      r.otps.push(otp);
-      otps.push({
-        id: `otp_${r.id}_${k}`,
-        account_id: r.id,
-        device_id: "dev_bench",
-        otp_mac: keyring.hmac("otp", `${r.id}|${otp}`),
-        factors: "possession+knowledge",
-        context_hash: null,
-        issued_at: now,
-        expires_at: now + 3_600_000,
-        consumed_at: null,
-        consumed_by: null,
+  const withOtpRows = rows.slice(0, withOtps);
+  for (const r of withOtpRows)
+    for (let k = 0; k < otpsPerAccount; k++) r.otps.push(String(10_000_000 + Math.floor(Math.random() * 89_999_999)));
+  const password = existing ? undefined : await passwordHash();
+  try {
+    await db.transaction().execute(async (trx) => {
+      if (!existing) {
+        await insertBatched(trx, "accounts", rows.length, (i) => ({
+          id: rows[i].id,
+          login: rows[i].login,
+          login_key: rows[i].login,
+          password_hash: password,
+          created_at: now,
+        }));
+        await insertBatched(trx, "sessions", rows.length, (i) => ({
+          id: `ses_${rows[i].id}`,
+          account_id: rows[i].id,
+          access_hash: sha256(rows[i].accessToken),
+          access_expires_at: now + 3_600_000,
+          refresh_hash: sha256(rows[i].refreshToken),
+          previous_refresh_hash: null,
+          refresh_expires_at: now + 86_400_000,
+          created_at: now,
+          revoked_at: null,
+        }));
+      }
+      await insertBatched(trx, "otps", withOtpRows.length * otpsPerAccount, (n) => {
+        const r = withOtpRows[Math.floor(n / otpsPerAccount)];
+        const k = n % otpsPerAccount;
+        return {
+          id: `otp_${r.id}_${k}_${now.toString(36)}`,
+          account_id: r.id,
+          device_id: "dev_bench",
+          otp_mac: keyring.hmac("otp", `${r.id}|${r.otps[k]}`),
+          factors: "possession+knowledge",
+          context_hash: null,
+          issued_at: now,
+          expires_at: now + 3_600_000,
+          consumed_at: null,
+          consumed_by: null,
+        };
       });
-    }
+    });
+  } finally {
+    await close();
   }
-  await batch("otps", otps);
-  await close();
   return rows;
 }
 

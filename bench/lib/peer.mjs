@@ -15,14 +15,15 @@ const FIXTURES = Number(process.env.BENCH_PEER_FIXTURES ?? 1500);
  * codes on prepared single-use sign-in challenges — once with SQLite's defaults, once with the WAL
  * settings Pims uses.
  */
-export async function runPeer({ connections, seconds, log }) {
+export async function runPeer({ connections, seconds, log, pinned = (command, args) => [command, args] }) {
   const results = [];
   let baseline;
   for (const pragmas of ["pims", "default"]) {
     const dir = await mkdtemp(join(tmpdir(), "pims-peer-"));
+    const [command, args] = pinned("node", [SERVER]);
     const peer = await startProcess(
-      "node",
-      [SERVER],
+      command,
+      args,
       { PORT: "0", PEER_DB: join(dir, "peer.sqlite"), PEER_PRAGMAS: pragmas, PEER_CHALLENGE_TTL_S: "3600" },
       "peer is listening",
     );

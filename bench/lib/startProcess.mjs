@@ -64,8 +64,11 @@ export async function withPeakRss(pid, work) {
   }, 100);
   try {
     const result = await work();
-    const cpuPercent = (100 * (cpuSeconds(pid) - cpuBefore)) / ((performance.now() - started) / 1000);
-    return { result, peakRssMb: Math.max(peak, rssMb(pid)), cpuPercent };
+    const cpu = cpuSeconds(pid) - cpuBefore;
+    const cpuPercent = (100 * cpu) / ((performance.now() - started) / 1000);
+    // Server CPU time per request: far steadier than req/s on a shared machine.
+    const cpuMicrosPerRequest = result.requests ? (cpu * 1e6) / result.requests : Number.NaN;
+    return { result, peakRssMb: Math.max(peak, rssMb(pid)), cpuPercent, cpuMicrosPerRequest };
   } finally {
     clearInterval(timer);
   }

@@ -106,7 +106,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       throw error;
     }
   }
-  const counters = redis ?? new DatabaseCounters(db, clock);
+  const counters = redis ?? new DatabaseCounters(db, clock, database.counterDb);
   const cooldowns = redis ?? new DatabaseCooldowns(db, clock);
   const metrics = new Metrics(database.pool ? () => database.pool : undefined);
   const audit = new AuditLog(db, clock, (event) => metrics.event(event));

@@ -2,6 +2,7 @@ import type { SessionTokens } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import { randomId, randomToken, sha256Hex } from "../crypto/random.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 
 export interface SessionSettings {
@@ -24,11 +25,33 @@ export interface SessionPrincipal {
  * family revokes the session (it was copied). Logout revokes at once.
  */
 export class SessionStore {
+  // Compiled once (db/Prepared.ts): every authenticated request looks its session up.
+  readonly #byAccessHash;
+  readonly #account;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
     private readonly settings: SessionSettings,
-  ) {}
+  ) {
+    this.#byAccessHash = prepare(
+      db
+        .selectFrom("sessions")
+        .innerJoin("accounts", "accounts.id", "sessions.account_id")
+        .select([
+          "sessions.id as sessionId",
+          "accounts.id as accountId",
+          "accounts.login as login",
+          "sessions.created_at as authenticatedAt",
+        ])
+        .where("sessions.access_hash", "=", param<string>("hash"))
+        .where("sessions.revoked_at", "is", null)
+        .where("sessions.access_expires_at", ">", param<number>("now")),
+    );
+    this.#account = prepare(
+      db.selectFrom("accounts").select(["id as accountId", "login"]).where("id", "=", param<string>("id")),
+    );
+  }
 
   async open(account: { id: string; login: string }, db: Kysely<DatabaseSchema> = this.db): Promise<SessionTokens> {
     const now = this.clock.now();
@@ -58,20 +81,13 @@ export class SessionStore {
   }
 
   async authenticate(accessToken: string): Promise<SessionPrincipal | undefined> {
-    const row = await this.db
-      .selectFrom("sessions")
-      .innerJoin("accounts", "accounts.id", "sessions.account_id")
-      .select([
-        "sessions.id as sessionId",
-        "accounts.id as accountId",
-        "accounts.login as login",
-        "sessions.created_at as authenticatedAt",
-      ])
-      .where("sessions.access_hash", "=", sha256Hex(accessToken))
-      .where("sessions.revoked_at", "is", null)
-      .where("sessions.access_expires_at", ">", this.clock.now())
-      .executeTakeFirst();
+    const row = await this.#byAccessHash.first(this.db, { hash: sha256Hex(accessToken), now: this.clock.now() });
     return row && { ...row, authenticatedAt: Number(row.authenticatedAt) };
+  }
+
+  /** The id and login of an account (a relying party names it by id), or `undefined`. */
+  account(accountId: string): Promise<{ accountId: string; login: string } | undefined> {
+    return this.#account.first(this.db, { id: accountId });
   }
 
   /**

@@ -4,12 +4,19 @@ import SQLite from "better-sqlite3";
 import { type Dialect, Kysely, PostgresDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
 import pg from "pg";
 import { ImmediateSqliteDialect } from "./ImmediateSqliteDialect.js";
+import { statementName } from "./Prepared.js";
 import type { DatabaseSchema } from "./schema.js";
 
 export type Engine = "sqlite" | "postgres";
 
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
+  /**
+   * Where rate-limit counters are written. PostgreSQL: a small pool of its own whose commits do
+   * not wait for the WAL flush (decision 0015), so the row of a busy counter is locked for the
+   * length of a statement instead of an fsync. SQLite: `db`.
+   */
+  readonly counterDb: Kysely<DatabaseSchema>;
   readonly engine: Engine;
   /** PostgreSQL pool figures (total, idle, waiting clients); undefined for SQLite. */
   readonly pool: { totalCount: number; idleCount: number; waitingCount: number } | undefined;
@@ -33,11 +40,20 @@ export interface OpenOptions {
 export function openDatabase(url: string, options: OpenOptions = {}): Database {
   if (url.startsWith("sqlite:")) {
     const db = new Kysely<DatabaseSchema>({ dialect: sqliteDialect(url.slice("sqlite:".length)) });
-    return { db, engine: "sqlite", pool: undefined, close: () => db.destroy() };
+    return { db, counterDb: db, engine: "sqlite", pool: undefined, close: () => db.destroy() };
   }
-  const pool = postgresPool(url, options);
+  const size = options.poolSize ?? 10;
+  const pool = postgresPool(url, options, size);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: "postgres", pool, close: () => db.destroy() };
+  const counterPool = postgresPool(url, options, Math.max(2, Math.ceil(size / 4)), "synchronous_commit=off");
+  const counterDb = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: counterPool }) });
+  return {
+    db,
+    counterDb,
+    engine: "postgres",
+    pool,
+    close: () => Promise.all([db.destroy(), counterDb.destroy()]).then(() => undefined),
+  };
 }
 
 function sqliteDialect(path: string): Dialect {
@@ -72,16 +88,17 @@ const types = {
   },
 };
 
-function postgresPool(url: string, options: OpenOptions): pg.Pool {
+function postgresPool(url: string, options: OpenOptions, max: number, setting?: string): pg.Pool {
+  const settings = [...(options.schema ? [`search_path=${options.schema}`] : []), ...(setting ? [setting] : [])];
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    max,
     connectionTimeoutMillis: 5_000,
     // Names the connections in pg_stat_activity: which process, which schema.
     application_name: options.schema ? `pims:${options.schema}` : "pims",
     idleTimeoutMillis: 30_000,
     types: types as pg.CustomTypesConfig,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    ...(settings.length ? { options: settings.map((s) => `-c ${s}`).join(" ") } : {}),
   });
   // A lost connection surfaces as a failed query (2204); it must never crash the process. The pool
   // listens for errors of idle clients only: a client checked out when its socket dies would emit
@@ -89,6 +106,7 @@ function postgresPool(url: string, options: OpenOptions): pg.Pool {
   pool.on("error", () => undefined);
   pool.on("connect", (client) => {
     client.on("error", () => undefined);
+    keepPrepared(client);
   });
   return pool;
 }
@@ -111,5 +129,17 @@ function withStatementCache(database: SQLite.Database): SqliteDatabase {
       }
       return statement as unknown as SqliteStatement;
     },
+  };
+}
+
+/**
+ * Kysely sends every statement as unnamed (parsed and planned on each execution); the SQL texts of
+ * compiled statements (db/Prepared.ts) go as named ones instead, which the connection parses once.
+ */
+function keepPrepared(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, ...rest: unknown[]) => {
+    const name = typeof text === "string" && Array.isArray(rest[0]) ? statementName(text) : undefined;
+    return name === undefined ? query(text, ...rest) : query({ name, text, values: rest[0] }, ...rest.slice(1));
   };
 }

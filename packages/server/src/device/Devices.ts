@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
 import type { Clock } from "../Clock.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
 import { PimsError } from "../http/PimsError.js";
 
@@ -11,14 +12,19 @@ export type DeviceRow = Selectable<DevicesTable>;
  * on the account changed by one atomic statement, so racing enrollments cannot exceed the maximum.
  */
 export class Devices {
+  /** Compiled once (db/Prepared.ts): every signed request looks its device up. */
+  readonly #find;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
     private readonly maxPerAccount: number,
-  ) {}
+  ) {
+    this.#find = prepare(db.selectFrom("devices").selectAll().where("id", "=", param<string>("id")));
+  }
 
   find(id: string, db: Kysely<DatabaseSchema> = this.db): Promise<DeviceRow | undefined> {
-    return db.selectFrom("devices").selectAll().where("id", "=", id).executeTakeFirst();
+    return this.#find.first(db, { id });
   }
 
   /** Records that this device validated an enrollment code (S7), until `until`. */

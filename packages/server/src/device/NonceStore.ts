@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 
 /** Remembers signed-request nonces for their lifetime, shared by every process. */
@@ -12,18 +13,24 @@ export interface NonceStore {
 
 /** {@link NonceStore} in the `request_nonces` table: an insert that does nothing on a replay. */
 export class DatabaseNonces implements NonceStore {
+  /** Compiled once (db/Prepared.ts): every signed request inserts its nonce. */
+  readonly #insert;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#insert = prepare(
+      db
+        .insertInto("request_nonces")
+        .values({ key: param<string>("key"), expires_at: param<number>("expiresAt") })
+        .onConflict((conflict) => conflict.column("key").doNothing())
+        .returning("key"),
+    );
+  }
 
   async remember(key: string, ttlMs: number): Promise<boolean> {
-    const row = await this.db
-      .insertInto("request_nonces")
-      .values({ key, expires_at: this.clock.now() + ttlMs })
-      .onConflict((conflict) => conflict.column("key").doNothing())
-      .returning("key")
-      .executeTakeFirst();
+    const row = await this.#insert.first(this.db, { key, expiresAt: this.clock.now() + ttlMs });
     return row !== undefined;
   }
 

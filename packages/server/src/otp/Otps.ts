@@ -5,6 +5,7 @@ import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId } from "../crypto/random.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 
 /** Why live OTPs were revoked; kept in `consumed_by` as `revoked:<reason>`. */
@@ -31,13 +32,62 @@ export interface ConsumedOtp {
  * by one atomic statement — one success however many verifications race, on any number of nodes.
  */
 export class Otps {
+  // Compiled once (db/Prepared.ts); consume has two forms, with and without a context.
+  readonly #insert;
+  readonly #consume;
+  readonly #consumeInContext;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly keyring: Keyring,
     private readonly clock: Clock,
     private readonly settings: OtpSettings,
     private readonly engine: "sqlite" | "postgres" = "sqlite",
-  ) {}
+  ) {
+    this.#insert = prepare(
+      db.insertInto("otps").values({
+        id: param<string>("id"),
+        account_id: param<string>("accountId"),
+        device_id: param<string>("deviceId"),
+        otp_mac: param<string>("mac"),
+        factors: param<string>("factors"),
+        context_hash: param<string | null>("contextHash"),
+        issued_at: param<number>("now"),
+        expires_at: param<number>("expiresAt"),
+        consumed_at: null,
+        consumed_by: null,
+        wrong_guesses: 0,
+      }),
+    );
+    const consume = (inContext: boolean) =>
+      prepare(
+        db
+          .updateTable("otps")
+          .set({ consumed_at: param<number>("now"), consumed_by: param<string>("relyingPartyId") })
+          .where("account_id", "=", param<string>("accountId"))
+          .where("otp_mac", "=", param<string>("mac"))
+          .where("consumed_at", "is", null)
+          .where("expires_at", ">", param<number>("now"))
+          .where("wrong_guesses", "<", param<number>("maxWrongGuesses"))
+          .where((eb) =>
+            inContext ? eb("context_hash", "=", param<string>("contextHash")) : eb("context_hash", "is", null),
+          )
+          // Its device must still be enrolled: an OTP whose issue raced the device's removal or
+          // disabling (and so escaped its revocation) still dies with the device.
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom("devices")
+                .select("devices.id")
+                .whereRef("devices.id", "=", "otps.device_id")
+                .where("devices.status", "=", "active"),
+            ),
+          )
+          .returning(["device_id", "factors", "issued_at"]),
+      );
+    this.#consume = consume(false);
+    this.#consumeInContext = consume(true);
+  }
 
   async issue(
     request: { accountId: string; deviceId: string; factors: readonly Factor[]; context: string | undefined },
@@ -46,22 +96,16 @@ export class Otps {
     const now = this.clock.now();
     const otp = randomDigits(this.settings.length);
     const expiresAt = now + this.settings.ttlSeconds * 1000;
-    await db
-      .insertInto("otps")
-      .values({
-        id: randomId("otp", now),
-        account_id: request.accountId,
-        device_id: request.deviceId,
-        otp_mac: this.#mac(request.accountId, otp),
-        factors: request.factors.join("+"),
-        context_hash: contextHash(request.context),
-        issued_at: now,
-        expires_at: expiresAt,
-        consumed_at: null,
-        consumed_by: null,
-        wrong_guesses: 0,
-      })
-      .execute();
+    await this.#insert.execute(db, {
+      id: randomId("otp", now),
+      accountId: request.accountId,
+      deviceId: request.deviceId,
+      mac: this.#mac(request.accountId, otp),
+      factors: request.factors.join("+"),
+      contextHash: contextHash(request.context),
+      now,
+      expiresAt,
+    });
     return { otp, expiresAt };
   }
 
@@ -72,28 +116,14 @@ export class Otps {
   ): Promise<ConsumedOtp | undefined> {
     const now = this.clock.now();
     const hash = contextHash(request.context);
-    const row = await db
-      .updateTable("otps")
-      .set({ consumed_at: now, consumed_by: request.relyingPartyId })
-      .where("account_id", "=", request.accountId)
-      .where("otp_mac", "=", this.#mac(request.accountId, request.otp))
-      .where("consumed_at", "is", null)
-      .where("expires_at", ">", now)
-      .where("wrong_guesses", "<", this.settings.maxFailedVerifications)
-      .where((eb) => (hash === null ? eb("context_hash", "is", null) : eb("context_hash", "=", hash)))
-      // Its device must still be enrolled: an OTP whose issue raced the device's removal or disabling
-      // (and so escaped its revocation) still dies with the device.
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom("devices")
-            .select("devices.id")
-            .whereRef("devices.id", "=", "otps.device_id")
-            .where("devices.status", "=", "active"),
-        ),
-      )
-      .returning(["device_id", "factors", "issued_at"])
-      .executeTakeFirst();
+    const row = await (hash === null ? this.#consume : this.#consumeInContext).first(db, {
+      now,
+      relyingPartyId: request.relyingPartyId,
+      accountId: request.accountId,
+      mac: this.#mac(request.accountId, request.otp),
+      contextHash: hash,
+      maxWrongGuesses: this.settings.maxFailedVerifications,
+    });
     if (!row) return undefined;
     return {
       deviceId: row.device_id,

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { AuditLog } from "../audit/AuditLog.js";
 import type { PinSettings } from "../config/Config.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { PimsError } from "../http/PimsError.js";
 import type { PinVerifiers } from "./PinVerifiers.js";
@@ -30,6 +31,10 @@ export interface PinCheck {
  * or many, at most N wrong PINs are ever compared before the account is blocked (2310).
  */
 export class PinGuard {
+  // Compiled once (db/Prepared.ts): S15 reserves and resets on every call.
+  readonly #reserve;
+  readonly #reset;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly verifiers: PinVerifiers,
@@ -37,7 +42,19 @@ export class PinGuard {
     private readonly settings: PinSettings,
     /** Told, in the attempt's transaction, when a signed request's device proved the PIN. */
     private readonly onProof: (deviceId: string, db: Kysely<DatabaseSchema>) => Promise<void> = async () => undefined,
-  ) {}
+  ) {
+    this.#reserve = prepare(
+      db
+        .updateTable("accounts")
+        .set((eb) => ({ pin_failures: eb("pin_failures", "+", 1) }))
+        .where("id", "=", param<string>("accountId"))
+        .where("pin_failures", "<", param<number>("max"))
+        .returning("pin_failures"),
+    );
+    this.#reset = prepare(
+      db.updateTable("accounts").set({ pin_failures: 0 }).where("id", "=", param<string>("accountId")),
+    );
+  }
 
   async isBlocked(accountId: string): Promise<boolean> {
     const row = await this.db
@@ -59,13 +76,10 @@ export class PinGuard {
    * commits, and the caller throws ({@link throwFor}) after the commit.
    */
   async attempt(request: PinCheck, db: Kysely<DatabaseSchema> = this.db): Promise<PinOutcome> {
-    const reserved = await db
-      .updateTable("accounts")
-      .set((eb) => ({ pin_failures: eb("pin_failures", "+", 1) }))
-      .where("id", "=", request.accountId)
-      .where("pin_failures", "<", this.settings.maxFailures)
-      .returning("pin_failures")
-      .executeTakeFirst();
+    const reserved = await this.#reserve.first(db, {
+      accountId: request.accountId,
+      max: this.settings.maxFailures,
+    });
     if (!reserved) {
       await this.#event(request, "pin.check", "refused", { reason: 2310 }, db);
       return "blocked";
@@ -108,7 +122,7 @@ export class PinGuard {
 
   /** Clears the count: a correct PIN, a reset by SMS, enrollments removed. */
   async reset(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
-    await db.updateTable("accounts").set({ pin_failures: 0 }).where("id", "=", accountId).execute();
+    await this.#reset.execute(db, { accountId });
   }
 
   async #giveBack(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {

@@ -4,6 +4,7 @@ import type { Clock } from "../Clock.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { PimsError } from "../http/PimsError.js";
 
@@ -16,11 +17,21 @@ const PURPOSE = "pin-verifier";
  * re-seals every verifier without knowing a PIN.
  */
 export class PinVerifiers {
+  /** Compiled once (db/Prepared.ts): every PIN check reads the verifier. */
+  readonly #byAccount;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly keyring: Keyring,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#byAccount = prepare(
+      db
+        .selectFrom("pin_verifiers")
+        .select(["key_id", "salt", "sealed"])
+        .where("account_id", "=", param<string>("accountId")),
+    );
+  }
 
   async has(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {
     const row = await db
@@ -55,11 +66,7 @@ export class PinVerifiers {
 
   /** True when `pin` is the account's PIN; `undefined` when the account has none. */
   async matches(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<boolean | undefined> {
-    const row = await db
-      .selectFrom("pin_verifiers")
-      .select(["key_id", "salt", "sealed"])
-      .where("account_id", "=", accountId)
-      .executeTakeFirst();
+    const row = await this.#byAccount.first(db, { accountId });
     if (!row) return undefined;
     const stored = this.keyring.open(PURPOSE, row.sealed, accountId, row.key_id);
     if (!stored) throw new Error("PIN verifier cannot be opened: unknown key or altered row");

@@ -40,11 +40,7 @@ export async function verifyForRelyingParty(
   const principal =
     input.accessToken !== undefined
       ? await sessions.authenticate(input.accessToken)
-      : await db
-          .selectFrom("accounts")
-          .select(["id as accountId", "login"])
-          .where("id", "=", input.account as string)
-          .executeTakeFirst();
+      : await sessions.account(input.account as string);
   const event = { event: "otp.verify", clientAddress };
   if (!principal) {
     await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
