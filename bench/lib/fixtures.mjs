@@ -79,13 +79,26 @@ export async function writeFixtures({
           revoked_at: null,
         }));
       }
+      // Each OTP's device must be enrolled and active: a verification consumes only those.
+      await insertBatched(trx, "devices", withOtpRows.length, (i) => ({
+        id: deviceOf(withOtpRows[i].id, now),
+        account_id: withOtpRows[i].id,
+        public_key: "bench-fixture-no-key",
+        status: "active",
+        created_at: now,
+        enrolled_at: now,
+        removed_at: null,
+        enrollment_validated_until: null,
+        last_used_at: null,
+        pin_proven_at: null,
+      }));
       await insertBatched(trx, "otps", withOtpRows.length * otpsPerAccount, (n) => {
         const r = withOtpRows[Math.floor(n / otpsPerAccount)];
         const k = n % otpsPerAccount;
         return {
           id: `otp_${r.id}_${k}_${now.toString(36)}`,
           account_id: r.id,
-          device_id: "dev_bench",
+          device_id: deviceOf(r.id, now),
           otp_mac: keyring.hmac("otp", `${r.id}|${r.otps[k]}`),
           factors: "possession+knowledge",
           context_hash: null,
@@ -101,6 +114,9 @@ export async function writeFixtures({
   }
   return rows;
 }
+
+/** The fixture device of an account's OTPs in the run that started at `now` (ids are unique per run). */
+const deviceOf = (accountId, now) => `dev_${accountId}_${now.toString(36)}`;
 
 /** A memory store holding a fixture account's session, as the SDK keeps it. */
 export function sessionFor(row) {
