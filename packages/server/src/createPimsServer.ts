@@ -156,7 +156,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     pinGuard: new PinGuard(db, pinVerifiers, audit, config.pin, (deviceId, trx) =>
       devices.recordPinProof(deviceId, trx),
     ),
-    otps: new Otps(db, keyring, clock, config.otp, engine),
+    otps: new Otps(db, keyring, clock, config.otp),
     relyingParties: new RelyingParties(db, clock),
     redis,
   };

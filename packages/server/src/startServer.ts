@@ -5,7 +5,7 @@ import { flushLogger } from "./log/createLogger.js";
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Development mode says so, loudly, on stderr and in the log: it is not for real users. */
-function warnDevelopment(url: string, config: Config, server: PimsServer, logger: PimsServer["services"]["logger"]) {
+function warnDevelopment(url: string, config: Config, server: PimsServer) {
   const inbox = server.services.smsInbox !== undefined;
   const lines = [
     `DEVELOPMENT MODE on ${url} — not for real users.`,
@@ -15,7 +15,7 @@ function warnDevelopment(url: string, config: Config, server: PimsServer, logger
     "  For real use: PIMS_MODE=production (docs/deployment.md).",
   ];
   process.stderr.write(`\n${lines.join("\n")}\n\n`);
-  logger.warn({ url, smsInbox: inbox, host: config.host }, "development mode: not for real users");
+  server.services.logger.warn({ url, smsInbox: inbox, host: config.host }, "development mode: not for real users");
 }
 
 function isLoopback(host: string): boolean {
@@ -31,7 +31,7 @@ export async function startServer(config: Config): Promise<PimsServer> {
   const url = await server.listen();
   const { logger } = server.services;
   logger.info({ url, mode: config.mode, database: server.services.engine }, "pims is listening");
-  if (config.mode === "development") warnDevelopment(url, config, server, logger);
+  if (config.mode === "development") warnDevelopment(url, config, server);
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
     const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);

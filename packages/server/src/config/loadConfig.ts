@@ -52,13 +52,12 @@ export function knownVariables(): ReadonlySet<string> {
 
 /** The settings, each problem recorded in `read` (see {@link EnvReader.finish}). */
 function readConfig(read: EnvReader, env: Readonly<Record<string, string | undefined>>, overrides: Overrides): Config {
+  const nodeEnvMode = env.NODE_ENV === "production" ? "production" : undefined;
   const mode =
     overrides.mode ??
-    read.oneOf<Config["mode"]>(
-      "PIMS_MODE",
-      ["development", "production"],
-      env.NODE_ENV === "production" ? "production" : "development",
-    );
+    read.oneOf<Config["mode"]>("PIMS_MODE", ["development", "production"], nodeEnvMode ?? "development");
+  // Whether a mode was asked for at all: a flag, PIMS_MODE (an empty value says nothing), NODE_ENV.
+  const explicitMode = overrides.mode ?? read.optional("PIMS_MODE") ?? nodeEnvMode;
   const dataDir = overrides.dataDir ?? read.string("PIMS_DATA_DIR", "./data");
   const databaseUrl = overrides.databaseUrl ?? read.string("PIMS_DATABASE_URL", `sqlite:${dataDir}/pims.db`);
   checkDatabaseUrl(read, databaseUrl);
@@ -115,12 +114,7 @@ function readConfig(read: EnvReader, env: Readonly<Record<string, string | undef
       changeProofWindowSeconds: read.integer("PIMS_PHONE_CHANGE_PIN_WINDOW", 300, 0, 3600),
       deniedPrefixes: deniedPrefixes(read),
     },
-    sms: smsSettings(
-      read,
-      mode,
-      // Set explicitly: a flag, PIMS_MODE (an empty value says nothing), or NODE_ENV=production.
-      overrides.mode ?? read.optional("PIMS_MODE") ?? (env.NODE_ENV === "production" ? "production" : undefined),
-    ),
+    sms: smsSettings(read, mode, explicitMode),
     pin: pinSettings(read),
     otp: {
       length: read.integer("PIMS_OTP_LENGTH", 8, 6, 10),

@@ -134,8 +134,13 @@ export class Devices {
       .execute();
   }
 
+  /** True when this device proved the PIN within `windowMs` (S9 may then spend the proof). */
+  hasPinProof(device: DeviceRow | undefined, windowMs: number): boolean {
+    return windowMs > 0 && (device?.pin_proven_at ?? 0) > this.clock.now() - windowMs;
+  }
+
   /**
-   * Spends the device's recent PIN proof: true, once, when the device proved the PIN within
+   * Spends the device's recent PIN proof ({@link hasPinProof}, checked again in the statement): true, once, when the device proved the PIN within
    * `windowMs`; one atomic statement, so two racing S9 cannot both spend one proof.
    */
   async spendPinProof(id: string, windowMs: number, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {

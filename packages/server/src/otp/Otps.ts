@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Factor } from "@pims/protocol";
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
 import type { Keyring } from "../crypto/Keyring.js";
@@ -42,7 +42,6 @@ export class Otps {
     private readonly keyring: Keyring,
     private readonly clock: Clock,
     private readonly settings: OtpSettings,
-    private readonly engine: "sqlite" | "postgres" = "sqlite",
   ) {
     this.#insert = prepare(
       db.insertInto("otps").values({
@@ -150,16 +149,6 @@ export class Otps {
     if (scope.deviceId !== undefined) query = query.where("device_id", "=", scope.deviceId);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
-  }
-
-  /**
-   * Serializes the verifications of one account until the transaction ends (SQLite's write
-   * transactions already are), so each OTP faces exactly the wrong guesses counted against it.
-   */
-  async lockAccount(accountId: string, db: Kysely<DatabaseSchema>): Promise<void> {
-    if (this.engine === "postgres") {
-      await sql`select id from accounts where id = ${accountId} for no key update`.execute(db);
-    }
   }
 
   /**

@@ -10,7 +10,7 @@ import { languageOf } from "../sms/templates.js";
  * knowledge, docs/decisions/0009-phone-change-needs-knowledge.md).
  */
 export function phoneHandlers(services: Services): HandlerMap {
-  const { trustedPhones, phoneNumbers, smsCodes, pinGuard, devices, audit, clock, config } = services;
+  const { trustedPhones, phoneNumbers, smsCodes, pinGuard, devices, audit, config } = services;
 
   /** The number of the request, after its S5 code was consumed. */
   const certified = async (call: OperationCall) => {
@@ -60,7 +60,7 @@ export function phoneHandlers(services: Services): HandlerMap {
       const windowMs = config.phone.changeProofWindowSeconds * 1000;
       if (pinCode !== undefined) {
         await checkCallerPin(pinGuard, call, pinCode);
-      } else if (!((device.record?.pin_proven_at ?? 0) > clock.now() - windowMs && windowMs > 0)) {
+      } else if (!devices.hasPinProof(device.record, windowMs)) {
         throw await refuse(2308);
       }
       const phone = await certified(call);

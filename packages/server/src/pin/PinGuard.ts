@@ -106,20 +106,6 @@ export class PinGuard {
     return "wrong";
   }
 
-  /**
-   * Takes the account row's write lock for the rest of the transaction `trx`, changing nothing. A
-   * PIN change calls it before revoking the account's OTPs: S15 holds the same lock from its PIN
-   * attempt to the commit of its OTP, so an OTP issued under the former PIN either commits before
-   * the revocation (which then sees it) or waits and is checked against the new PIN.
-   */
-  async lockAccount(accountId: string, trx: Kysely<DatabaseSchema>): Promise<void> {
-    await trx
-      .updateTable("accounts")
-      .set((eb) => ({ pin_failures: eb.ref("pin_failures") }))
-      .where("id", "=", accountId)
-      .execute();
-  }
-
   /** Clears the count: a correct PIN, a reset by SMS, enrollments removed. */
   async reset(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
     await this.#reset.execute(db, { accountId });

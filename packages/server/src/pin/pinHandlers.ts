@@ -1,5 +1,6 @@
 import { callerEvent } from "../audit/callerEvent.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
+import { lockAccountRow } from "../db/lockAccountRow.js";
 import { deviceOf, type HandlerMap, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
 import type { Services } from "../Services.js";
@@ -28,8 +29,10 @@ export function pinHandlers(services: Services): HandlerMap {
       if ((await pinVerifiers.matches(accountId, pin)) === true) throw new PimsError(2315);
       const wasBlocked = await pinGuard.isBlocked(accountId);
       await db.transaction().execute(async (trx) => {
-        await pinGuard.reset(accountId, trx); // also the account row's lock (see PinGuard.lockAccount)
+        // Serialized with an S15 in flight, so none commits an OTP past the revocation below.
+        await lockAccountRow(trx, services.engine, accountId);
         await pinVerifiers.set(accountId, pin, trx);
+        await pinGuard.reset(accountId, trx);
         // Every OTP the former PIN vouched for dies with it.
         const revokedOtps = await otps.revoke({ accountId }, "pin.reset", trx);
         await devices.forgetPinProofs(accountId, trx);
@@ -49,7 +52,7 @@ export function pinHandlers(services: Services): HandlerMap {
       await checkCallerPin(pinGuard, call, oldPin);
       if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
       await db.transaction().execute(async (trx) => {
-        await pinGuard.lockAccount(accountId, trx);
+        await lockAccountRow(trx, services.engine, accountId);
         await pinVerifiers.set(accountId, newPin, trx);
         const revokedOtps = await otps.revoke({ accountId }, "pin.change", trx);
         await devices.forgetPinProofs(accountId, trx);

@@ -1,5 +1,6 @@
 import { isPlainObject, normalizeValue, OTP_FORMAT, RELYING_PARTY_PATHS, type VerifyResult } from "@pims/protocol";
 import type { FastifyInstance } from "fastify";
+import { lockAccountRow } from "../db/lockAccountRow.js";
 import { bearerOf } from "../http/authenticate.js";
 import { PimsError } from "../http/PimsError.js";
 import type { Services } from "../Services.js";
@@ -50,7 +51,7 @@ export async function verifyForRelyingParty(
   // an OTP that has faced the limit is voided. Nothing else is refused, so a token holder's junk
   // cannot block the user's next OTP, and valid ones in flight never crowd each other out.
   const consumed = await db.transaction().execute(async (trx) => {
-    await otps.lockAccount(principal.accountId, trx);
+    await lockAccountRow(trx, services.engine, principal.accountId);
     const found = await otps.consume(
       { accountId: principal.accountId, otp: input.otp, context: input.context, relyingPartyId },
       trx,
