@@ -5,6 +5,7 @@ import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../
 import { closedPortUrl } from "../support/rawServers.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { storedDeviceId } from "../support/stores.js";
 import { TestClock } from "../support/TestClock.js";
 
 const OTP = "pims.authentication.otp";
@@ -80,9 +81,7 @@ describe("S15 withPIN and S16 withoutPIN", () => {
     expectFailure(await a.pims.get(OTP, { action: "withPIN", pinCode: a.pin }), 2312);
 
     const b = await enrolled();
-    const session = (await b.store.get("pims.session")) as { accountId: string };
-    const device = (await b.store.get(`pims.device.${session.accountId}`)) as { id: string };
-    const disabled = await fetch(`${server.url}/v1/admin/devices/${device.id}/disable`, {
+    const disabled = await fetch(`${server.url}/v1/admin/devices/${await storedDeviceId(b.store)}/disable`, {
       method: "POST",
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });

@@ -1,4 +1,4 @@
-import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
+import { createPims, memoryStore, type Pims } from "@pims/sdk";
 import { loadConfig } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENROLLMENT, enrollAnotherDevice, enrollWithShortcut, SMS } from "../support/enroll.js";
@@ -7,6 +7,7 @@ import { rawServer } from "../support/rawServers.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { latestCode, newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { storedDeviceId, storedSession } from "../support/stores.js";
 
 /**
  * A red-team pass over issue 11 ("Security I"), by a helper agent playing the attacker. Each test
@@ -24,14 +25,6 @@ beforeAll(async () => {
   rp = await createRelyingParty(server.url, "redteam-rp");
 });
 afterAll(() => server.close());
-
-async function session(store: PimsStore) {
-  return (await store.get("pims.session")) as { accountId: string; accessToken: string };
-}
-
-async function deviceIdOf(store: PimsStore): Promise<string> {
-  return ((await store.get(`pims.device.${(await session(store)).accountId}`)) as { id: string }).id;
-}
 
 /** A victim account with two enrolled devices: `pims` (first) and `second`. */
 async function accountWithTwoDevices() {
@@ -96,8 +89,8 @@ const adminDisable = (deviceId: string) =>
 describe("an OTP issued concurrently with the removal of its device", () => {
   it("S15 passes its device check, an administrator disables the device, S15 then issues an OTP with PIN: it does not verify for the disabled device", async () => {
     const { second, secondStore, pin } = await accountWithTwoDevices();
-    const { accessToken } = await session(secondStore);
-    const deviceId = await deviceIdOf(secondStore);
+    const { accessToken } = await storedSession(secondStore);
+    const deviceId = await storedDeviceId(secondStore);
     const hold = holdAfterDeviceCheck(deviceId);
     const s15 = second.get(OTP, { action: "withPIN", pinCode: pin });
     await hold.reached;
@@ -114,8 +107,8 @@ describe("an OTP issued concurrently with the removal of its device", () => {
 
   it("S16 from a second device passes its device check, S12 from the first removes every device, S16 then issues an OTP: it does not verify for a removed device", async () => {
     const { pims, second, secondStore } = await accountWithTwoDevices();
-    const { accessToken } = await session(secondStore);
-    const deviceId = await deviceIdOf(secondStore);
+    const { accessToken } = await storedSession(secondStore);
+    const deviceId = await storedDeviceId(secondStore);
     const hold = holdAfterDeviceCheck(deviceId);
     const s16 = second.get(OTP, { action: "withoutPIN" });
     await hold.reached;
@@ -167,11 +160,11 @@ describe("the same race, uninstrumented", () => {
         }),
       );
       await enrollAnotherDevice(server.url, second, phone, pin);
-      const { accessToken } = await session(secondStore);
+      const { accessToken } = await storedSession(secondStore);
       const s16 = second.get(OTP, { action: "withoutPIN" });
       await onTheWire;
       await new Promise((resolve) => setTimeout(resolve, round % 3));
-      expect((await adminDisable(await deviceIdOf(secondStore))).status).toBe(200);
+      expect((await adminDisable(await storedDeviceId(secondStore))).status).toBe(200);
       outliving += (await stillValid([await s16], accessToken)).length;
     }
     console.log(`[redteam] uninstrumented disable vs S16: ${outliving}/${rounds} OTPs outlived their disabled device`);
@@ -182,7 +175,7 @@ describe("the same race, uninstrumented", () => {
 describe("an OTP issued concurrently with a PIN change", () => {
   it("S15 with the old PIN reads the verifier before S14 commits and tries to insert its OTP after S14's revoke: no OTP vouched for by the former PIN outlives the change", async () => {
     const { pims, second, secondStore, pin } = await accountWithTwoDevices();
-    const { accessToken } = await session(secondStore);
+    const { accessToken } = await storedSession(secondStore);
     const verifiers = server.server.services.pinVerifiers as unknown as {
       set(...args: unknown[]): Promise<void>;
       matches(...args: unknown[]): Promise<boolean | undefined>;
@@ -243,7 +236,7 @@ describe("pims.fetch and foreign origins (issue 11, item 5)", () => {
       expectSuccess(await pims.get(OTP, { action: "withPIN", pinCode: pin }));
       // e.g. an image, an analytics beacon or a URL taken from content: not the app's protected API.
       await pims.fetch(`${foreign.url}/pixel.gif`);
-      const { accessToken } = await session(store);
+      const { accessToken } = await storedSession(store);
       const leaked = seen[0] ?? {};
       console.log(
         `[redteam] foreign origin got authorization=${leaked.authorization !== undefined} otp=${leaked.otp !== undefined}`,

@@ -7,6 +7,7 @@ import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { inbox, latestCode, newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { storedDeviceId, storedSession } from "../support/stores.js";
 import { TestClock } from "../support/TestClock.js";
 
 /**
@@ -34,10 +35,6 @@ async function victim(store: PimsStore = memoryStore()) {
   return { pims, phone, pin, store };
 }
 
-async function accessToken(store: PimsStore): Promise<string> {
-  return ((await store.get("pims.session")) as { accessToken: string }).accessToken;
-}
-
 async function certify(pims: Pims, phone: { national: string; e164: string }): Promise<string> {
   expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
   return latestCode(server.url, phone.e164);
@@ -51,19 +48,11 @@ const modify = (pims: Pims, smsCode: string, phone: { national: string }, pinCod
     ...(pinCode === undefined ? {} : { pinCode }),
   });
 
-async function accountIdOf(store: PimsStore): Promise<string> {
-  return ((await store.get("pims.session")) as { accountId: string }).accountId;
-}
-
-async function deviceIdOf(store: PimsStore): Promise<string> {
-  return ((await store.get(`pims.device.${await accountIdOf(store)}`)) as { id: string }).id;
-}
-
 async function failuresOf(store: PimsStore): Promise<number> {
   const row = await server.server.services.db
     .selectFrom("accounts")
     .select("pin_failures")
-    .where("id", "=", await accountIdOf(store))
+    .where("id", "=", (await storedSession(store)).accountId)
     .executeTakeFirstOrThrow();
   return Number(row.pin_failures);
 }
@@ -137,7 +126,7 @@ describe("a stolen device without the PIN", () => {
     expect(notice?.body).toBe(
       `Pims: your account's trusted phone number was changed to a number ending in ${next.e164.slice(-2)}. If you did not do this, contact support now.`,
     );
-    const { accountId } = (await store.get("pims.session")) as { accountId: string };
+    const { accountId } = await storedSession(store);
     const events = await server.server.services.db
       .selectFrom("audit_events")
       .select(["event", "outcome", "detail"])
@@ -188,7 +177,7 @@ describe("OTPs die with what vouched for them", () => {
   async function liveOtp() {
     const v = await victim();
     const { otp } = expectSuccess(await v.pims.get(OTP, { action: "withPIN", pinCode: v.pin })) as { otp: string };
-    return { ...v, otp, token: await accessToken(v.store) };
+    return { ...v, otp, token: (await storedSession(v.store)).accessToken };
   }
 
   it("an OTP issued just before S12 (remove all enrollments) no longer verifies", async () => {
@@ -199,7 +188,7 @@ describe("OTPs die with what vouched for them", () => {
 
   it("an OTP issued just before an administrator disables the device no longer verifies", async () => {
     const { otp, token, store } = await liveOtp();
-    const deviceId = await deviceIdOf(store);
+    const deviceId = await storedDeviceId(store);
     const disabled = await fetch(`${server.url}/v1/admin/devices/${deviceId}/disable`, {
       method: "POST",
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
@@ -234,7 +223,7 @@ describe("OTPs die with what vouched for them", () => {
     const { otp: otherOtp } = expectSuccess(await second.get(OTP, { action: "withPIN", pinCode: pin })) as {
       otp: string;
     };
-    const disabled = await fetch(`${server.url}/v1/admin/devices/${await deviceIdOf(secondStore)}/disable`, {
+    const disabled = await fetch(`${server.url}/v1/admin/devices/${await storedDeviceId(secondStore)}/disable`, {
       method: "POST",
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });
@@ -261,7 +250,7 @@ describe("a refresh-token thief", () => {
   it("refreshes twice ahead of the victim; the victim's two-rotations-old token then revokes the whole family, the thief's tokens included", async () => {
     const store = memoryStore();
     await loggedInPims(server.url, store);
-    const victimRefresh = ((await store.get("pims.session")) as { refreshToken: string }).refreshToken;
+    const victimRefresh = (await storedSession(store)).refreshToken;
     // The thief copied the refresh token and refreshes twice.
     const first = await refresh(victimRefresh);
     const second = await refresh(first?.refreshToken as string);
@@ -283,7 +272,7 @@ describe("a refresh-token thief", () => {
   it("a token retired many rotations ago still revokes the family", async () => {
     const store = memoryStore();
     await loggedInPims(server.url, store);
-    const oldest = ((await store.get("pims.session")) as { refreshToken: string }).refreshToken;
+    const oldest = (await storedSession(store)).refreshToken;
     let current = oldest;
     for (let i = 0; i < 10; i++) current = (await refresh(current))?.refreshToken as string;
     expect(await refresh(oldest)).toBeUndefined();

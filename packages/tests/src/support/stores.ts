@@ -19,3 +19,16 @@ export function failingStore(
     },
   };
 }
+
+/** The session the SDK keeps in `store` (as `SessionKeeper` writes it). */
+export async function storedSession(
+  store: PimsStore,
+): Promise<{ accountId: string; accessToken: string; refreshToken: string }> {
+  return (await store.get("pims.session")) as { accountId: string; accessToken: string; refreshToken: string };
+}
+
+/** The id of the device key the SDK keeps in `store` for the session's account. */
+export async function storedDeviceId(store: PimsStore): Promise<string> {
+  const { accountId } = await storedSession(store);
+  return ((await store.get(`pims.device.${accountId}`)) as { id: string }).id;
+}
