@@ -198,19 +198,25 @@ function readConfig(
   };
 }
 
+/** `text` as an http: or https: URL, or `undefined`. */
+function httpUrl(text: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
+}
+
 /** Each entry must be an origin (`https://host[:port]`, nothing after it but a slash). */
 function parseOrigins(value: unknown): Set<string> | undefined {
   if (!Array.isArray(value)) return undefined;
   const origins = new Set<string>();
   for (const entry of value) {
     if (typeof entry !== "string") return undefined;
-    let url: URL;
-    try {
-      url = new URL(entry);
-    } catch {
-      return undefined;
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+    const url = httpUrl(entry);
+    if (!url) return undefined;
     // An origin and nothing else: no path, query, fragment, credentials; no wildcard (none is supported).
     const extra = url.pathname !== "/" || /[?#]/.test(entry) || url.username || url.password;
     if (extra || url.hostname.includes("*")) return undefined;
@@ -248,13 +254,8 @@ function isWebCrypto(value: unknown): value is SdkCrypto {
 
 function parseServerUrl(value: unknown): URL | undefined {
   if (typeof value !== "string") return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
+  const url = httpUrl(value);
+  if (!url) return undefined;
   if (url.username || url.password) return undefined;
   url.search = "";
   url.hash = "";
