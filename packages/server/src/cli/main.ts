@@ -3,11 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { ConfigError } from "../config/ConfigError.js";
 import { loadConfig } from "../config/loadConfig.js";
-import { migrate } from "../db/migrate.js";
-import { openDatabase } from "../db/openDatabase.js";
-import { startServer } from "../startServer.js";
 import { AdminError, adminCommand } from "./adminCommand.js";
-import { runDemo } from "./runDemo.js";
 
 /** Exit codes of the `pims` command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3 } as const;
@@ -48,6 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         },
         { warn },
       );
+      // The server's modules load only for the commands that run it: `--help`, `admin` start in a fraction.
+      const { startServer } = await import("../startServer.js");
       await startServer(config);
       exitCode = -1;
     });
@@ -58,6 +56,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-d, --database-url <url>", "sqlite:<path> or postgres://… (PIMS_DATABASE_URL)")
     .action(async (options: { databaseUrl?: string }) => {
       const config = loadConfig(process.env, options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}, { warn });
+      const [{ openDatabase }, { migrate }] = await Promise.all([
+        import("../db/openDatabase.js"),
+        import("../db/migrate.js"),
+      ]);
       const database = openDatabase(config.databaseUrl, config.databaseSchema ? { schema: config.databaseSchema } : {});
       try {
         const result = await migrate(
@@ -82,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-k, --key <key>", "that server's admin key, for the relying-party step (PIMS_ADMIN_KEY)")
     .action(async (options: { url?: string; key?: string }) => {
       const adminKey = options.key ?? process.env.PIMS_ADMIN_KEY;
+      const { runDemo } = await import("./runDemo.js");
       const ok = await runDemo({
         ...(options.url ? { url: options.url } : {}),
         ...(adminKey ? { adminKey } : {}),
