@@ -9,7 +9,11 @@ import { ADMIN_KEY } from "../support/relyingParty.js";
 import { REPOSITORY_ROOT, runInRepository } from "../support/spawnPims.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
-/** The `pims` command: each admin subcommand against a running server, bad arguments, help, demo. */
+/**
+ * The `pims` command: each admin subcommand against a running server, bad arguments, help, demo.
+ * Every test spawns real `pims` processes. The ones that only read run concurrently; the two that
+ * change the account (unblock, disable-device) come last in "pims admin" and run after all of them.
+ */
 let server: TestServer;
 let account: { id: string; login: string; deviceId: string; phone: { national: string; e164: string } };
 
@@ -39,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe("pims admin", () => {
-  it("find: by login, prints the account with its masked number and state", async () => {
+  it.concurrent("find: by login, prints the account with its masked number and state", async ({ expect }) => {
     const result = await admin("find", account.login);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(account.id);
@@ -47,7 +51,9 @@ describe("pims admin", () => {
     expect(result.stdout).toMatch(/\+336•+\d{3}/);
   });
 
-  it("find: by the number as S3 returns it, as find masks it, by its last digits, in E.164", async () => {
+  it.concurrent("find: by the number as S3 returns it, as find masks it, by its last digits, in E.164", async ({
+    expect,
+  }) => {
     const masked = /(\+336•+\d{3})/.exec((await admin("find", account.login)).stdout)?.[1] as string;
     expect(masked).toBe(`${account.phone.e164.slice(0, 4)}•••••${account.phone.e164.slice(-3)}`);
     const queries = [account.phone.national, masked, account.phone.e164.slice(-3), account.phone.e164];
@@ -60,7 +66,7 @@ describe("pims admin", () => {
     expect((await admin("find", other)).stdout).not.toContain(account.id);
   }, 90_000);
 
-  it("find: a login with LIKE wildcards (_ %) matches itself only, on either engine", async () => {
+  it.concurrent("find: a login with LIKE wildcards (_ %) matches itself only, on either engine", async ({ expect }) => {
     const { createPims, memoryStore } = await import("@pims/sdk");
     const other = createPims();
     expectSuccess(await other.initialize({ serverUrl: server.url, store: memoryStore() }));
@@ -73,7 +79,7 @@ describe("pims admin", () => {
     expect(wildcard.stdout.trim()).toBe("no account found");
   }, 60_000);
 
-  it("show and devices: the account and its device", async () => {
+  it.concurrent("show and devices: the account and its device", async ({ expect }) => {
     const shown = await admin("show", account.id);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`${account.deviceId}  active`);
@@ -83,7 +89,7 @@ describe("pims admin", () => {
     ]);
   });
 
-  it("audit: the trail, newest first, without secrets", async () => {
+  it.concurrent("audit: the trail, newest first, without secrets", async ({ expect }) => {
     const result = await admin("audit", account.id);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("account.block");
@@ -91,14 +97,7 @@ describe("pims admin", () => {
     expect(result.stdout).not.toContain("62840571");
   });
 
-  it("unblock: the account can use its PIN again", async () => {
-    const result = await admin("unblock", account.id);
-    expect(result).toMatchObject({ code: 0 });
-    expect(result.stdout.trim()).toBe("unblocked");
-    expect((await admin("find", account.id)).stdout).toContain("pin set (0 wrong)");
-  });
-
-  it("rp create, list, revoke", async () => {
+  it.concurrent("rp create, list, revoke", async ({ expect }) => {
     const created = await admin("--json", "rp", "create", "payments");
     expect(created.code).toBe(0);
     const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
@@ -108,19 +107,15 @@ describe("pims admin", () => {
     expect((await admin("rp", "list")).stdout).toContain(`${id}  payments  revoked`);
   });
 
-  it("disable-device: the device is disabled", async () => {
-    const result = await admin("disable-device", account.deviceId);
-    expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe(`${account.deviceId} disabled`);
-  });
-
-  it("rotate-secret: reports what it re-sealed", async () => {
+  it.concurrent("rotate-secret: reports what it re-sealed", async ({ expect }) => {
     const result = await admin("rotate-secret");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^key [0-9a-f]{16}: 0 verifiers re-sealed, 0 still under former keys/);
   });
 
-  it("refuses without an admin key (exit 2), with a wrong one (exit 1), or an unknown id (exit 1), saying so", async () => {
+  it.concurrent("refuses without an admin key (exit 2), with a wrong one (exit 1), or an unknown id (exit 1), saying so", async ({
+    expect,
+  }) => {
     const noKey = await pims("admin", "--url", server.url, "find", "x");
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain("an admin key is needed");
@@ -143,7 +138,7 @@ describe("pims admin", () => {
     }
   }, 90_000);
 
-  it("says when the server has no admin API (no PIMS_ADMIN_KEY there)", async () => {
+  it.concurrent("says when the server has no admin API (no PIMS_ADMIN_KEY there)", async ({ expect }) => {
     const bare = await startTestServer();
     try {
       const result = await pims("admin", "--url", bare.url, "--key", ADMIN_KEY, "find", "x");
@@ -154,7 +149,9 @@ describe("pims admin", () => {
     }
   });
 
-  it("says when the server cannot be reached (exit 1), or the argument is missing (exit 2)", async () => {
+  it.concurrent("says when the server cannot be reached (exit 1), or the argument is missing (exit 2)", async ({
+    expect,
+  }) => {
     const down = await pims("admin", "--url", await closedPortUrl(), "--key", ADMIN_KEY, "find", "x");
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("cannot reach Pims");
@@ -162,48 +159,66 @@ describe("pims admin", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument");
   });
+
+  // The two that change the account, in order, once every reader above is done.
+  it("unblock: the account can use its PIN again", async () => {
+    const result = await admin("unblock", account.id);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout.trim()).toBe("unblocked");
+    expect((await admin("find", account.id)).stdout).toContain("pin set (0 wrong)");
+  });
+
+  it("disable-device: the device is disabled", async () => {
+    const result = await admin("disable-device", account.deviceId);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`${account.deviceId} disabled`);
+  });
 });
 
-describe("pims --version", () => {
-  it("prints the version of @pims/server", async () => {
+// The three below run side by side (consecutive concurrent suites), after "pims admin".
+describe.concurrent("pims --version", () => {
+  it("prints the version of @pims/server", async ({ expect }) => {
     const { version } = JSON.parse(await readFile(join(REPOSITORY_ROOT, "packages/server/package.json"), "utf8"));
-    for (const flag of ["--version", "-V"]) {
-      const result = await pims(flag);
-      expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+    const flags = ["--version", "-V"];
+    const results = await Promise.all(flags.map((flag) => pims(flag)));
+    for (const [i, result] of results.entries()) {
+      expect(result, flags[i]).toMatchObject({ code: 0, stdout: `${version}\n` });
     }
   });
 });
 
-describe("--help on every command", () => {
-  it.each([
-    [],
-    ["serve"],
-    ["migrate"],
-    ["demo"],
-    ["admin"],
-    ["admin", "find"],
-    ["admin", "rp"],
-    ["secret", "generate"],
-  ])("pims %s --help", async (...args) => {
-    const result = await pims(...(args as string[]), "--help");
+describe.concurrent("--help on every command", () => {
+  it.for([
+    "--help",
+    "serve --help",
+    "migrate --help",
+    "demo --help",
+    "admin --help",
+    "admin find --help",
+    "admin rp --help",
+    "secret generate --help",
+  ])("pims %s", async (line, { expect }) => {
+    const result = await pims(...line.split(" "));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Usage: pims");
   });
 });
 
-describe("pims demo", () => {
-  it("runs the whole journey on an embedded server", async () => {
+describe.concurrent("pims demo", () => {
+  it("runs the whole journey on an embedded server", async ({ expect }) => {
     const result = await pims("demo");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("All 16 steps answered as expected.");
     expect(result.stdout).not.toContain("✗");
   }, 60_000);
 
-  it("runs against a running development server, and fails clearly against one that is not", async () => {
-    const result = await pims("demo", "--url", server.url, "--key", ADMIN_KEY);
+  it("runs against a running development server, and fails clearly against one that is not", async ({ expect }) => {
+    const [result, down] = await Promise.all([
+      pims("demo", "--url", server.url, "--key", ADMIN_KEY),
+      closedPortUrl().then((url) => pims("demo", "--url", url)),
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("a relying party verifies the OTP");
-    const down = await pims("demo", "--url", await closedPortUrl());
     expect(down.code).toBe(1);
     expect(down.stdout).toContain("✓  1. initialize the SDK");
     expect(down.stdout).toMatch(/✗ {2}2\. create account .*\n.*"code":2202/);
