@@ -56,6 +56,31 @@ function version(name: string): string {
   return JSON.parse(readFileSync(join(REPOSITORY_ROOT, "node_modules", name, "package.json"), "utf8")).version;
 }
 
+/** Starts `pims serve` from the installed @pims/server; resolves its URL once it listens. */
+function serveInstalled(): Promise<string> {
+  const child = spawn("node", ["node_modules/@pims/server/bin/pims.js", "serve"], {
+    cwd: app,
+    env: { ...process.env, PIMS_DATA_DIR: join(workspace, "data"), PIMS_PORT: "0", PIMS_ADMIN_KEY: ADMIN_KEY },
+    stdio: "pipe",
+  });
+  server = child;
+  const started = Date.now();
+  return new Promise<string>((resolve, reject) => {
+    let output = "";
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)"[^\n]*pims is listening/.exec(output);
+      if (match?.[1]) {
+        timings["pims serve (installed)"] = Date.now() - started;
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`pims serve exited with ${code}:\n${output}`)));
+  });
+}
+
 beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), "pims-adopter-"));
   app = join(workspace, "app");
@@ -99,27 +124,14 @@ beforeAll(async () => {
   await mkdir(join(app, "node_modules/better-sqlite3/build/Release"), { recursive: true });
   await cp(join(REPOSITORY_ROOT, native), join(app, native));
 
-  const compiled = await run("tsc (strict)", "node", ["node_modules/typescript/bin/tsc", "-p", "."], app);
+  // The type-check and the installed server's start-up are independent: side by side.
+  const [compiled] = await Promise.all([
+    run("tsc (strict)", "node", ["node_modules/typescript/bin/tsc", "-p", "."], app),
+    serveInstalled().then((url) => {
+      pimsUrl = url;
+    }),
+  ]);
   expect(compiled.code, compiled.output).toBe(0);
-
-  server = spawn("node", ["node_modules/@pims/server/bin/pims.js", "serve"], {
-    cwd: app,
-    env: { ...process.env, PIMS_DATA_DIR: join(workspace, "data"), PIMS_PORT: "0", PIMS_ADMIN_KEY: ADMIN_KEY },
-    stdio: "pipe",
-  });
-  const started = Date.now();
-  pimsUrl = await new Promise<string>((resolve, reject) => {
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"[^\n]*pims is listening/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    };
-    server?.stdout?.on("data", onData);
-    server?.stderr?.on("data", onData);
-    server?.once("exit", (code) => reject(new Error(`pims serve exited with ${code}:\n${output}`)));
-  });
-  timings["pims serve (installed)"] = Date.now() - started;
 }, 300_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { createVerifier } from "@pims/relying-party";
 import { createPims, memoryStore } from "@pims/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
@@ -152,19 +152,22 @@ function shapeOf(value: unknown): unknown {
   return typeof value;
 }
 
-describe("the documentation's code blocks", () => {
-  it("are all known to this test, each with its language", () => {
+// Each test has its own files (under `work`) and its own relying parties: they run concurrently.
+describe.concurrent("the documentation's code blocks", () => {
+  it("are all known to this test, each with its language", ({ expect }) => {
     expect(Object.fromEntries([...blocks.values()].map((b) => [b.key, b.lang]))).toEqual(EXPECTED);
   });
 
-  it("README: the two commands — npm start serves the demo page; npm ci checks; npm test is what CI runs", async () => {
+  it("README: the two commands — npm start serves the demo page; npm ci checks; npm test is what CI runs", async ({
+    expect,
+  }) => {
     const lines = block(`${README}#0`)
       .split("\n")
       .map((line) => line.replace(/#.*$/, "").trim())
       .filter(Boolean);
     expect(lines).toEqual(["npm ci && npm start", "npm ci && npm test"]);
-    const ci = await run("npm", ["ci", "--dry-run", "--no-audit", "--no-fund"], { cwd: REPOSITORY_ROOT });
-    expect(ci.code, ci.output).toBe(0);
+    // `npm ci --dry-run` and `npm start` side by side: neither writes what the other reads.
+    const checked = run("npm", ["ci", "--dry-run", "--no-audit", "--no-fund"], { cwd: REPOSITORY_ROOT });
     const dataDir = join(work, "start-data");
     const started = start("npm", ["start"], { cwd: REPOSITORY_ROOT, env: { PIMS_PORT: "0", PIMS_DATA_DIR: dataDir } });
     const url = await new Promise<string>((resolve, reject) => {
@@ -179,6 +182,8 @@ describe("the documentation's code blocks", () => {
         }
       }, 50);
     });
+    const ci = await checked;
+    expect(ci.code, ci.output).toBe(0);
     const page = await fetch(`${url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
@@ -187,7 +192,7 @@ describe("the documentation's code blocks", () => {
     expect(ciScript.trim().split("\n").at(-1)).toBe(lines[1]);
   }, 120_000);
 
-  it("README: the FAILED message shown is the one the SDK answers before login", async () => {
+  it("README: the FAILED message shown is the one the SDK answers before login", async ({ expect }) => {
     const pims = createPims();
     expectSuccess(await pims.initialize({ serverUrl: server.url, store: memoryStore() }));
     const answer = await pims.get("pims.authentication.account", { actionType: "basic", type: "username" });
@@ -195,7 +200,7 @@ describe("the documentation's code blocks", () => {
     expect(answer).toEqual({ ...documented, transactionId: answer.transactionId });
   });
 
-  it("README: npm run pack writes the tarballs it names", async () => {
+  it("README: npm run pack writes the tarballs it names", async ({ expect }) => {
     const code = block(`${README}#3`);
     const [command, comment] = code.split("#").map((part) => part.trim());
     expect(command).toBe("npm ci && npm run pack");
@@ -210,7 +215,9 @@ describe("the documentation's code blocks", () => {
     }
   }, 60_000);
 
-  it("README and docs/relying-parties.md: the TypeScript blocks type-check (strict) and run: 2302 → S15 → 200", async () => {
+  it("README and docs/relying-parties.md: the TypeScript blocks type-check (strict) and run: 2302 → S15 → 200", async ({
+    expect,
+  }) => {
     const { key } = await createRelyingParty(server.url, "readme-rp");
     const port = await freePort();
     const rpUrl = `http://127.0.0.1:${port}`;
@@ -285,7 +292,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     expect((await stat(join(work, "pims-device.json"))).mode & 0o777).toBe(0o600);
   }, 120_000);
 
-  it("docs/relying-parties.md: the admin commands create a relying party and revoke one", async () => {
+  it("docs/relying-parties.md: the admin commands create a relying party and revoke one", async ({ expect }) => {
     const victim = await createRelyingParty(server.url, "to-revoke");
     const ran = await run("bash", ["-euo", "pipefail", "-c", block(`${RP_DOC}#0`)], {
       env: { PIMS: server.url, PIMS_ADMIN_KEY: ADMIN_KEY, RP_ID: victim.id },
@@ -308,7 +315,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     expect(refused.body.error?.code).toBe(2301);
   });
 
-  it("docs/relying-parties.md: the verification answers have the documented shape", async () => {
+  it("docs/relying-parties.md: the verification answers have the documented shape", async ({ expect }) => {
     const { key } = await createRelyingParty(server.url, "shape-rp");
     const { pims } = await loggedInPims(server.url);
     const { pin } = await enrollWithShortcut(server.url, pims);
@@ -331,7 +338,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     expect(invalid.body).toEqual(documented[1]);
   });
 
-  it("docs/relying-parties.md: the log line shown is the one the kit writes for a refused key", async () => {
+  it("docs/relying-parties.md: the log line shown is the one the kit writes for a refused key", async ({ expect }) => {
     const { id, key } = await createRelyingParty(server.url, "log-line-rp");
     await fetch(`${server.url}/v1/admin/relying-parties/${id}/revoke`, {
       method: "POST",
@@ -345,7 +352,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     ]);
   });
 
-  it("README: the diagram is a text block (code blocks are tagged with their language)", () => {
+  it("README: the diagram is a text block (code blocks are tagged with their language)", ({ expect }) => {
     expect(block(`${README}#6`)).toContain("@pims/sdk");
   });
 });
