@@ -1,5 +1,7 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
@@ -8,6 +10,34 @@ const PER_ENGINE = ["packages/tests/src/roundtrip/**/*.test.ts", "packages/tests
 
 const postgres = Boolean(process.env.PIMS_TEST_DATABASE_URL);
 const redis = Boolean(process.env.PIMS_TEST_REDIS_URL);
+
+/**
+ * The files that take longest, longest first. A clean checkout (CI) has no timings from a previous
+ * run, so Vitest would order by project name and then file size and could leave one of these for
+ * the end, running alone on one worker; started first, the short files fill in around them.
+ */
+const SLOW_FIRST = [
+  "packages/tests/src/server/cli.test.ts",
+  "packages/tests/src/adoption/outsideAdoption.test.ts",
+  "packages/tests/src/security/defaults.security.test.ts",
+  "packages/tests/src/server/docSnippets.test.ts",
+  "packages/tests/src/server/openapi.test.ts",
+];
+
+/** Vitest's order (failed first, then longest first once there are timings), with SLOW_FIRST ahead. */
+class SlowFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification) => {
+      const index = SLOW_FIRST.findIndex((file) => spec.moduleId.endsWith(file));
+      return index === -1 ? SLOW_FIRST.length : index;
+    };
+    const sorted = await super.sort(files);
+    return sorted
+      .map((spec, order) => ({ spec, order, rank: rank(spec) }))
+      .sort((a, b) => a.rank - b.rank || a.order - b.order)
+      .map(({ spec }) => spec);
+  }
+}
 
 const project = (
   name: string,
@@ -37,6 +67,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default is one worker less than the cores: a single worker on CI's two. These suites
+    // mostly wait (on spawned processes, PostgreSQL, Redis, sockets), so two workers fill two cores.
+    // To change it for one run: VITEST_MAX_WORKERS=1 (the --maxWorkers flag does not reach the projects).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    sequence: { sequencer: SlowFirst },
     reporters: ["default"],
     projects: [
       // The unit project always runs: its global setup says which service-backed suites did not.
