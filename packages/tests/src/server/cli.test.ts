@@ -11,8 +11,9 @@ import { startTestServer, type TestServer } from "../support/startTestServer.js"
 
 /**
  * The `pims` command: each admin subcommand against a running server, bad arguments, help, demo.
- * Every test spawns real `pims` processes. The ones that only read run concurrently; the two that
- * change the account (unblock, disable-device) come last in "pims admin" and run after all of them.
+ * Every test spawns real `pims` processes. The ones that leave the blocked, enrolled account as it is
+ * run concurrently; the two that change it (unblock, disable-device) come last in "pims admin" and,
+ * being sequential tests, start only once all of those have finished.
  */
 let server: TestServer;
 let account: { id: string; login: string; deviceId: string; phone: { national: string; e164: string } };
@@ -160,7 +161,7 @@ describe("pims admin", () => {
     expect(missing.stderr).toContain("missing required argument");
   });
 
-  // The two that change the account, in order, once every reader above is done.
+  // The two that change the account, in order, once every concurrent test above is done.
   it("unblock: the account can use its PIN again", async () => {
     const result = await admin("unblock", account.id);
     expect(result).toMatchObject({ code: 0 });
