@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from "kysely";
 import type { Clock } from "../Clock.js";
+import { PimsError } from "../core/PimsError.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
-import { PimsError } from "../http/PimsError.js";
 
 export type DeviceRow = Selectable<DevicesTable>;
 
@@ -25,6 +25,27 @@ export class Devices {
 
   find(id: string, db: Kysely<DatabaseSchema> = this.db): Promise<DeviceRow | undefined> {
     return this.#find.first(db, { id });
+  }
+
+  /** The devices of an account, oldest first, as an administrator sees them (no key). */
+  ofAccount(accountId: string) {
+    return this.db
+      .selectFrom("devices")
+      .select(["id", "status", "created_at", "enrolled_at", "removed_at"])
+      .where("account_id", "=", accountId)
+      .orderBy("created_at")
+      .execute();
+  }
+
+  /** How many active devices some accounts have, by account id (unknown ids left out). */
+  async activeCounts(accountIds: readonly string[]): Promise<Map<string, number>> {
+    if (accountIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom("accounts")
+      .select(["id", "active_devices"])
+      .where("id", "in", accountIds)
+      .execute();
+    return new Map(rows.map((row) => [row.id, Number(row.active_devices)]));
   }
 
   /** Records that this device validated an enrollment code (S7), until `until`. */

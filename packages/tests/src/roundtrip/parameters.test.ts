@@ -1,4 +1,4 @@
-import { OPERATIONS, type OperationDeclaration } from "@pims/protocol";
+import { OPERATIONS, type OperationDeclaration, type SelectorDeclaration } from "@pims/protocol";
 import { createPims, type Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
@@ -74,7 +74,7 @@ function cases(): Case[] {
 function selectorCases(): Case[] {
   const all: Case[] = [];
   for (const operation of OPERATIONS) {
-    operation.selector.forEach((selector, level) => {
+    operation.selector.forEach((selector: SelectorDeclaration, level) => {
       const params = validParams(operation);
       delete params[selector.key];
       // A lower selector level left out: the first level that cannot be told is named.
