@@ -77,4 +77,14 @@ describe("operation declarations", () => {
       for (const code of [2000, 2001, 2201, 2202, 2203, 2204]) expect(codes, `${op.id} ${code}`).toContain(code);
     }
   });
+
+  it("says what the SDK does with the device key exactly for the signed operations (decision 0023)", () => {
+    const uses = Object.fromEntries(OPERATIONS.map((op) => [op.id, op.deviceKey]));
+    for (const op of OPERATIONS) expect(op.deviceKey === "none", op.id).toBe(op.device === "none");
+    // S7 makes the key the enrollment will register; S10/S11 make it if needed and record the
+    // enrollment; S12 forgets it; the others sign with the key they have.
+    expect(uses).toMatchObject({ S7: "create", S10: "enroll", S11: "enroll", S12: "forget", S1: "use", S15: "use" });
+    expect(OPERATIONS.filter((op) => op.withoutDeviceKey).map((op) => op.id)).toEqual(["S1"]);
+    expect(OPERATIONS.filter((op) => op.yieldsOtp).map((op) => op.id)).toEqual(["S15", "S16"]);
+  });
 });
