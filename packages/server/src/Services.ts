@@ -39,6 +39,8 @@ export interface Services {
    * take the `trx` it is given so that their writes commit together.
    */
   readonly transaction: <T>(work: (trx: Kysely<DatabaseSchema>) => Promise<T>) => Promise<T>;
+  /** Resolves when the database answers a trivial statement (the readiness check). */
+  readonly pingDatabase: () => Promise<void>;
   readonly clock: Clock;
   readonly keyring: Keyring;
   readonly logger: Logger;

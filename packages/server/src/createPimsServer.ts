@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
 import type { DestinationStream, Logger } from "pino";
 import { Accounts } from "./accounts/Accounts.js";
 import { accountHandlers } from "./accounts/accountHandlers.js";
@@ -10,7 +11,6 @@ import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
 import { ConfigError } from "./config/ConfigError.js";
 import type { HandlerMap } from "./core/OperationCall.js";
-import { checkKeyring } from "./crypto/checkKeyring.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
 import { describeDatabase } from "./db/describeDatabase.js";
@@ -28,6 +28,7 @@ import { otpHandlers } from "./otp/otpHandlers.js";
 import { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import { phoneHandlers } from "./phone/phoneHandlers.js";
 import { TrustedPhones } from "./phone/TrustedPhones.js";
+import { checkKeyring } from "./pin/checkKeyring.js";
 import { PinGuard } from "./pin/PinGuard.js";
 import { PinVerifiers } from "./pin/PinVerifiers.js";
 import { pinHandlers } from "./pin/pinHandlers.js";
@@ -123,6 +124,9 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     db,
     engine,
     transaction: (work) => db.transaction().execute(work),
+    pingDatabase: async () => {
+      await sql`select 1`.execute(db);
+    },
     clock,
     keyring,
     logger,

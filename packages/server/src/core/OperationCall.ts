@@ -1,5 +1,6 @@
 import type { Operation, OperationName, OperationNamed, ParamsOf, ServerOperationName } from "@pims/protocol";
-import type { DeviceRow } from "../device/Devices.js";
+import type { Selectable } from "kysely";
+import type { DevicesTable } from "../db/schema.js";
 import { PimsError } from "./PimsError.js";
 
 /**
@@ -25,7 +26,7 @@ export interface DeviceProof {
   readonly deviceId: string;
   readonly publicKey: string;
   /** The server's record of the device; absent for a device that never validated a code. */
-  readonly record: DeviceRow | undefined;
+  readonly record: Selectable<DevicesTable> | undefined;
 }
 
 type Declared<N extends OperationName> = OperationNamed<N>;

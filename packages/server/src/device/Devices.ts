@@ -1,10 +1,21 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import { PimsError } from "../core/PimsError.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
 
 export type DeviceRow = Selectable<DevicesTable>;
+
+/**
+ * The condition "the device `deviceIdColumn` names is enrolled and active", for a statement of
+ * another capability that must check it atomically (an OTP is consumed only while its device is
+ * active): the rule stays with the devices' owner.
+ */
+export function deviceIsActive(deviceIdColumn: string) {
+  return sql<boolean>`exists (select ${sql.ref("devices.id")} from ${sql.table("devices")} where ${sql.ref(
+    "devices.id",
+  )} = ${sql.ref(deviceIdColumn)} and ${sql.ref("devices.status")} = ${"active"})`;
+}
 
 /**
  * Devices of accounts: `pending` (S7 validated a code for it), `active` (enrolled), `removed`

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { sql } from "kysely";
 import { PimsError } from "../core/PimsError.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Services } from "../Services.js";
@@ -19,7 +18,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
   const { redis } = services;
   app.get("/health", async (_request, reply) => {
     const [database, redisCheck] = await Promise.all([
-      check(services, "database", () => sql`select 1`.execute(services.db)),
+      check(services, "database", () => services.pingDatabase()),
       redis ? check(services, "Redis", () => redis.ping()) : undefined,
     ]);
     const checks = { database, ...(redisCheck ? { redis: redisCheck } : {}) };

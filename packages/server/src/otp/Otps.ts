@@ -7,6 +7,7 @@ import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId } from "../crypto/random.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
+import { deviceIsActive } from "../device/Devices.js";
 
 /** Why live OTPs were revoked; kept in `consumed_by` as `revoked:<reason>`. */
 export type OtpRevocation = "device.removeAll" | "device.disable" | "pin.reset" | "pin.change";
@@ -73,15 +74,7 @@ export class Otps {
           )
           // Its device must still be enrolled: an OTP whose issue raced the device's removal or
           // disabling (and so escaped its revocation) still dies with the device.
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom("devices")
-                .select("devices.id")
-                .whereRef("devices.id", "=", "otps.device_id")
-                .where("devices.status", "=", "active"),
-            ),
-          )
+          .where(deviceIsActive("otps.device_id"))
           .returning(["device_id", "factors", "issued_at"]),
       );
     this.#consume = consume(false);

@@ -1,6 +1,6 @@
 import { ConfigError } from "../config/ConfigError.js";
-import type { PinVerifiers } from "../pin/PinVerifiers.js";
-import type { Keyring } from "./Keyring.js";
+import type { Keyring } from "../crypto/Keyring.js";
+import type { PinVerifiers } from "./PinVerifiers.js";
 
 /**
  * Refuses to start when the database holds PIN verifiers sealed under a key this process does not
