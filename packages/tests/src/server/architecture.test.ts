@@ -24,7 +24,8 @@ function importsOf(text: string): { specifier: string; typeOnly: boolean }[] {
   for (const match of text.matchAll(/(?:^|\n)\s*(import|export)\s(type\s)?[^;]*?from\s+"([^"]+)"/g)) {
     found.push({ specifier: match[3] ?? "", typeOnly: match[2] !== undefined });
   }
-  for (const match of text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)) found.push({ specifier: match[1] ?? "", typeOnly: false });
+  for (const match of text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g))
+    found.push({ specifier: match[1] ?? "", typeOnly: false });
   return found;
 }
 
@@ -103,7 +104,8 @@ describe("import directions (docs/architecture.md)", () => {
       for (const file of sourceFiles(join(PACKAGES, name, "src"))) {
         for (const { specifier, typeOnly } of importsOf(readFileSync(file, "utf8"))) {
           const pims = /^@pims\/[^/]+/.exec(specifier)?.[0];
-          if (pims !== undefined && !may.includes(pims)) violations.push(`${relative(PACKAGES, file)} imports ${specifier}`);
+          if (pims !== undefined && !may.includes(pims))
+            violations.push(`${relative(PACKAGES, file)} imports ${specifier}`);
           const thirdParty = pims === undefined && !specifier.startsWith(".") && !specifier.startsWith("node:");
           // Protocol, the SDK and the kit have no run-time dependency (the kit's adapters may name
           // their framework's types).
@@ -207,7 +209,9 @@ describe("one owner per table (docs/architecture.md)", () => {
     for (const file of files) {
       const folder = folderOf(file);
       for (const table of tablesOf(codeOf(readFileSync(file, "utf8")), tables)) {
-        const columnOwners = Object.values(COLUMN_OWNERS).filter((c) => c.table === table).map((c) => c.owner);
+        const columnOwners = Object.values(COLUMN_OWNERS)
+          .filter((c) => c.table === table)
+          .map((c) => c.owner);
         if (TABLE_OWNERS[table] !== folder && !columnOwners.includes(folder)) {
           violations.push(`${relative(SERVER, file)} uses ${table} (owner: ${TABLE_OWNERS[table]}/)`);
         }
@@ -230,7 +234,9 @@ describe("one owner per table (docs/architecture.md)", () => {
   });
 
   it("keeps handlers and routes off the database: they call the owning capability", () => {
-    const handlerFiles = files.filter((file) => /Handlers\.ts$|\/http\//.test(file) || /createAccount|login\.ts/.test(file));
+    const handlerFiles = files.filter(
+      (file) => /Handlers\.ts$|\/http\//.test(file) || /createAccount|login\.ts/.test(file),
+    );
     expect(handlerFiles.length).toBeGreaterThan(10);
     const violations = handlerFiles.filter((file) =>
       /services\.db\b|\bdb\.(selectFrom|insertInto|updateTable|deleteFrom|transaction)\b/.test(
