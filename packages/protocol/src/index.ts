@@ -15,11 +15,14 @@ export { IW, NET } from "./operations/errorSets.js";
 export * from "./operations/index.js";
 export { type Resolution, type ResolveFailure, resolveOperation, selectorKeys } from "./operations/resolveOperation.js";
 export { isAbsent, normalizeValue, OTP_FORMAT, PIN_FORMAT, SMS_CODE_FORMAT } from "./params/formats.js";
-export { isPlainObject, type ParamsValidation, validateParams } from "./params/validateParams.js";
+export { isPlainObject } from "./params/isPlainObject.js";
+export { type ParamsValidation, validateParams } from "./params/validateParams.js";
 export {
+  type DevicePublicJwk,
   type Factor,
   OTP_HEADER,
   RELYING_PARTY_PATHS,
+  type TransactionEvidence,
   VERIFY_PARAMS,
   type VerifyRequest,
   type VerifyResult,
@@ -32,6 +35,20 @@ export {
   signingString,
   toBase64Url,
 } from "./signing.js";
+export { canonicalJson } from "./transaction/canonicalJson.js";
+export {
+  canonicalTransaction,
+  TRANSACTION_MAX_BYTES,
+  TRANSACTION_MAX_DEPTH,
+  type Transaction,
+  type TransactionValue,
+} from "./transaction/canonicalTransaction.js";
+export {
+  readTransactionSigningString,
+  TRANSACTION_SIGNATURE_VERSION,
+  type TransactionSignedParts,
+  transactionSigningString,
+} from "./transaction/transactionSigningString.js";
 export {
   HEADERS,
   INTERNAL_PATHS,

@@ -48,6 +48,15 @@ export const VERIFY_PARAMS = {
       description: "The context the OTP must have been asked for, if any.",
       example: "transfer:FR76…:120",
     },
+    {
+      name: "transaction",
+      required: false,
+      format: { kind: "transaction" },
+      secret: false,
+      description:
+        "The transaction the OTP must have been asked for, if any (a JSON object; not with context): compared in its RFC 8785 canonical form.",
+      example: '{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}',
+    },
   ],
 } as const satisfies ParamList;
 
@@ -63,6 +72,32 @@ export interface VerifyRequest {
   readonly accessToken?: string;
   /** The context the OTP must have been asked for, if any. */
   readonly context?: string;
+  /** Or: the transaction the OTP must have been asked for (decision 0025). */
+  readonly transaction?: object;
+}
+
+/** A device's public key, as a JWK that WebCrypto imports (`crypto.subtle.importKey("jwk", …)`). */
+export interface DevicePublicJwk {
+  readonly kty: "EC";
+  readonly crv: "P-256";
+  readonly x: string;
+  readonly y: string;
+}
+
+/**
+ * What proves which device approved exactly which transaction (decision 0025), checkable with plain
+ * WebCrypto: `publicKey` verifies `signature` (ECDSA P-256, SHA-256, IEEE P1363, base64url) over the
+ * UTF-8 of `signedString` (`transactionSigningString`), whose last line is `digest`, the base64url
+ * SHA-256 of the UTF-8 of `canonical`.
+ */
+export interface TransactionEvidence {
+  readonly digest: string;
+  /** The transaction's RFC 8785 canonical text. */
+  readonly canonical: string;
+  readonly signature: string;
+  readonly signedString: string;
+  /** The key the device enrolled with; its thumbprint is the device id (decision 0003). */
+  readonly publicKey: DevicePublicJwk;
 }
 
 export type Factor = "possession" | "knowledge";
@@ -76,5 +111,7 @@ export type VerifyResult =
       readonly factors: readonly Factor[];
       /** Epoch milliseconds. */
       readonly issuedAt: number;
+      /** With a transaction: the device's signature over it, and its key. */
+      readonly transaction?: TransactionEvidence;
     }
   | { readonly valid: false };

@@ -4,7 +4,14 @@ import type { OperationDeclaration, ParamDeclaration } from "./types.js";
 
 const api = "pims.authentication.otp";
 const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW] as const;
-const otpResult = { otp: { type: "string", description: "The one-time password, digits." } } as const;
+const otpResult = {
+  otp: { type: "string", description: "The one-time password, digits." },
+  transaction: {
+    type: "transaction",
+    description:
+      "Pims extension, with a `transaction` parameter only: the transaction this OTP authorizes, as the device signed it: what the app shows.",
+  },
+} as const;
 
 /** Pims extension: the OTP is good only for a verification that presents the same context. */
 const context = {
@@ -17,6 +24,20 @@ const context = {
   example: "sha256:3f2a…",
 } as const satisfies ParamDeclaration;
 
+/**
+ * Pims extension: the OTP is good only for a verification that presents the same transaction, and
+ * the device signs it (decision 0025).
+ */
+const transaction = {
+  name: "transaction",
+  required: false,
+  format: { kind: "transaction" },
+  secret: false,
+  description:
+    "Pims extension, optional, not with `context`: the transaction the OTP authorizes, a JSON object with a string `type` and members that are strings, integers (amounts in minor units) or objects; the device signs its RFC 8785 canonical form, and the relying party must present the same transaction.",
+  example: '{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}',
+} as const satisfies ParamDeclaration;
+
 /** S15: an OTP proving possession (the device key) and knowledge (the PIN). */
 export const otpWithPin = {
   id: "S15",
@@ -24,7 +45,7 @@ export const otpWithPin = {
   api,
   verb: "get",
   selector: [{ key: "action", value: "withPIN" }],
-  params: [pinCode("The account PIN."), context],
+  params: [pinCode("The account PIN."), context, transaction],
   result: otpResult,
   errors: OTP_ERRORS,
   extraErrors: {},
@@ -44,7 +65,7 @@ export const otpWithoutPin = {
   api,
   verb: "get",
   selector: [{ key: "action", value: "withoutPIN" }],
-  params: [context],
+  params: [context, transaction],
   result: otpResult,
   errors: OTP_ERRORS,
   extraErrors: {},

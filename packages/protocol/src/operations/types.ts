@@ -17,7 +17,9 @@ export type ParamFormat =
   | { readonly kind: "password"; readonly minLength: number; readonly maxLength: number }
   | { readonly kind: "enum"; readonly values: readonly string[] }
   | { readonly kind: "token"; readonly maxLength: number }
-  | { readonly kind: "text"; readonly maxLength: number };
+  | { readonly kind: "text"; readonly maxLength: number }
+  /** A JSON object, checked and canonicalized by `canonicalTransaction` (decision 0025). */
+  | { readonly kind: "transaction" };
 
 export interface ParamDeclaration {
   readonly name: string;
@@ -45,7 +47,9 @@ export interface SelectorDeclaration {
 export type ResultField =
   | { readonly type: "string"; readonly description: string }
   | { readonly type: "boolean"; readonly description: string }
-  | { readonly type: "enum"; readonly values: readonly string[]; readonly description: string };
+  | { readonly type: "enum"; readonly values: readonly string[]; readonly description: string }
+  /** Optional: a transaction object (`canonicalTransaction`), there when one was asked for. */
+  | { readonly type: "transaction"; readonly description: string };
 
 /**
  * Who may call an operation: `public`, anyone (create account, login); `session`, a logged-in

@@ -1,6 +1,7 @@
 import type { ParamValues } from "../operations/contract.js";
 import type { ParamList } from "../operations/types.js";
 import { isAbsent, normalizeValue } from "./formats.js";
+import { isPlainObject } from "./isPlainObject.js";
 
 export type ParamsValidation<Value = Readonly<Record<string, string>>> =
   | { readonly ok: true; readonly value: Value }
@@ -32,11 +33,4 @@ export function validateParams<List extends ParamList>(
     value[param.name] = normalized;
   }
   return { ok: true, value: value as ParamValues<List["params"]> };
-}
-
-/** An object literal or a null-prototype object: not an array, a date, a class instance. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
