@@ -1,5 +1,13 @@
-import { type Factor, labelFor, OTP_HEADER, type VerifyRequest, type VerifyResult } from "@pims/protocol";
+import {
+  canonicalTransaction,
+  type Factor,
+  labelFor,
+  OTP_HEADER,
+  type VerifyRequest,
+  type VerifyResult,
+} from "@pims/protocol";
 import { PimsUnavailableError } from "./createVerifier.js";
+import { verifyTransactionEvidence } from "./verifyTransactionEvidence.js";
 
 /** What a protected route learns about a strongly authenticated request. */
 export type StepUp = Extract<VerifyResult, { valid: true }>;
@@ -7,6 +15,12 @@ export type StepUp = Extract<VerifyResult, { valid: true }>;
 export interface StepUpOptions<R> {
   /** The context the OTP must have been asked for, computed from the request (e.g. a digest of its body). */
   readonly context?: (request: R) => string | undefined | Promise<string | undefined>;
+  /**
+   * Or: the transaction the request performs, e.g. `{ type: "vehicle.unlock", vin }` (decision
+   * 0025). The OTP must have been asked for the identical transaction, and its evidence (the
+   * device's signature) is checked here with WebCrypto before the route runs. Not with `context`.
+   */
+  readonly transaction?: (request: R) => object | undefined | Promise<object | undefined>;
   /** Factors the route demands: `["possession", "knowledge"]` accepts only OTPs obtained with the PIN. */
   readonly require?: readonly Factor[];
 }
@@ -19,8 +33,10 @@ export interface Refusal {
 
 /**
  * The decision for one request: the verified step-up, or the refusal to send — 2302 when the OTP
- * is missing, invalid, already used, expired, of another context, or proves too few factors; 2301
- * when the request has no bearer token; 2204 (503) when Pims cannot be asked (fail closed).
+ * is missing, invalid, already used, expired, of another context or transaction, proves too few
+ * factors, or its transaction evidence does not verify; 2301 when the request has no bearer token;
+ * 2204 (503) when Pims cannot be asked (fail closed). A `transaction` that is not one (a float, no
+ * `type`) is the route's mistake: a TypeError.
  */
 export async function checkStepUp<R>(
   request: R,
@@ -33,9 +49,18 @@ export async function checkStepUp<R>(
   if (accessToken === undefined) return refuse(401, 2301);
   if (otp === undefined || otp === "") return refuse(401, 2302);
   let result: VerifyResult;
+  const transaction = options.transaction ? await options.transaction(request) : undefined;
+  if (transaction !== undefined && canonicalTransaction(transaction) === undefined) {
+    throw new TypeError("@pims/relying-party: the route's transaction is not a valid transaction (decision 0025)");
+  }
   try {
     const context = options.context ? await options.context(request) : undefined;
-    result = await verify({ otp, accessToken, ...(context === undefined ? {} : { context }) });
+    result = await verify({
+      otp,
+      accessToken,
+      ...(context === undefined ? {} : { context }),
+      ...(transaction === undefined ? {} : { transaction }),
+    });
   } catch (error) {
     if (error instanceof PimsUnavailableError) return refuse(503, 2204);
     throw error;
@@ -43,6 +68,11 @@ export async function checkStepUp<R>(
   if (!result.valid) return refuse(401, 2302);
   const required = options.require ?? ["possession"];
   if (!required.every((factor) => result.factors.includes(factor))) return refuse(401, 2302);
+  if (transaction !== undefined) {
+    const expected = { transaction, account: result.account.id, device: result.device };
+    const evidence = result.transaction && (await verifyTransactionEvidence(result.transaction, expected));
+    if (!evidence?.valid) return refuse(401, 2302);
+  }
   return { ok: true, stepUp: result };
 }
 

@@ -1,4 +1,4 @@
-export type { Factor, VerifyRequest, VerifyResult } from "@pims/protocol";
+export type { Factor, TransactionEvidence, VerifyRequest, VerifyResult } from "@pims/protocol";
 export { checkStepUp, type Refusal, type StepUp, type StepUpOptions } from "./checkStepUp.js";
 export {
   createVerifier,
@@ -9,3 +9,9 @@ export {
 } from "./createVerifier.js";
 export { fastifyStepUp, pimsPlugin } from "./fastifyStepUp.js";
 export { stepUpMiddleware } from "./stepUpMiddleware.js";
+export {
+  type ApprovedTransaction,
+  type EvidenceCheck,
+  type EvidenceExpectation,
+  verifyTransactionEvidence,
+} from "./verifyTransactionEvidence.js";

@@ -27,7 +27,7 @@ const VECTOR = {
 } as const;
 
 const encode = (text: string) => new TextEncoder().encode(text);
-const sha256 = async (bytes: Uint8Array) => toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+const sha256 = async (bytes: Uint8Array<ArrayBuffer>) => toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 
 describe("the transaction signing string (decision 0025)", () => {
   it("reproduces the vector: canonical text, digest, device id, signing string", async () => {
@@ -58,7 +58,7 @@ describe("the transaction signing string (decision 0025)", () => {
       crypto.subtle.verify(
         { name: "ECDSA", hash: "SHA-256" },
         key,
-        fromBase64Url(VECTOR.signature) ?? new Uint8Array(),
+        new Uint8Array(fromBase64Url(VECTOR.signature) ?? []),
         encode(text),
       );
     expect(await verify(VECTOR.signingString)).toBe(true);

@@ -1,4 +1,4 @@
-import { errorBody, type OperationDeclaration } from "@pims/protocol";
+import { canonicalTransaction, errorBody, type OperationDeclaration } from "@pims/protocol";
 import { createDeviceKey, type DeviceKey, forgetDeviceKey, loadDeviceKey, markEnrolled } from "../device/deviceKey.js";
 import { signRequest } from "../device/signRequest.js";
 import type { CallOutcome, Context, Handler } from "./Context.js";
@@ -34,14 +34,30 @@ export const deviceCall: Handler = async (context, operation, params) => {
     if (answer) return answer;
     if (operation.device === "enrolled") return fail(2313);
   }
-  const signer = device ? signerFor(device, operation, context) : undefined;
+  const transaction = params.transaction === undefined ? undefined : { accountId, canonical: params.transaction };
+  const signer = device ? signerFor(device, operation, context, transaction) : undefined;
   const outcome = await sessionCall(context, operation, params, signer);
+  if (transaction && outcome.ok && !echoes(outcome.result, transaction.canonical)) return fail(2203);
   return device ? reconcile(context, accountId, device, operation, outcome) : outcome;
 };
 
-function signerFor(device: DeviceKey, operation: OperationDeclaration, context: Context) {
+function signerFor(
+  device: DeviceKey,
+  operation: OperationDeclaration,
+  context: Context,
+  transaction: { accountId: string; canonical: string } | undefined,
+) {
   return (path: string, body: string, now: number) =>
-    signRequest(device, { path, body, now, presentKey: operation.device === "any" }, context.crypto);
+    signRequest(device, { path, body, now, presentKey: operation.device === "any", transaction }, context.crypto);
+}
+
+/**
+ * True when the server answered the transaction this device signed (decision 0025): the app shows
+ * the result's, so it must be the very one, not merely a valid one.
+ */
+function echoes(result: unknown, canonical: string): boolean {
+  const answered = (result as { transaction?: unknown } | null)?.transaction;
+  return canonicalTransaction(answered) === canonical;
 }
 
 async function reconcile(

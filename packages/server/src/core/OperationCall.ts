@@ -25,6 +25,11 @@ export interface Principal {
 export interface DeviceProof {
   readonly deviceId: string;
   readonly publicKey: string;
+  /** The signed request's `Pims-Timestamp` and `Pims-Nonce`, which a transaction signature names. */
+  readonly timestamp: string;
+  readonly nonce: string;
+  /** `Pims-Transaction-Signature` as received, not yet checked (decision 0025). */
+  readonly transactionSignature: string | undefined;
   /** The server's record of the device; absent for a device that never validated a code. */
   readonly record: Selectable<DevicesTable> | undefined;
 }

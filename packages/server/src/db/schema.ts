@@ -145,6 +145,14 @@ export interface OtpsTable {
   consumed_by: string | null;
   /** Wrong guesses at the account's OTPs while this one was live; at the limit it is voided. */
   wrong_guesses: number;
+  /** With a transaction (decision 0025): base64url SHA-256 of its canonical text, matched on. */
+  transaction_digest: string | null;
+  /** Its RFC 8785 canonical text. */
+  transaction_canonical: string | null;
+  /** The device's signature (P1363, base64url) over `transaction_signed`. */
+  transaction_signature: string | null;
+  /** The transaction signing string the device signed. */
+  transaction_signed: string | null;
 }
 
 export interface RelyingPartiesTable {

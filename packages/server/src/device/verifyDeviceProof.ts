@@ -3,6 +3,7 @@ import { fromBase64Url, HEADERS, type OperationDeclaration, SIGNATURE_SHAPES, si
 import type { DeviceProof, Principal } from "../core/OperationCall.js";
 import { PimsError } from "../core/PimsError.js";
 import type { Services } from "../Services.js";
+import { devicePublicJwk } from "./devicePublicJwk.js";
 
 /** What a device signature covers, as the transport received it. */
 export interface SignedRequest {
@@ -77,7 +78,7 @@ export async function verifyDeviceProof(
   });
   if (!verifySignature(publicKey, signed, signature)) throw broken();
   if (!(await services.nonces.remember(`${deviceId}:${nonce}`, 2 * skewMs))) throw broken();
-  return { deviceId, publicKey, record };
+  return { deviceId, publicKey, record, timestamp, nonce, transactionSignature: header(HEADERS.transactionSignature) };
 }
 
 /** `dev_` + the first 22 characters of the base64url SHA-256 of the raw public key. */
@@ -89,23 +90,16 @@ export function deviceIdOf(publicKey: string): string {
 /** Public keys parsed once: devices sign every request with the same key. */
 const keyObjects = new Map<string, KeyObject>();
 
-function verifySignature(publicKey: string, signed: string, signature: string): boolean {
+/** True when `signature` (P1363, base64url) by the raw P-256 `publicKey` covers `signed` (UTF-8). */
+export function verifySignature(publicKey: string, signed: string, signature: string): boolean {
   const sig = fromBase64Url(signature);
   if (sig?.length !== 64) return false;
   try {
     let key = keyObjects.get(publicKey);
     if (!key) {
-      const raw = fromBase64Url(publicKey);
-      if (raw?.length !== 65 || raw[0] !== 4) return false;
-      key = createPublicKey({
-        key: {
-          kty: "EC",
-          crv: "P-256",
-          x: Buffer.from(raw.subarray(1, 33)).toString("base64url"),
-          y: Buffer.from(raw.subarray(33, 65)).toString("base64url"),
-        },
-        format: "jwk",
-      });
+      const jwk = devicePublicJwk(publicKey);
+      if (!jwk) return false;
+      key = createPublicKey({ key: { ...jwk }, format: "jwk" });
       if (keyObjects.size >= 10_000) keyObjects.clear();
       keyObjects.set(publicKey, key);
     }

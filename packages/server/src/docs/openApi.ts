@@ -170,13 +170,16 @@ function wireResult(op: OperationDeclaration): Record<string, unknown> {
   if (op.result === null) return { type: "null" };
   return {
     type: "object",
-    required: Object.keys(op.result),
+    required: Object.entries(op.result)
+      .filter(([, field]) => field.type !== "transaction")
+      .map(([name]) => name),
     properties: Object.fromEntries(Object.entries(op.result).map(([name, field]) => [name, fieldSchema(field)])),
   };
 }
 
 function fieldSchema(field: ResultField): Record<string, unknown> {
   if (field.type === "enum") return { type: "string", enum: [...field.values], description: field.description };
+  if (field.type === "transaction") return { type: "object", description: field.description };
   return { type: field.type, description: field.description };
 }
 

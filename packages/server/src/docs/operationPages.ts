@@ -75,7 +75,12 @@ function page(op: OperationDeclaration): string {
   else {
     lines.push("| field | type | description |", "|---|---|---|");
     for (const [name, field] of Object.entries(op.result)) {
-      const type = field.type === "enum" ? field.values.map((v) => `\`${v}\``).join(" \\| ") : field.type;
+      const type =
+        field.type === "enum"
+          ? field.values.map((v) => `\`${v}\``).join(" \\| ")
+          : field.type === "transaction"
+            ? "object, optional"
+            : field.type;
       lines.push(`| \`${name}\` | ${type} | ${field.description} |`);
     }
     lines.push("");

@@ -98,7 +98,8 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
       async (input) => {
         const otp = normalizeValue(OTP_FORMAT, input.otp);
         if (otp === undefined) return { valid: false };
-        return verifyForRelyingParty(services, "rp_demo", { ...input, otp }, request.ip);
+        const { accessToken, context } = input;
+        return verifyForRelyingParty(services, "rp_demo", { otp, accessToken, context }, request.ip);
       },
       { require: ["possession", "knowledge"], context: () => `transfer:${String(body.to)}:${String(body.amount)}` },
     );
