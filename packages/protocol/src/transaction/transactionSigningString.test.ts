@@ -27,7 +27,8 @@ const VECTOR = {
 } as const;
 
 const encode = (text: string) => new TextEncoder().encode(text);
-const sha256 = async (bytes: Uint8Array<ArrayBuffer>) => toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+const sha256 = async (bytes: Uint8Array<ArrayBuffer>) =>
+  toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 
 describe("the transaction signing string (decision 0025)", () => {
   it("reproduces the vector: canonical text, digest, device id, signing string", async () => {
