@@ -34,7 +34,7 @@ const transaction = {
   format: { kind: "transaction" },
   secret: false,
   description:
-    "Pims extension, optional, not with `context`: the transaction the OTP authorizes, a JSON object with a string `type` and members that are strings, integers (amounts in minor units) or objects; the device signs its RFC 8785 canonical form, and the relying party must present the same transaction.",
+    "Pims extension, optional, not with `context`: the transaction the OTP authorizes (amounts in minor units or decimal strings); the device signs its canonical form, and the relying party must present the same transaction (decision 0025).",
   example: '{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}',
 } as const satisfies ParamDeclaration;
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -54,7 +54,25 @@ const EXPECTED: Record<string, string> = {
   [`${RP_DOC}#1`]: "json",
   [`${RP_DOC}#2`]: "ts",
   [`${RP_DOC}#3`]: "text",
+  [`${RP_DOC}#4`]: "json",
+  [`${RP_DOC}#5`]: "ts",
 };
+
+/** How TypeScript blocks are compiled: strict, as an app on Node would. */
+const SNIPPET_TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    lib: ["ES2023"],
+    types: ["node"],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: true,
+    outDir: "out",
+  },
+  include: ["*.ts"],
+});
 
 let blocks: Map<string, Block>;
 let server: TestServer;
@@ -249,23 +267,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     await writeFile(join(work, "app.ts"), app);
     await writeFile(join(work, "relyingParty.ts"), localize(block(`${README}#5`)));
     await writeFile(join(work, "imports.ts"), imports);
-    await writeFile(
-      join(work, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          lib: ["ES2023"],
-          types: ["node"],
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          skipLibCheck: true,
-          outDir: "out",
-        },
-        include: ["*.ts"],
-      }),
-    );
+    await writeFile(join(work, "tsconfig.json"), SNIPPET_TSCONFIG);
     await writeFile(join(work, "package.json"), JSON.stringify({ type: "module", private: true }));
     const compiled = await run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."]);
     expect(compiled.code, compiled.output).toBe(0);
@@ -343,6 +345,51 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     expect(lines.map((line) => line.replaceAll(new URL(server.url).origin, "http://127.0.0.1:8080"))).toEqual([
       block(`${RP_DOC}#3`).trim(),
     ]);
+  });
+
+  it("docs/relying-parties.md: a transaction's verification has the documented shape, and the WebCrypto check shown verifies its evidence (and refuses another VIN)", async () => {
+    const { key } = await createRelyingParty(server.url, "transaction-rp");
+    const { pims } = await loggedInPims(server.url);
+    const { pin } = await enrollWithShortcut(server.url, pims);
+    const documented = JSON.parse(block(`${RP_DOC}#4`).replace(/\n\s+/g, " "));
+    const transaction = JSON.parse(documented.result.transaction.canonical);
+    const { otp } = expectSuccess(
+      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, transaction }),
+    ) as { otp: string };
+    const { token } = expectSuccess(
+      await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
+    ) as { token: string };
+    const valid = await verifyOtp(server.url, key, { otp, accessToken: token, transaction });
+    expect(shapeOf(valid.body)).toEqual(shapeOf(documented));
+    expect(valid.body.result?.transaction?.canonical).toBe(documented.result.transaction.canonical);
+    expect(valid.body.result?.transaction?.publicKey).toMatchObject({ kty: "EC", crv: "P-256" });
+
+    const evidence = valid.body.result?.transaction;
+    const forged = { ...evidence, canonical: evidence?.canonical.replace("VF3", "VF4") };
+    const dir = join(work, "evidence");
+    await mkdir(dir);
+    await writeFile(join(dir, "checkEvidence.ts"), block(`${RP_DOC}#5`));
+    await writeFile(
+      join(dir, "run.ts"),
+      `import { checkEvidence } from "./checkEvidence.js";
+const [evidence, forged, account, device] = JSON.parse(process.argv[2] ?? "[]");
+process.stdout.write(JSON.stringify([
+  await checkEvidence(evidence, account, device),
+  await checkEvidence(forged, account, device),
+  await checkEvidence(evidence, account, "dev_0000000000000000000000"),
+]));
+`,
+    );
+    await writeFile(join(dir, "tsconfig.json"), SNIPPET_TSCONFIG);
+    await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
+    const compiled = await run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], {
+      cwd: dir,
+    });
+    expect(compiled.code, compiled.output).toBe(0);
+    const args = JSON.stringify([evidence, forged, valid.body.result?.account?.id, valid.body.result?.device]);
+    const ran = await run("node", ["out/run.js", args], { cwd: dir });
+    expect(ran.code, ran.output).toBe(0);
+    expect(JSON.parse(ran.output)).toEqual([true, false, false]);
   });
 
   it("README: the diagram is a text block (code blocks are tagged with their language)", () => {
