@@ -1,10 +1,10 @@
-import type { AddressInfo } from "node:net";
 import { stepUpMiddleware } from "@pims/relying-party/express";
 import { memoryStore } from "@pims/sdk";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { listen } from "../support/listen.js";
 import { closedPortUrl } from "../support/rawServers.js";
 import { ADMIN_KEY, createRelyingParty } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -13,15 +13,6 @@ import { startTestServer, type TestServer } from "../support/startTestServer.js"
 let server: TestServer;
 let app: { url: string; close(): Promise<void> };
 let unreachable: { url: string; close(): Promise<void> };
-
-async function listen(application: express.Express) {
-  const http = application.listen(0, "127.0.0.1");
-  await new Promise((resolve) => http.once("listening", resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
-}
 
 beforeAll(async () => {
   server = await startTestServer({ env: { PIMS_ADMIN_KEY: ADMIN_KEY } });

@@ -1,10 +1,10 @@
-import type { AddressInfo } from "node:net";
 import { stepUpMiddleware } from "@pims/relying-party/express";
 import { createPims, memoryStore, type Pims } from "@pims/sdk";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
+import { listen } from "../support/listen.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
@@ -54,12 +54,7 @@ beforeAll(async () => {
       });
     },
   );
-  const http = application.listen(0, "127.0.0.1");
-  await new Promise((resolve) => http.once("listening", resolve));
-  app = {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
+  app = await listen(application);
 });
 afterAll(async () => {
   await app.close();
