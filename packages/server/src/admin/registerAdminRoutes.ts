@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { isPlainObject, normalizeValue } from "@pims/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { AuditDetail } from "../audit/AuditLog.js";
+import { adminEvent } from "../audit/adminEvent.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import { bearerOf } from "../http/authenticate.js";
 import { PimsError } from "../http/PimsError.js";
@@ -72,12 +72,6 @@ function registerAccountRoutes(
     if (!account) throw new PimsError(2102, { parameter: "id" });
     return account;
   };
-  const audit = (request: FastifyRequest, event: string, detail: AuditDetail = {}) => ({
-    event,
-    outcome: "success" as const,
-    clientAddress: request.ip,
-    detail: { by: "admin", ...detail },
-  });
 
   app.get("/v1/admin/accounts", { config: { operation: "admin.accounts.find" } }, async (request) => {
     admin(request);
@@ -106,7 +100,7 @@ function registerAccountRoutes(
     admin(request);
     const account = await accountOf(request);
     await services.pinGuard.reset(account.id);
-    await services.audit.append({ ...audit(request, "account.unblock"), accountId: account.id });
+    await services.audit.append({ ...adminEvent(request.ip, { event: "account.unblock" }), accountId: account.id });
     return succeed({ wasBlocked: account.blocked });
   });
 
@@ -119,7 +113,11 @@ function registerAccountRoutes(
       if (!found) return undefined;
       const revoked = await services.otps.revoke({ accountId: found.account_id, deviceId: id }, "device.disable", trx);
       await services.audit.append(
-        { ...audit(request, "device.disable", { revokedOtps: revoked }), accountId: found.account_id, deviceId: id },
+        {
+          ...adminEvent(request.ip, { event: "device.disable", detail: { revokedOtps: revoked } }),
+          accountId: found.account_id,
+          deviceId: id,
+        },
         trx,
       );
       return found;
@@ -136,7 +134,7 @@ function registerAccountRoutes(
       .select((eb) => eb.fn.countAll<number>().as("count"))
       .where("key_id", "!=", services.keyring.currentId)
       .executeTakeFirstOrThrow();
-    await services.audit.append(audit(request, "secret.rekey"));
+    await services.audit.append(adminEvent(request.ip, { event: "secret.rekey" }));
     return succeed({
       keyId: services.keyring.currentId,
       resealed: changed,

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { AuditLog } from "../audit/AuditLog.js";
+import type { AuditEventOf } from "../audit/events.js";
 import type { PinSettings } from "../config/Config.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
@@ -81,7 +82,7 @@ export class PinGuard {
       max: this.settings.maxFailures,
     });
     if (!reserved) {
-      await this.#event(request, "pin.check", "refused", { reason: 2310 }, db);
+      await this.#event(request, { event: "pin.check", outcome: "refused", detail: { reason: 2310 } }, db);
       return "blocked";
     }
     let matches: boolean | undefined;
@@ -101,8 +102,10 @@ export class PinGuard {
       return "correct";
     }
     const failures = Number(reserved.pin_failures);
-    await this.#event(request, "pin.check", "failure", { failures }, db);
-    if (failures >= this.settings.maxFailures) await this.#event(request, "account.block", "success", { failures }, db);
+    await this.#event(request, { event: "pin.check", outcome: "failure", detail: { failures } }, db);
+    if (failures >= this.settings.maxFailures) {
+      await this.#event(request, { event: "account.block", outcome: "success", detail: { failures } }, db);
+    }
     return "wrong";
   }
 
@@ -120,23 +123,22 @@ export class PinGuard {
       .execute();
   }
 
-  #event(
-    request: PinCheck,
-    event: string,
-    outcome: "success" | "failure" | "refused",
-    detail: object,
-    db: Kysely<DatabaseSchema>,
-  ) {
+  /** Appends `event` of the request's account, device, address and operation. */
+  #event(request: PinCheck, event: PinEvent, db: Kysely<DatabaseSchema>) {
     return this.audit.append(
       {
-        event,
-        outcome,
+        ...event,
         accountId: request.accountId,
         deviceId: request.deviceId,
         clientAddress: request.clientAddress,
-        detail: { operation: request.operation, ...detail },
+        detail: { operation: request.operation, ...event.detail },
       },
       db,
     );
   }
 }
+
+type PinEventName = "pin.check" | "account.block";
+
+/** An event of the guard, before the request's account, device, address and operation are added. */
+type PinEvent = { [E in PinEventName]: Pick<AuditEventOf<E>, "event" | "outcome" | "detail"> }[PinEventName];

@@ -42,7 +42,7 @@ export async function verifyForRelyingParty(
     input.accessToken !== undefined
       ? await sessions.authenticate(input.accessToken)
       : await sessions.account(input.account as string);
-  const event = { event: "otp.verify", clientAddress };
+  const event = { event: "otp.verify" as const, clientAddress };
   if (!principal) {
     await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
     return { valid: false };
