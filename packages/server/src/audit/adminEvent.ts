@@ -6,7 +6,7 @@ type ByAdmin = {
 }[AuditEventName];
 
 /** One of them, with its detail but the `by`. */
-type AdminAction = { [E in ByAdmin]: { readonly event: E; readonly detail?: Omit<AuditDetailOf<E>, "by"> } }[ByAdmin];
+type AdminAction = { [E in ByAdmin]: { readonly event: E; readonly detail?: AuditDetailOf<E, "by"> } }[ByAdmin];
 
 /**
  * A successful audit event of an admin API call from `clientAddress`, with `by: "admin"` first in

@@ -182,10 +182,18 @@ type FieldValue<F> = F extends { readonly values: readonly (infer V)[] }
     ? number
     : string;
 
-/** The detail an event `E` may carry: only its declared fields, each of its declared type. */
-export type AuditDetailOf<E extends AuditEventName> = {
-  readonly [K in keyof Fields<E>]?: FieldValue<Fields<E>[K]>;
-};
+/**
+ * The detail an event `E` may carry: only its declared fields (but `Without`), each of its declared
+ * type; none at all when it declares none.
+ */
+export type AuditDetailOf<E extends AuditEventName, Without extends string = never> = DetailOf<
+  Fields<E>,
+  Exclude<keyof Fields<E>, Without>
+>;
+
+type DetailOf<F, Names extends keyof F> = [Names] extends [never]
+  ? { readonly [field: string]: never }
+  : { readonly [K in Names]?: FieldValue<F[K]> };
 
 /** One event as appended: a catalogue name, one of its outcomes, its detail. */
 export interface AuditEventOf<E extends AuditEventName> {
