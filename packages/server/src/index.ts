@@ -1,3 +1,10 @@
+export {
+  AUDIT_EVENTS,
+  type AuditEvent,
+  type AuditEventDeclaration,
+  type AuditEventName,
+  type AuditOutcome,
+} from "./audit/events.js";
 export { type Clock, systemClock } from "./Clock.js";
 export type { Config } from "./config/Config.js";
 export { ConfigError } from "./config/ConfigError.js";
@@ -6,7 +13,7 @@ export { createPimsServer, type PimsServer, type ServerOptions } from "./createP
 export { Keyring } from "./crypto/Keyring.js";
 export { migrate } from "./db/migrate.js";
 export { openDatabase } from "./db/openDatabase.js";
-export { openApi, operationPages } from "./docs/index.js";
+export { auditEventsPage, openApi, operationPages } from "./docs/index.js";
 export { PimsError } from "./http/PimsError.js";
 export type { Services } from "./Services.js";
 export { startServer } from "./startServer.js";

@@ -10,14 +10,14 @@
  */
 export const AUDIT_EVENTS = {
   "account.create": {
-    description: "B1 created an account, or refused to (the address's quota).",
+    description: "B1 created an account, or refused to: too many created from the address.",
     outcomes: ["success", "refused"],
-    detail: { reason: reason("2383 when refused") },
+    detail: { reason: reason("2383") },
   },
   login: {
     description: "B2: a correct password (success), a wrong one or an unknown login (failure), or a spent quota.",
     outcomes: ["success", "failure", "refused"],
-    detail: { reason: reason("2383 when refused: too many failures from the address or on the login") },
+    detail: { reason: reason("2383 (too many failures from the address or on the login)") },
   },
   logout: { description: "B3 closed the session.", outcomes: ["success"], detail: {} },
   "device.validate": {
@@ -27,7 +27,7 @@ export const AUDIT_EVENTS = {
   },
   "device.enroll": { description: "S10 or S11 enrolled the device.", outcomes: ["success"], detail: {} },
   "device.removeAll": {
-    description: "S12 removed the account's devices, or refused a request from a device that had not proven itself.",
+    description: "S12 removed the account's devices, or refused to: not from an enrolled device nor one that passed S7.",
     outcomes: ["success", "refused"],
     detail: {
       removedDevices: { type: "number", description: "Devices removed." },
@@ -37,7 +37,7 @@ export const AUDIT_EVENTS = {
   "device.disable": {
     description: "An administrator disabled a device (`pims admin disable-device`).",
     outcomes: ["success"],
-    detail: { by: by(), revokedOtps: revokedOtps() },
+    detail: { by: by("admin"), revokedOtps: revokedOtps() },
   },
   "pin.set": { description: "S10 or S11 set the account's first PIN.", outcomes: ["success"], detail: {} },
   "pin.check": {
@@ -46,7 +46,7 @@ export const AUDIT_EVENTS = {
     detail: {
       operation: operation(),
       failures: failures(),
-      reason: reason("2310 when refused"),
+      reason: reason("2310 (blocked)"),
     },
   },
   "pin.reset": {
@@ -64,7 +64,7 @@ export const AUDIT_EVENTS = {
   "account.unblock": {
     description: "A blocked account was unblocked: by S13, by S12, or by an administrator.",
     outcomes: ["success"],
-    detail: { by: by() },
+    detail: { by: by("admin", "pin.reset", "enrollment.remove") },
   },
   "phone.trust": {
     description: "S8 or S11 made a certified number the account's trusted number.",
@@ -81,7 +81,7 @@ export const AUDIT_EVENTS = {
         description: "How the PIN was proven: `pinCode` in the request, or a recent PIN proof of this device.",
       },
       country: country(),
-      reason: reason("2308 (no PIN proof) or 2310 (blocked) when refused"),
+      reason: reason("2308 (no PIN proof) or 2310 (blocked)"),
     },
   },
   "sms.send": {
@@ -89,7 +89,7 @@ export const AUDIT_EVENTS = {
     outcomes: ["success", "refused", "failure"],
     detail: {
       operation: smsPurpose(),
-      reason: reason("when refused: 2383 (a quota or a circuit breaker) or 2005 (resend cooldown)"),
+      reason: reason("2383 (a quota or a circuit breaker) or 2005 (resend cooldown)"),
     },
     counted: {
       metric: "sms",
@@ -127,7 +127,7 @@ export const AUDIT_EVENTS = {
   "secret.rekey": {
     description: "An administrator re-sealed the PIN verifiers under the current key.",
     outcomes: ["success"],
-    detail: { by: by() },
+    detail: { by: by("admin") },
   },
   "admin.relyingParty.create": {
     description: "An administrator gave a relying party an API key.",
@@ -208,20 +208,17 @@ export interface AuditEventOf<E extends AuditEventName> {
 /** Any event of the catalogue (a union discriminated by `event`). */
 export type AuditEvent = { [E in AuditEventName]: AuditEventOf<E> }[AuditEventName];
 
-function reason(when: string) {
-  return { type: "number", description: `The error code answered: ${when}.` } as const;
+function reason(codes: string) {
+  return { type: "number", description: `The error code answered when refused: ${codes}.` } as const;
 }
 
 function revokedOtps() {
   return { type: "number", description: "Live OTPs that died with the change." } as const;
 }
 
-function by() {
-  return {
-    type: "string",
-    values: ["admin", "pin.reset", "enrollment.remove"],
-    description: "Who: an administrator, or the operation (S13, S12) that did it.",
-  } as const;
+/** Who did it: `admin` (an administrator) or the operation (e.g. `pin.reset`). */
+function by<const V extends readonly string[]>(...values: V) {
+  return { type: "string", values, description: "Who did it: `admin`, or the operation that did." } as const;
 }
 
 function operation() {

@@ -1,3 +1,4 @@
+import { AUDIT_EVENTS } from "../audit/events.js";
 import { envelope } from "./envelope.js";
 import { failures } from "./failures.js";
 
@@ -258,11 +259,11 @@ export const ADMIN_SCHEMAS = {
     properties: {
       id: { type: ["integer", "string"] },
       at: { type: "integer", description: "Epoch milliseconds." },
-      event: { type: "string" },
-      outcome: { type: "string", enum: ["success", "failure", "refused"] },
+      event: { type: "string", enum: Object.keys(AUDIT_EVENTS), description: "See docs/audit-events.md." },
+      outcome: { type: "string", enum: [...new Set(Object.values(AUDIT_EVENTS).flatMap((e) => e.outcomes))] },
       device_id: { type: ["string", "null"] },
       client_address: { type: ["string", "null"] },
-      detail: { type: ["object", "null"] },
+      detail: { type: ["object", "null"], description: "The event's detail fields (docs/audit-events.md)." },
     },
   },
   RelyingParty: {

@@ -1,2 +1,3 @@
+export { auditEventsPage } from "./auditEventsPage.js";
 export { openApi } from "./openApi.js";
 export { operationPages, pageName } from "./operationPages.js";

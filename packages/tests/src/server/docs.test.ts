@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describeError, ERROR_CATALOGUE, OPERATIONS } from "@pims/protocol";
-import { operationPages } from "@pims/server";
+import { AUDIT_EVENTS, auditEventsPage, operationPages } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../support/relyingParty.js";
 import { REPOSITORY_ROOT } from "../support/spawnPims.js";
@@ -30,6 +30,17 @@ describe("docs/operations/errors.md", () => {
   });
 });
 
+describe("docs/audit-events.md", () => {
+  it("is what `npm run docs` generates from the audit event catalogue, a section per event", async () => {
+    const page = await readFile(join(REPOSITORY_ROOT, "docs", "audit-events.md"), "utf8");
+    expect(page, "docs/audit-events.md is out of date: run npm run docs").toBe(auditEventsPage());
+    for (const [name, event] of Object.entries(AUDIT_EVENTS)) {
+      expect(page, name).toContain(`## \`${name}\`\n\n${event.description}\n`);
+    }
+    expect(page).toContain("| `revokedOtps` | number | Live OTPs that died with the change. |");
+  });
+});
+
 describe("GET /openapi.json", () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -53,6 +64,15 @@ describe("GET /openapi.json", () => {
       );
     }
     expect(document.paths["/v1/rp/verify"]).toBeDefined();
+  });
+
+  it("describes the admin audit listing's events by the catalogue's names and outcomes", async () => {
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      components: { schemas: { AuditEvent: { properties: Record<string, { enum?: string[] }> } } };
+    };
+    const { event, outcome } = document.components.schemas.AuditEvent.properties;
+    expect(event?.enum).toEqual(Object.keys(AUDIT_EVENTS));
+    expect(outcome?.enum?.sort()).toEqual(["failure", "refused", "success"]);
   });
 
   it("describes the routes the server really has: each path answers, none with 404", async () => {
