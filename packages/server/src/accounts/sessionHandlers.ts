@@ -1,3 +1,4 @@
+import { callerEvent } from "../audit/callerEvent.js";
 import { type OperationHandler, principalOf } from "../http/OperationHandler.js";
 import { PimsError } from "../http/PimsError.js";
 import type { Services } from "../Services.js";
@@ -5,9 +6,9 @@ import type { Services } from "../Services.js";
 /** B3: revokes the session of the bearer. */
 export function logout(services: Services): OperationHandler {
   return async (call) => {
-    const { sessionId, accountId } = principalOf(call);
+    const { sessionId } = principalOf(call);
     if (sessionId !== undefined) await services.sessions.revoke(sessionId);
-    await services.audit.append({ event: "logout", outcome: "success", accountId, clientAddress: call.clientAddress });
+    await services.audit.append(callerEvent(call, "logout"));
     return null;
   };
 }

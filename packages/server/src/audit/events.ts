@@ -27,7 +27,8 @@ export const AUDIT_EVENTS = {
   },
   "device.enroll": { description: "S10 or S11 enrolled the device.", outcomes: ["success"], detail: {} },
   "device.removeAll": {
-    description: "S12 removed the account's devices, or refused to: not from an enrolled device nor one that passed S7.",
+    description:
+      "S12 removed the account's devices, or refused to: not from an enrolled device nor one that passed S7.",
     outcomes: ["success", "refused"],
     detail: {
       removedDevices: { type: "number", description: "Devices removed." },
