@@ -100,7 +100,7 @@ function registerAccountRoutes(
     admin(request);
     const account = await accountOf(request);
     await services.pinGuard.reset(account.id);
-    await services.audit.append({ ...adminEvent(request.ip, { event: "account.unblock" }), accountId: account.id });
+    await services.audit.append({ ...adminEvent(request.ip, "account.unblock"), accountId: account.id });
     return succeed({ wasBlocked: account.blocked });
   });
 
@@ -114,7 +114,7 @@ function registerAccountRoutes(
       const revoked = await services.otps.revoke({ accountId: found.account_id, deviceId: id }, "device.disable", trx);
       await services.audit.append(
         {
-          ...adminEvent(request.ip, { event: "device.disable", detail: { revokedOtps: revoked } }),
+          ...adminEvent(request.ip, "device.disable", { revokedOtps: revoked }),
           accountId: found.account_id,
           deviceId: id,
         },
@@ -134,7 +134,7 @@ function registerAccountRoutes(
       .select((eb) => eb.fn.countAll<number>().as("count"))
       .where("key_id", "!=", services.keyring.currentId)
       .executeTakeFirstOrThrow();
-    await services.audit.append(adminEvent(request.ip, { event: "secret.rekey" }));
+    await services.audit.append(adminEvent(request.ip, "secret.rekey"));
     return succeed({
       keyId: services.keyring.currentId,
       resealed: changed,

@@ -45,7 +45,7 @@ describe("AuditLog.append", () => {
 
   it('stores an admin event with `by: "admin"` first in its detail', async () => {
     await audit.append({
-      ...adminEvent("198.51.100.1", { event: "device.disable", detail: { revokedOtps: 2 } }),
+      ...adminEvent("198.51.100.1", "device.disable", { revokedOtps: 2 }),
       accountId: "acc_2",
     });
     const row = await database.db
@@ -66,13 +66,19 @@ describe("AuditLog.append", () => {
  * Never called: each marked line must fail to compile (`tsc -p tsconfig.test.json` reports an
  * unused `@ts-expect-error` otherwise), so the catalogue is the only list of what may be appended.
  */
-export function wouldNotCompile(audit: AuditLog, call: OperationCall): void {
+export function wouldNotCompile(audit: AuditLog, call: OperationCall, removed: number): void {
   // @ts-expect-error an event name not in the catalogue
   void audit.append({ event: "device.steal", outcome: "success" });
   // @ts-expect-error an outcome the event does not have (a logout never fails)
   void audit.append({ event: "logout", outcome: "failure" });
   // @ts-expect-error a detail field the event does not declare
   void audit.append({ event: "login", outcome: "failure", detail: { failures: 1 } });
+  // @ts-expect-error another event's field, spread in (where TypeScript checks no excess property)
+  void audit.append({
+    event: "device.removeAll",
+    outcome: "success",
+    detail: { ...(removed ? { failures: removed } : {}) },
+  });
   // @ts-expect-error a declared detail field of the wrong type
   void audit.append({ event: "pin.change", outcome: "success", detail: { revokedOtps: "3" } });
   // @ts-expect-error a value outside the field's declared values
@@ -84,9 +90,9 @@ export function wouldNotCompile(audit: AuditLog, call: OperationCall): void {
   // @ts-expect-error callerEvent's detail is the event's
   callerEvent(call, "device.enroll", { country: "FR" });
   // @ts-expect-error adminEvent only for events recorded `by: "admin"`
-  adminEvent("192.0.2.1", { event: "login" });
+  adminEvent("192.0.2.1", "login");
   // @ts-expect-error adminEvent sets `by` itself
-  adminEvent("192.0.2.1", { event: "secret.rekey", detail: { by: "pin.reset" } });
+  adminEvent("192.0.2.1", "secret.rekey", { by: "pin.reset" });
 }
 
 /** The outcomes a counted event's `counted` names that the event does not declare: none. */

@@ -194,7 +194,13 @@ export type AuditDetailOf<E extends AuditEventName, Without extends string = nev
 
 type DetailOf<F, Names extends keyof F> = [Names] extends [never]
   ? { readonly [field: string]: never }
-  : { readonly [K in Names]?: FieldValue<F[K]> };
+  : { readonly [K in Names]?: FieldValue<F[K]> } & { readonly [K in Exclude<AnyField, Names>]?: never };
+
+/**
+ * Every field some event declares: another event's field is refused even where TypeScript checks
+ * no excess property (a field spread in, `{ ...(n ? { failures: n } : {}) }`).
+ */
+type AnyField = { [E in AuditEventName]: keyof Fields<E> }[AuditEventName];
 
 /** One event as appended: a catalogue name, one of its outcomes, its detail. */
 export interface AuditEventOf<E extends AuditEventName> {

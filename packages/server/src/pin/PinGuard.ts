@@ -82,7 +82,11 @@ export class PinGuard {
       max: this.settings.maxFailures,
     });
     if (!reserved) {
-      await this.#event(request, { event: "pin.check", outcome: "refused", detail: { reason: 2310 } }, db);
+      await this.#event(
+        request,
+        { event: "pin.check", outcome: "refused", detail: { operation: request.operation, reason: 2310 } },
+        db,
+      );
       return "blocked";
     }
     let matches: boolean | undefined;
@@ -102,9 +106,10 @@ export class PinGuard {
       return "correct";
     }
     const failures = Number(reserved.pin_failures);
-    await this.#event(request, { event: "pin.check", outcome: "failure", detail: { failures } }, db);
+    const detail = { operation: request.operation, failures };
+    await this.#event(request, { event: "pin.check", outcome: "failure", detail }, db);
     if (failures >= this.settings.maxFailures) {
-      await this.#event(request, { event: "account.block", outcome: "success", detail: { failures } }, db);
+      await this.#event(request, { event: "account.block", outcome: "success", detail }, db);
     }
     return "wrong";
   }
@@ -123,22 +128,14 @@ export class PinGuard {
       .execute();
   }
 
-  /** Appends `event` of the request's account, device, address and operation. */
+  /** Appends `event` of the request's account, device and address. */
   #event(request: PinCheck, event: PinEvent, db: Kysely<DatabaseSchema>) {
-    return this.audit.append(
-      {
-        ...event,
-        accountId: request.accountId,
-        deviceId: request.deviceId,
-        clientAddress: request.clientAddress,
-        detail: { operation: request.operation, ...event.detail },
-      },
-      db,
-    );
+    const { accountId, deviceId, clientAddress } = request;
+    return this.audit.append({ ...event, accountId, deviceId, clientAddress }, db);
   }
 }
 
 type PinEventName = "pin.check" | "account.block";
 
-/** An event of the guard, before the request's account, device, address and operation are added. */
+/** An event of the guard, before the request's account, device and address are added. */
 type PinEvent = { [E in PinEventName]: Pick<AuditEventOf<E>, "event" | "outcome" | "detail"> }[PinEventName];
