@@ -25,6 +25,19 @@ export {
   type VerifyResult,
 } from "./relyingParty.js";
 export {
+  ACR,
+  type Acr,
+  type AuthChallenge,
+  type AuthenticationMethod,
+  acrOf,
+  factorsOf,
+  formatStepUpChallenge,
+  INSUFFICIENT_USER_AUTHENTICATION,
+  parseWwwAuthenticate,
+  readStepUpChallenge,
+  type StepUpChallenge,
+} from "./stepUp.js";
+export {
   fromBase64Url,
   SIGNATURE_SHAPES,
   SIGNATURE_VERSION,

@@ -1,4 +1,5 @@
 import type { ParamList } from "./operations/types.js";
+import type { Acr, AuthenticationMethod } from "./stepUp.js";
 import { OTP_FORMAT } from "./params/formats.js";
 
 /**
@@ -76,5 +77,11 @@ export type VerifyResult =
       readonly factors: readonly Factor[];
       /** Epoch milliseconds. */
       readonly issuedAt: number;
+      /** The assurance level reached (RFC 9470 `acr`): `pims:possession` or `pims:possession+knowledge`. */
+      readonly acr: Acr;
+      /** RFC 8176 method references: `swk`, and for S15 `pin` and `mfa`; `sms` when the PIN was set by an SMS reset. */
+      readonly amr: readonly AuthenticationMethod[];
+      /** When the user proved the factors (the OTP's issue), epoch milliseconds (RFC 9470 `auth_time`, in ms). */
+      readonly authTime: number;
     }
   | { readonly valid: false };

@@ -1,4 +1,4 @@
-import { type ParamValues, VERIFY_PARAMS, type VerifyResult } from "@pims/protocol";
+import { acrOf, type ParamValues, VERIFY_PARAMS, type VerifyResult } from "@pims/protocol";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import type { Services } from "../Services.js";
@@ -78,5 +78,8 @@ export async function verifyForRelyingParty(
     device: consumed.deviceId,
     factors: consumed.factors,
     issuedAt: consumed.issuedAt,
+    acr: acrOf(consumed.factors),
+    amr: consumed.methods,
+    authTime: consumed.issuedAt,
   };
 }
