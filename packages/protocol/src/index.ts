@@ -17,6 +17,7 @@ export {
   type VerifyRequest,
   type VerifyResult,
 } from "./relyingParty.js";
+export type { EcJwk, SigningVector } from "./SigningVector.js";
 export {
   fromBase64Url,
   SIGNATURE_SHAPES,
