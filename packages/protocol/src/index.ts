@@ -24,6 +24,7 @@ export {
   type VerifyRequest,
   type VerifyResult,
 } from "./relyingParty.js";
+export type { EcJwk, SigningVector } from "./SigningVector.js";
 export {
   ACR,
   type Acr,
