@@ -1,6 +1,12 @@
 export { ERROR_CATALOGUE, type ErrorCategory, type ErrorDefinition } from "./errors/catalogue.js";
 export { describeError, ERROR_DESCRIPTIONS } from "./errors/descriptions.js";
-export { ErrorCode, type ErrorCodeByKey, isKnownErrorCode, type PimsErrorCode } from "./errors/ErrorCode.js";
+export {
+  ErrorCode,
+  type ErrorCodeByKey,
+  isKnownErrorCode,
+  type PimsErrorCode,
+  type ServerErrorCode,
+} from "./errors/ErrorCode.js";
 export { formatLabel, type LabelValues, labelFor } from "./errors/formatLabel.js";
 export { errorBody, type PimsErrorBody, type PimsFailure, type PimsMessage, type PimsSuccess } from "./message.js";
 export { checkResult } from "./operations/checkResult.js";
@@ -14,9 +20,24 @@ export {
   type Factor,
   OTP_HEADER,
   RELYING_PARTY_PATHS,
+  VERIFY_PARAMS,
   type VerifyRequest,
   type VerifyResult,
 } from "./relyingParty.js";
+export type { EcJwk, SigningVector } from "./SigningVector.js";
+export {
+  ACR,
+  type Acr,
+  type AuthChallenge,
+  type AuthenticationMethod,
+  acrOf,
+  factorsOf,
+  formatStepUpChallenge,
+  INSUFFICIENT_USER_AUTHENTICATION,
+  parseWwwAuthenticate,
+  readStepUpChallenge,
+  type StepUpChallenge,
+} from "./stepUp.js";
 export {
   fromBase64Url,
   SIGNATURE_SHAPES,

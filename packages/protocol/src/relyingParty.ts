@@ -1,3 +1,7 @@
+import type { ParamList } from "./operations/types.js";
+import type { Acr, AuthenticationMethod } from "./stepUp.js";
+import { OTP_FORMAT } from "./params/formats.js";
+
 /**
  * The relying-party API: what the owner of a protected API uses to verify an OTP
  * (docs/relying-parties.md). Authenticated by the relying party's API key as a bearer token.
@@ -5,6 +9,48 @@
 export const RELYING_PARTY_PATHS = {
   verify: "/v1/rp/verify",
 } as const;
+
+/**
+ * The parameters of a verification, declared like an operation's: the server checks a body with
+ * `validateParams` (2101/2102 naming the parameter). Exactly one of `account` and `accessToken`
+ * must be there (checked after).
+ */
+export const VERIFY_PARAMS = {
+  params: [
+    {
+      name: "otp",
+      required: true,
+      format: OTP_FORMAT,
+      secret: true,
+      description: "The OTP the client presented.",
+      example: "12345678",
+    },
+    {
+      name: "account",
+      required: false,
+      format: { kind: "text", maxLength: 256 },
+      secret: false,
+      description: "The Pims account id the OTP must belong to (or give accessToken).",
+      example: "acc_01J…",
+    },
+    {
+      name: "accessToken",
+      required: false,
+      format: { kind: "text", maxLength: 8192 },
+      secret: true,
+      description: "The Pims access token the client called the protected API with (or give account).",
+      example: "pat_…",
+    },
+    {
+      name: "context",
+      required: false,
+      format: { kind: "text", maxLength: 256 },
+      secret: false,
+      description: "The context the OTP must have been asked for, if any.",
+      example: "transfer:FR76…:120",
+    },
+  ],
+} as const satisfies ParamList;
 
 /** Header a client puts its OTP in when it repeats a protected call. */
 export const OTP_HEADER = "pims-otp";
@@ -31,5 +77,11 @@ export type VerifyResult =
       readonly factors: readonly Factor[];
       /** Epoch milliseconds. */
       readonly issuedAt: number;
+      /** The assurance level reached (RFC 9470 `acr`): `pims:possession` or `pims:possession+knowledge`. */
+      readonly acr: Acr;
+      /** RFC 8176 method references: `swk`, and for S15 `pin` and `mfa`; `sms` when the PIN was set by an SMS reset. */
+      readonly amr: readonly AuthenticationMethod[];
+      /** When the user proved the factors (the OTP's issue), epoch milliseconds (RFC 9470 `auth_time`, in ms). */
+      readonly authTime: number;
     }
   | { readonly valid: false };

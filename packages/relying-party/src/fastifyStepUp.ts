@@ -43,7 +43,9 @@ function stepUpHook<R extends FastifyLikeRequest>(
       request.pims = decision.stepUp;
       return;
     }
-    await reply.code(decision.refusal.status).header("content-type", "application/json").send(decision.refusal.body);
+    reply.code(decision.refusal.status);
+    for (const [name, value] of Object.entries(decision.refusal.headers)) reply.header(name, value);
+    await reply.header("content-type", "application/json").send(decision.refusal.body);
   };
 }
 

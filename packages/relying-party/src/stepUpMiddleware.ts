@@ -30,6 +30,7 @@ export function stepUpMiddleware<R extends NodeRequest>(options: VerifierOptions
         return;
       }
       response.statusCode = decision.refusal.status;
+      for (const [name, value] of Object.entries(decision.refusal.headers)) response.setHeader(name, value);
       response.setHeader("content-type", "application/json");
       response.end(JSON.stringify(decision.refusal.body));
     }, next);

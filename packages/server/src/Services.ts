@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
+import type { Accounts } from "./accounts/Accounts.js";
 import type { OidcVerifier } from "./accounts/OidcVerifier.js";
 import type { PasswordHasher } from "./accounts/PasswordHasher.js";
 import type { SessionStore } from "./accounts/SessionStore.js";
@@ -23,17 +24,30 @@ import type { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { SmsCodes } from "./sms/SmsCodes.js";
 import type { SmsInbox } from "./sms/SmsInbox.js";
 
-/** What every capability works with, built once per process by {@link createPimsServer}. */
+/**
+ * What the capabilities work with, built once per process by {@link createPimsServer}. A handler
+ * factory takes the few of these it uses (`Pick<Services, …>`); no handler queries the database
+ * itself: each table has one owning capability (docs/architecture.md).
+ */
 export interface Services {
   readonly config: Config;
+  /** The database, for the composition root, the health check and tests — not for handlers. */
   readonly db: Kysely<DatabaseSchema>;
   readonly engine: Engine;
+  /**
+   * Runs `work` in one database transaction, committed when it resolves; the capabilities' methods
+   * take the `trx` it is given so that their writes commit together.
+   */
+  readonly transaction: <T>(work: (trx: Kysely<DatabaseSchema>) => Promise<T>) => Promise<T>;
+  /** Resolves when the database answers a trivial statement (the readiness check). */
+  readonly pingDatabase: () => Promise<void>;
   readonly clock: Clock;
   readonly keyring: Keyring;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly counters: Counters;
   readonly audit: AuditLog;
+  readonly accounts: Accounts;
   readonly passwords: PasswordHasher;
   readonly sessions: SessionStore;
   readonly oidc: OidcVerifier | undefined;

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
 import type { DestinationStream, Logger } from "pino";
+import { Accounts } from "./accounts/Accounts.js";
 import { accountHandlers } from "./accounts/accountHandlers.js";
 import { OidcVerifier } from "./accounts/OidcVerifier.js";
 import { PasswordHasher } from "./accounts/PasswordHasher.js";
@@ -8,7 +10,7 @@ import { AuditLog } from "./audit/AuditLog.js";
 import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
 import { ConfigError } from "./config/ConfigError.js";
-import { checkKeyring } from "./crypto/checkKeyring.js";
+import type { HandlerMap } from "./core/OperationCall.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
 import { describeDatabase } from "./db/describeDatabase.js";
@@ -26,6 +28,7 @@ import { otpHandlers } from "./otp/otpHandlers.js";
 import { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import { phoneHandlers } from "./phone/phoneHandlers.js";
 import { TrustedPhones } from "./phone/TrustedPhones.js";
+import { checkKeyring } from "./pin/checkKeyring.js";
 import { PinGuard } from "./pin/PinGuard.js";
 import { PinVerifiers } from "./pin/PinVerifiers.js";
 import { pinHandlers } from "./pin/pinHandlers.js";
@@ -87,7 +90,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   });
   try {
     await migrate(database.db as never, database.engine === "postgres" ? config.databaseSchema : undefined);
-    await checkKeyring(database.db, keyring);
+    await checkKeyring(new PinVerifiers(database.db, keyring, clock), keyring);
   } catch (error) {
     await database.close();
     if (error instanceof ConfigError) throw error;
@@ -115,19 +118,25 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     config.mode === "development" && config.sms.provider === "console" ? new SmsInbox(config.sms.inboxSize) : undefined;
   const pinVerifiers = new PinVerifiers(db, keyring, clock);
   const devices = new Devices(db, clock, config.devices.maxPerAccount);
+  const accounts = new Accounts(db, clock, engine);
   const services: Services = {
     config,
     db,
     engine,
+    transaction: (work) => db.transaction().execute(work),
+    pingDatabase: async () => {
+      await sql`select 1`.execute(db);
+    },
     clock,
     keyring,
     logger,
     metrics,
     counters,
     audit,
+    accounts,
     passwords: new PasswordHasher(config.passwords.concurrency, config.passwords.maxQueue),
     sessions: new SessionStore(db, clock, config.sessions),
-    oidc: config.oidc ? new OidcVerifier(config.oidc, db, clock) : undefined,
+    oidc: config.oidc ? new OidcVerifier(config.oidc, db, clock, accounts) : undefined,
     phoneNumbers: new PhoneNumbers(config.phone),
     trustedPhones: new TrustedPhones(db, clock),
     smsCodes: new SmsCodes({
@@ -160,7 +169,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     relyingParties: new RelyingParties(db, clock),
     redis,
   };
-  const app = buildApp(services, {
+  // Every operation the server answers has its handler here, or this does not compile.
+  const handlers: HandlerMap = {
     ...accountHandlers(services),
     ...phoneHandlers(services),
     ...smsHandlers(services),
@@ -168,7 +178,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ...enrollmentHandlers(services),
     ...pinHandlers(services),
     ...otpHandlers(services),
-  });
+  };
+  const app = buildApp(services, handlers);
   const purgeExpired = async () => {
     await Promise.all([
       services.nonces.purge(),

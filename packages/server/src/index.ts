@@ -1,3 +1,4 @@
+export { auditEventsPage } from "./audit/auditEventsPage.js";
 export {
   AUDIT_EVENTS,
   type AuditEvent,
@@ -9,11 +10,11 @@ export { type Clock, systemClock } from "./Clock.js";
 export type { Config } from "./config/Config.js";
 export { ConfigError } from "./config/ConfigError.js";
 export { knownVariables, type LoadConfigOptions, loadConfig } from "./config/loadConfig.js";
+export { PimsError } from "./core/PimsError.js";
 export { createPimsServer, type PimsServer, type ServerOptions } from "./createPimsServer.js";
 export { Keyring } from "./crypto/Keyring.js";
 export { migrate } from "./db/migrate.js";
 export { openDatabase } from "./db/openDatabase.js";
-export { auditEventsPage, openApi, operationPages } from "./docs/index.js";
-export { PimsError } from "./http/PimsError.js";
+export { openApi, operationPages } from "./docs/index.js";
 export type { Services } from "./Services.js";
 export { startServer } from "./startServer.js";

@@ -3,11 +3,11 @@ import { pinCode } from "./params.js";
 import type { OperationDeclaration, ParamDeclaration } from "./types.js";
 
 const api = "pims.authentication.otp";
-const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW];
+const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW] as const;
 const otpResult = { otp: { type: "string", description: "The one-time password, digits." } } as const;
 
 /** Pims extension: the OTP is good only for a verification that presents the same context. */
-const context: ParamDeclaration = {
+const context = {
   name: "context",
   required: false,
   format: { kind: "text", maxLength: 256 },
@@ -15,10 +15,10 @@ const context: ParamDeclaration = {
   description:
     "Pims extension, optional: binds the OTP to one action (e.g. a digest of the request it authorizes); the relying party must present the same context.",
   example: "sha256:3f2a…",
-};
+} as const satisfies ParamDeclaration;
 
 /** S15: an OTP proving possession (the device key) and knowledge (the PIN). */
-export const otpWithPin: OperationDeclaration = {
+export const otpWithPin = {
   id: "S15",
   name: "otp.withPIN",
   api,
@@ -30,13 +30,15 @@ export const otpWithPin: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "enrolled",
+  deviceKey: "use",
+  yieldsOtp: true,
   component: "StrongAuthentication",
   path: "/v1/otp/with-pin",
   summary: "Returns a short-lived, single-use OTP proving this device and the PIN.",
-};
+} as const satisfies OperationDeclaration;
 
 /** S16: an OTP proving possession only. */
-export const otpWithoutPin: OperationDeclaration = {
+export const otpWithoutPin = {
   id: "S16",
   name: "otp.withoutPIN",
   api,
@@ -48,7 +50,9 @@ export const otpWithoutPin: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "enrolled",
+  deviceKey: "use",
+  yieldsOtp: true,
   component: "StrongAuthentication",
   path: "/v1/otp/without-pin",
   summary: "Returns a short-lived, single-use OTP proving this device only.",
-};
+} as const satisfies OperationDeclaration;

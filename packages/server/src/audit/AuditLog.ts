@@ -48,4 +48,15 @@ export class AuditLog {
     });
     this.observe(event);
   }
+
+  /** The latest events of an account, newest first (the admin API's audit trail). */
+  ofAccount(accountId: string, limit: number) {
+    return this.db
+      .selectFrom("audit_events")
+      .select(["id", "at", "event", "outcome", "device_id", "client_address", "detail"])
+      .where("account_id", "=", accountId)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+  }
 }

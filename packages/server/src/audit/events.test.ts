@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Caller } from "../core/OperationCall.js";
 import { migrate } from "../db/migrate.js";
 import { type Database, openDatabase } from "../db/openDatabase.js";
-import type { OperationCall } from "../http/OperationHandler.js";
 import { AuditLog } from "./AuditLog.js";
 import { adminEvent } from "./adminEvent.js";
 import { callerEvent } from "./callerEvent.js";
@@ -66,7 +66,7 @@ describe("AuditLog.append", () => {
  * Never called: each marked line must fail to compile (`tsc -p tsconfig.test.json` reports an
  * unused `@ts-expect-error` otherwise), so the catalogue is the only list of what may be appended.
  */
-export function wouldNotCompile(audit: AuditLog, call: OperationCall, removed: number): void {
+export function wouldNotCompile(audit: AuditLog, call: Caller, removed: number): void {
   // @ts-expect-error an event name not in the catalogue
   void audit.append({ event: "device.steal", outcome: "success" });
   // @ts-expect-error an outcome the event does not have (a logout never fails)

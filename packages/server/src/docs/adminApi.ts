@@ -1,4 +1,3 @@
-import { AUDIT_EVENTS } from "../audit/events.js";
 import { envelope } from "./envelope.js";
 import { failures } from "./failures.js";
 
@@ -259,8 +258,8 @@ export const ADMIN_SCHEMAS = {
     properties: {
       id: { type: ["integer", "string"] },
       at: { type: "integer", description: "Epoch milliseconds." },
-      event: { type: "string", enum: Object.keys(AUDIT_EVENTS), description: "See docs/audit-events.md." },
-      outcome: { type: "string", enum: [...new Set(Object.values(AUDIT_EVENTS).flatMap((e) => e.outcomes))] },
+      event: { type: "string", description: "One of docs/audit-events.md." },
+      outcome: { type: "string", enum: ["success", "failure", "refused"] },
       device_id: { type: ["string", "null"] },
       client_address: { type: ["string", "null"] },
       detail: { type: ["object", "null"], description: "The event's detail fields (docs/audit-events.md)." },

@@ -1,3 +1,2 @@
-export { auditEventsPage } from "./auditEventsPage.js";
 export { openApi } from "./openApi.js";
 export { operationPages, pageName } from "./operationPages.js";

@@ -5,6 +5,7 @@ import {
   isKnownErrorCode,
   OPERATIONS,
   type OperationDeclaration,
+  type PimsErrorCode,
 } from "@pims/protocol";
 import { describeFormat } from "./describeFormat.js";
 
@@ -101,7 +102,7 @@ function selectorText(s: OperationDeclaration["selector"][number]): string {
   return `${keys} = ${values}`;
 }
 
-function source(op: OperationDeclaration, code: number): string {
+function source(op: OperationDeclaration, code: PimsErrorCode): string {
   if (op.errors.includes(code)) return "vendor";
   const reason = op.extraErrors[code];
   if (reason !== undefined) return `Pims: ${reason}`;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Factor } from "@pims/protocol";
+import type { AuthenticationMethod, Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
@@ -7,6 +7,7 @@ import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId } from "../crypto/random.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
+import { deviceIsActive } from "../device/Devices.js";
 
 /** Why live OTPs were revoked; kept in `consumed_by` as `revoked:<reason>`. */
 export type OtpRevocation = "device.removeAll" | "device.disable" | "pin.reset" | "pin.change";
@@ -23,6 +24,13 @@ export interface ConsumedOtp {
   readonly deviceId: string;
   readonly factors: readonly Factor[];
   readonly issuedAt: number;
+  /** RFC 8176 methods, as recorded at issue. */
+  readonly methods: readonly AuthenticationMethod[];
+}
+
+/** The methods of factors, for an OTP issued before its methods were recorded. */
+function methodsOf(factors: readonly Factor[]): AuthenticationMethod[] {
+  return factors.includes("knowledge") ? ["swk", "pin", "mfa"] : ["swk"];
 }
 
 /**
@@ -56,6 +64,7 @@ export class Otps {
         consumed_at: null,
         consumed_by: null,
         wrong_guesses: 0,
+        methods: param<string>("methods"),
       }),
     );
     const consume = (inContext: boolean) =>
@@ -73,23 +82,22 @@ export class Otps {
           )
           // Its device must still be enrolled: an OTP whose issue raced the device's removal or
           // disabling (and so escaped its revocation) still dies with the device.
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom("devices")
-                .select("devices.id")
-                .whereRef("devices.id", "=", "otps.device_id")
-                .where("devices.status", "=", "active"),
-            ),
-          )
-          .returning(["device_id", "factors", "issued_at"]),
+          .where(deviceIsActive("otps.device_id"))
+          .returning(["device_id", "factors", "issued_at", "methods"]),
       );
     this.#consume = consume(false);
     this.#consumeInContext = consume(true);
   }
 
   async issue(
-    request: { accountId: string; deviceId: string; factors: readonly Factor[]; context: string | undefined },
+    request: {
+      accountId: string;
+      deviceId: string;
+      factors: readonly Factor[];
+      /** RFC 8176 methods the issue rests on (`swk`, `pin`, `mfa`, `sms`). */
+      methods: readonly AuthenticationMethod[];
+      context: string | undefined;
+    },
     db: Kysely<DatabaseSchema> = this.db,
   ): Promise<IssuedOtp> {
     const now = this.clock.now();
@@ -101,6 +109,7 @@ export class Otps {
       deviceId: request.deviceId,
       mac: this.#mac(request.accountId, otp),
       factors: request.factors.join("+"),
+      methods: request.methods.join(" "),
       contextHash: contextHash(request.context),
       now,
       expiresAt,
@@ -124,10 +133,12 @@ export class Otps {
       maxWrongGuesses: this.settings.maxFailedVerifications,
     });
     if (!row) return undefined;
+    const factors = row.factors.split("+") as Factor[];
     return {
       deviceId: row.device_id,
-      factors: row.factors.split("+") as Factor[],
+      factors,
       issuedAt: Number(row.issued_at),
+      methods: row.methods === null ? methodsOf(factors) : (row.methods.split(" ") as AuthenticationMethod[]),
     };
   }
 

@@ -1,21 +1,34 @@
-import type { Factor } from "@pims/protocol";
+import type { AuthenticationMethod, Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import { callerEvent } from "../audit/callerEvent.js";
+import type { Handlers, OperationCall } from "../core/OperationCall.js";
+import { PimsError } from "../core/PimsError.js";
 import type { DatabaseSchema } from "../db/schema.js";
-import { deviceOf, type HandlerMap, type OperationCall, principalOf } from "../http/OperationHandler.js";
-import { PimsError } from "../http/PimsError.js";
 import { callerPinCheck } from "../pin/checkCallerPin.js";
 import { throwFor } from "../pin/PinGuard.js";
 import type { Services } from "../Services.js";
 
 /** S15 (possession + knowledge) and S16 (possession only): an OTP for this enrolled device. */
-export function otpHandlers(services: Services): HandlerMap {
-  const { otps, pinGuard, audit } = services;
-  const issue = async (call: OperationCall, factors: readonly Factor[], db: Kysely<DatabaseSchema>) => {
-    const { accountId } = principalOf(call);
-    const device = deviceOf(call);
+export function otpHandlers(
+  services: Pick<Services, "otps" | "pinGuard" | "pinVerifiers" | "audit" | "transaction">,
+): Handlers<"otp.withPIN" | "otp.withoutPIN"> {
+  const { otps, pinGuard, pinVerifiers, audit, transaction } = services;
+  const issue = async (
+    call: OperationCall<"otp.withPIN" | "otp.withoutPIN">,
+    factors: readonly Factor[],
+    db: Kysely<DatabaseSchema>,
+  ) => {
+    const { accountId } = call.principal;
+    const { device } = call;
+    // RFC 8176: the device key (software-secured as far as Pims can tell); with the PIN, `pin` and
+    // `mfa` — and `sms` when that PIN was set by an SMS-code reset, so a relying party can see it.
+    const methods: AuthenticationMethod[] = ["swk"];
+    if (factors.includes("knowledge")) {
+      methods.push("pin", "mfa");
+      if ((await pinVerifiers.setBy(accountId, db)) === "reset") methods.push("sms");
+    }
     const { otp } = await otps.issue(
-      { accountId, deviceId: device.deviceId, factors, context: call.params.context },
+      { accountId, deviceId: device.deviceId, factors, methods, context: call.params.context },
       db,
     );
     await audit.append(callerEvent(call, "otp.issue", { factors: factors.join("+") }), db);
@@ -25,8 +38,8 @@ export function otpHandlers(services: Services): HandlerMap {
     "otp.withPIN": async (call) => {
       // The PIN attempt and the OTP it unlocks commit together; a wrong PIN's count commits too,
       // and only then is the error thrown.
-      const { outcome, otp } = await services.db.transaction().execute(async (trx) => {
-        const attempt = await pinGuard.attempt(callerPinCheck(call, call.params.pinCode as string), trx);
+      const { outcome, otp } = await transaction(async (trx) => {
+        const attempt = await pinGuard.attempt(callerPinCheck(call, call.params.pinCode), trx);
         return {
           outcome: attempt,
           otp: attempt === "correct" ? await issue(call, ["possession", "knowledge"], trx) : undefined,
@@ -37,8 +50,8 @@ export function otpHandlers(services: Services): HandlerMap {
     },
     "otp.withoutPIN": async (call) => {
       // A blocked account gets no OTP at all: it is under attack or its owner must reset the PIN.
-      if (await pinGuard.isBlocked(principalOf(call).accountId)) throw new PimsError(2310);
-      return services.db.transaction().execute((trx) => issue(call, ["possession"], trx));
+      if (await pinGuard.isBlocked(call.principal.accountId)) throw new PimsError(2310);
+      return transaction((trx) => issue(call, ["possession"], trx));
     },
   };
 }

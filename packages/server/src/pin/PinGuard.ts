@@ -2,9 +2,9 @@ import type { Kysely } from "kysely";
 import type { AuditLog } from "../audit/AuditLog.js";
 import type { AuditEventOf } from "../audit/events.js";
 import type { PinSettings } from "../config/Config.js";
+import { PimsError } from "../core/PimsError.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
-import { PimsError } from "../http/PimsError.js";
 import type { PinVerifiers } from "./PinVerifiers.js";
 
 /** What a PIN attempt found. */
@@ -58,12 +58,24 @@ export class PinGuard {
   }
 
   async isBlocked(accountId: string): Promise<boolean> {
-    const row = await this.db
+    const failures = (await this.failuresOf([accountId])).get(accountId);
+    return failures !== undefined && this.blocks(failures);
+  }
+
+  /** The blocking rule, in one place: this many consecutive wrong PINs block the account. */
+  blocks(failures: number): boolean {
+    return failures >= this.settings.maxFailures;
+  }
+
+  /** The consecutive wrong PINs of some accounts, by account id (unknown ids left out). */
+  async failuresOf(accountIds: readonly string[]): Promise<Map<string, number>> {
+    if (accountIds.length === 0) return new Map();
+    const rows = await this.db
       .selectFrom("accounts")
-      .select("pin_failures")
-      .where("id", "=", accountId)
-      .executeTakeFirst();
-    return row !== undefined && row.pin_failures >= this.settings.maxFailures;
+      .select(["id", "pin_failures"])
+      .where("id", "in", accountIds)
+      .execute();
+    return new Map(rows.map((row) => [row.id, Number(row.pin_failures)]));
   }
 
   /** Resolves when `pin` is the account's PIN; throws 2310 (blocked) or 2308 (wrong, counted). */

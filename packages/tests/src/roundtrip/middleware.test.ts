@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { otpWithPin } from "@pims/protocol";
 import { stepUpMiddleware } from "@pims/relying-party/express";
 import { memoryStore } from "@pims/sdk";
 import express from "express";
@@ -64,7 +65,7 @@ describe("stepUpMiddleware with Express", () => {
       status: "FAILED",
       error: { code: 2302, label: "Need Strong Authentication" },
     });
-    expectSuccess(await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, context: "pay:42" }));
+    expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin, context: "pay:42" }));
     const paid = await pay();
     expect(paid.status).toBe(200);
     expect(await paid.json()).toEqual({ paidBy: login });

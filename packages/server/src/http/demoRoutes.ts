@@ -5,10 +5,10 @@ import { fileURLToPath } from "node:url";
 import { normalizeValue, OTP_FORMAT } from "@pims/protocol";
 import { checkStepUp } from "@pims/relying-party";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { CORS_PATHS } from "../http/cors.js";
-import { PimsError } from "../http/PimsError.js";
-import { verifyForRelyingParty } from "../relyingParty/registerRelyingPartyRoutes.js";
+import { PimsError } from "../core/PimsError.js";
+import { verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
 import type { Services } from "../Services.js";
+import { CORS_PATHS } from "./cors.js";
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -27,11 +27,19 @@ export const IMPORT_MAP = JSON.stringify({
 });
 
 /**
- * Development mode only: the demo page at `/` (the real SDK in the browser, an IndexedDB store),
+ * Development mode only: `/dev/sms` (with the console SMS provider), the demo page at `/` (the real SDK in the browser, an IndexedDB store),
  * the SDK's modules, and a protected sample endpoint, `POST /demo/api/transfer`, that answers 2302
  * until the call carries an OTP obtained with the PIN for that very transfer.
  */
 export function registerDemoRoutes(app: FastifyInstance, services: Services): void {
+  const inbox = services.smsInbox;
+  if (inbox) {
+    // Development with the console provider only: the SMS it "sent", for the demo page and tests.
+    app.get("/dev/sms", async (request) => {
+      const to = (request.query as { to?: unknown }).to;
+      return { messages: inbox.list(typeof to === "string" ? to : undefined) };
+    });
+  }
   if (services.config.mode !== "development") return;
   const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
   const roots = {
@@ -94,7 +102,8 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
       },
       { require: ["possession", "knowledge"], context: () => `transfer:${String(body.to)}:${String(body.amount)}` },
     );
-    if (!decision.ok) return reply.code(decision.refusal.status).send(decision.refusal.body);
+    if (!decision.ok)
+      return reply.code(decision.refusal.status).headers(decision.refusal.headers).send(decision.refusal.body);
     return {
       status: "SUCCEEDED",
       result: {

@@ -1,4 +1,4 @@
-import { AUDIT_EVENTS, type AuditDetailField, type AuditEventDeclaration } from "../audit/events.js";
+import { AUDIT_EVENTS, type AuditDetailField, type AuditEventDeclaration } from "./events.js";
 
 /**
  * docs/audit-events.md: every event of the audit catalogue (audit/events.ts) — its outcomes, its
