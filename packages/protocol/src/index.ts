@@ -26,6 +26,14 @@ export {
 } from "./relyingParty.js";
 export type { EcJwk, SigningVector } from "./SigningVector.js";
 export {
+  fromBase64Url,
+  SIGNATURE_SHAPES,
+  SIGNATURE_VERSION,
+  type SignedParts,
+  signingString,
+  toBase64Url,
+} from "./signing.js";
+export {
   ACR,
   type Acr,
   type AuthChallenge,
@@ -38,14 +46,6 @@ export {
   readStepUpChallenge,
   type StepUpChallenge,
 } from "./stepUp.js";
-export {
-  fromBase64Url,
-  SIGNATURE_SHAPES,
-  SIGNATURE_VERSION,
-  type SignedParts,
-  signingString,
-  toBase64Url,
-} from "./signing.js";
 export {
   HEADERS,
   INTERNAL_PATHS,

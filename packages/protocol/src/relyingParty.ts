@@ -1,6 +1,6 @@
 import type { ParamList } from "./operations/types.js";
-import type { Acr, AuthenticationMethod } from "./stepUp.js";
 import { OTP_FORMAT } from "./params/formats.js";
+import type { Acr, AuthenticationMethod } from "./stepUp.js";
 
 /**
  * The relying-party API: what the owner of a protected API uses to verify an OTP

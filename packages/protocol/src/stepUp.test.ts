@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ACR,
-  acrOf,
-  factorsOf,
-  formatStepUpChallenge,
-  parseWwwAuthenticate,
-  readStepUpChallenge,
-} from "./stepUp.js";
+import { ACR, acrOf, factorsOf, formatStepUpChallenge, parseWwwAuthenticate, readStepUpChallenge } from "./stepUp.js";
 
 describe("WWW-Authenticate parsing (RFC 9110 §11.6.1)", () => {
   it("reads RFC 9470 §3's two examples", () => {
@@ -33,16 +26,22 @@ describe("WWW-Authenticate parsing (RFC 9110 §11.6.1)", () => {
   });
 
   it("reads RFC 6750 §3's examples and RFC 9110's multi-challenge example", () => {
-    expect(parseWwwAuthenticate('Bearer realm="example"')).toEqual([{ scheme: "Bearer", params: { realm: "example" } }]);
+    expect(parseWwwAuthenticate('Bearer realm="example"')).toEqual([
+      { scheme: "Bearer", params: { realm: "example" } },
+    ]);
     expect(
-      parseWwwAuthenticate('Bearer realm="example", error="invalid_token", error_description="The access token expired"'),
+      parseWwwAuthenticate(
+        'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
+      ),
     ).toEqual([
       {
         scheme: "Bearer",
         params: { realm: "example", error: "invalid_token", error_description: "The access token expired" },
       },
     ]);
-    expect(parseWwwAuthenticate('Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"')).toEqual([
+    expect(
+      parseWwwAuthenticate('Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"'),
+    ).toEqual([
       { scheme: "Newauth", params: { realm: "apps", type: "1", title: 'Login to "apps"' } },
       { scheme: "Basic", params: { realm: "simple" } },
     ]);

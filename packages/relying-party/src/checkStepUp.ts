@@ -57,7 +57,9 @@ export async function checkStepUp<R>(
 ): Promise<{ ok: true; stepUp: StepUp } | { ok: false; refusal: Refusal }> {
   const otp = single(headers[OTP_HEADER]);
   const accessToken = /^Bearer (\S+)$/i.exec(single(headers.authorization) ?? "")?.[1];
-  const required = [...new Set([...(options.require ?? ["possession"]), ...(options.acr ? factorsOf(options.acr) : [])])];
+  const required = [
+    ...new Set([...(options.require ?? ["possession"]), ...(options.acr ? factorsOf(options.acr) : [])]),
+  ];
   const acr = options.acr ?? (required.includes("knowledge") ? ACR.possessionAndKnowledge : ACR.possession);
   const challenge = {
     "www-authenticate": formatStepUpChallenge({

@@ -20,7 +20,9 @@ export interface StrongAuthenticationRequest {
  * const asked = await strongAuthenticationRequest(response);
  * if (asked) await pims.get("pims.authentication.otp", asked.withPin ? { action: "withPIN", pinCode } : { action: "withoutPIN" });
  */
-export async function strongAuthenticationRequest(response: Response): Promise<StrongAuthenticationRequest | undefined> {
+export async function strongAuthenticationRequest(
+  response: Response,
+): Promise<StrongAuthenticationRequest | undefined> {
   if (response.status !== 401) return undefined;
   const challenge = readStepUpChallenge(response.headers.get("www-authenticate"));
   if (!challenge && !(await hasCode2302(response))) return undefined;

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { createVerifier } from "@pims/relying-party";
+import { checkStepUp, createVerifier } from "@pims/relying-party";
 import { createPims, memoryStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -54,6 +54,7 @@ const EXPECTED: Record<string, string> = {
   [`${RP_DOC}#1`]: "json",
   [`${RP_DOC}#2`]: "ts",
   [`${RP_DOC}#3`]: "text",
+  [`${RP_DOC}#4`]: "text",
 };
 
 let blocks: Map<string, Block>;
@@ -341,8 +342,18 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     const verify = createVerifier({ pimsUrl: server.url, apiKey: key, logger: { warn: (line) => lines.push(line) } });
     await verify({ otp: "12345678", accessToken: "pat_x" }).catch(() => undefined);
     expect(lines.map((line) => line.replaceAll(new URL(server.url).origin, "http://127.0.0.1:8080"))).toEqual([
-      block(`${RP_DOC}#3`).trim(),
+      block(`${RP_DOC}#4`).trim(),
     ]);
+  });
+
+  it("docs/relying-parties.md: the RFC 9470 challenge shown is the one the kit sends", async () => {
+    const decision = await checkStepUp({}, { authorization: "Bearer pat_x" }, async () => ({ valid: false }), {
+      acr: "pims:possession+knowledge",
+      maxAge: 60,
+    });
+    expect(decision.ok).toBe(false);
+    const header = decision.ok ? undefined : decision.refusal.headers["www-authenticate"];
+    expect(`WWW-Authenticate: ${header}`).toBe(block(`${RP_DOC}#3`).trim());
   });
 
   it("README: the diagram is a text block (code blocks are tagged with their language)", () => {
