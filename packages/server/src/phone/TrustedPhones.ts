@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Clock } from "../Clock.js";
 import { PimsError } from "../core/PimsError.js";
+import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import type { DatabaseSchema } from "../db/schema.js";
 
@@ -44,14 +45,17 @@ export class TrustedPhones {
   }
 
   /** The trusted numbers of some accounts (E.164), by account id. */
-  async ofAccounts(accountIds: readonly string[]): Promise<Map<string, string>> {
-    if (accountIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("trusted_phones")
-      .select(["account_id", "phone_e164"])
-      .where("account_id", "in", accountIds)
-      .execute();
-    return new Map(rows.map((row) => [row.account_id, row.phone_e164]));
+  ofAccounts(accountIds: readonly string[]): Promise<Map<string, string>> {
+    return byIds(
+      accountIds,
+      (ids) =>
+        this.db
+          .selectFrom("trusted_phones")
+          .select(["account_id", "phone_e164"])
+          .where("account_id", "in", ids)
+          .execute(),
+      (row) => [row.account_id, row.phone_e164],
+    );
   }
 
   /**

@@ -3,6 +3,7 @@ import type { AuditLog } from "../audit/AuditLog.js";
 import type { AuditEventOf } from "../audit/events.js";
 import type { PinSettings } from "../config/Config.js";
 import { PimsError } from "../core/PimsError.js";
+import { byIds } from "../db/byIds.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import type { PinVerifiers } from "./PinVerifiers.js";
@@ -68,14 +69,12 @@ export class PinGuard {
   }
 
   /** The consecutive wrong PINs of some accounts, by account id (unknown ids left out). */
-  async failuresOf(accountIds: readonly string[]): Promise<Map<string, number>> {
-    if (accountIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("accounts")
-      .select(["id", "pin_failures"])
-      .where("id", "in", accountIds)
-      .execute();
-    return new Map(rows.map((row) => [row.id, Number(row.pin_failures)]));
+  failuresOf(accountIds: readonly string[]): Promise<Map<string, number>> {
+    return byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("accounts").select(["id", "pin_failures"]).where("id", "in", ids).execute(),
+      (row) => [row.id, Number(row.pin_failures)],
+    );
   }
 
   /** Resolves when `pin` is the account's PIN; throws 2310 (blocked) or 2308 (wrong, counted). */

@@ -4,6 +4,7 @@ import type { Clock } from "../Clock.js";
 import { PimsError } from "../core/PimsError.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Keyring } from "../crypto/Keyring.js";
+import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema, PinOrigin } from "../db/schema.js";
@@ -95,13 +96,12 @@ export class PinVerifiers {
 
   /** Of some accounts, those that have a PIN. */
   async withPin(accountIds: readonly string[]): Promise<Set<string>> {
-    if (accountIds.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom("pin_verifiers")
-      .select("account_id")
-      .where("account_id", "in", accountIds)
-      .execute();
-    return new Set(rows.map((row) => row.account_id));
+    const found = await byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("pin_verifiers").select("account_id").where("account_id", "in", ids).execute(),
+      (row) => [row.account_id, true],
+    );
+    return new Set(found.keys());
   }
 
   /** How many verifiers are sealed under each key id (the start-up key check, the re-key report). */

@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import { otpWithoutPin, otpWithPin, readStepUpChallenge, resetPin, updatePin } from "@pims/protocol";
 import { stepUpMiddleware } from "@pims/relying-party/express";
 import { memoryStore, type Pims, strongAuthenticationRequest } from "@pims/sdk";
@@ -6,6 +5,7 @@ import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { listenOnLoopback } from "../support/listen.js";
 import { ADMIN_KEY, createRelyingParty } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 import { resetPinCode } from "../support/steps.js";
@@ -35,12 +35,7 @@ beforeAll(async () => {
     stepUpMiddleware({ pimsUrl: server.url, apiKey: key, acr: "pims:possession" }),
     (req, res) => res.json(req.pims),
   );
-  const http = application.listen(0, "127.0.0.1");
-  await new Promise((resolve) => http.once("listening", resolve));
-  app = {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
+  app = await listenOnLoopback(application);
 });
 afterAll(async () => {
   await app.close();

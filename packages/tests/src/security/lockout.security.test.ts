@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import {
   enroll,
   loginUser,
@@ -15,6 +14,7 @@ import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../support/facade.js";
+import { listenOnLoopback } from "../support/listen.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { inbox, newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -54,12 +54,7 @@ beforeAll(async () => {
   application.get("/account", stepUpMiddleware({ pimsUrl: server.url, apiKey: rpKey }), (_req, res) =>
     res.json({ ok: true }),
   );
-  const http = application.listen(0, "127.0.0.1");
-  await new Promise((resolve) => http.once("listening", resolve));
-  protectedApp = {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
+  protectedApp = await listenOnLoopback(application);
 });
 afterAll(async () => {
   await protectedApp?.close();
