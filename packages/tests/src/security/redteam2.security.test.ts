@@ -4,6 +4,8 @@ import {
   loginUser,
   otpWithoutPin,
   otpWithPin,
+  parseWwwAuthenticate,
+  readStepUpChallenge,
   removeEnrollments,
   resetPin,
   updatePin,
@@ -217,5 +219,50 @@ describe("the admin API's hook", () => {
       }
     }
     console.log(`[redteam2] admin probes without the key: ${answers.length}, none 2xx`);
+  });
+});
+
+describe("a hostile server's WWW-Authenticate, read by the SDK", () => {
+  it("a server (or a proxy before it) answers challenges of hundreds of kilobytes built to make a parser backtrack or loop: each is read in linear time, without throwing", () => {
+    const unit = 50_000;
+    const shapes = [
+      (k: number) => `Bearer ${",".repeat(k)}`,
+      (k: number) => `Bearer ${"a=b, ".repeat(k / 5)}`,
+      (k: number) => `Bearer ${"a".repeat(k)}${"=".repeat(k)}"`,
+      (k: number) => `Bearer error="${"\\".repeat(k)}`,
+      (k: number) => "a ".repeat(k / 2),
+      (k: number) => `Basic ${"a/".repeat(k / 2)}"`,
+      (k: number) => `Basic ${"a".repeat(k)} x`,
+    ];
+    for (const shape of shapes) {
+      const header = shape(unit * 8);
+      const runs = [0, 1, 2].map(() => {
+        const started = performance.now();
+        parseWwwAuthenticate(header);
+        readStepUpChallenge(header);
+        return performance.now() - started;
+      });
+      // 400 kB: linear takes milliseconds; quadratic (1.6e11 steps) would take minutes.
+      expect(Math.min(...runs), header.slice(0, 20)).toBeLessThan(1_000);
+    }
+  });
+
+  it("a server puts another scheme's padded token68 first (Basic dXNlcg==, Negotiate …==): the step-up challenge after it is still read, level and max_age included (failed on e701fcc: the parse stopped at the padding)", () => {
+    const stepUp = 'Bearer error="insufficient_user_authentication", acr_values="pims:possession", max_age="60"';
+    for (const first of ["Basic dXNlcg==", "Negotiate YIIBhwYGKwYBBQUCoIIBezCCAXeg/+==", "Basic dXNlcg"]) {
+      expect(readStepUpChallenge(`${first}, ${stepUp}`), first).toEqual({
+        acrValues: ["pims:possession"],
+        maxAge: 60,
+      });
+      expect(parseWwwAuthenticate(`${first}, ${stepUp}`)[0]?.params, first).toEqual({ token68: first.split(" ")[1] });
+    }
+  });
+
+  it("a server sends max_age as something Number() reads but RFC 9470 does not (\"\", 0x10, 1e3, ' 5 '): the SDK reports no max_age rather than a made-up one (failed on e701fcc: 0, 16, 1000, 5)", () => {
+    for (const value of ["", "0x10", "1e3", " 5 ", "-1", "1.5"]) {
+      const challenge = readStepUpChallenge(`Bearer error="insufficient_user_authentication", max_age="${value}"`);
+      expect(challenge?.maxAge, value).toBeUndefined();
+    }
+    expect(readStepUpChallenge('Bearer error="insufficient_user_authentication", max_age="300"')?.maxAge).toBe(300);
   });
 });
