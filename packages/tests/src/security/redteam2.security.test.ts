@@ -1,6 +1,8 @@
+import { validateHeaderValue } from "node:http";
 import {
   type Acr,
   enroll,
+  formatStepUpChallenge,
   loginUser,
   otpWithoutPin,
   otpWithPin,
@@ -264,5 +266,45 @@ describe("a hostile server's WWW-Authenticate, read by the SDK", () => {
       expect(challenge?.maxAge, value).toBeUndefined();
     }
     expect(readStepUpChallenge('Bearer error="insufficient_user_authentication", max_age="300"')?.maxAge).toBe(300);
+  });
+});
+
+describe("the challenge a relying party sends", () => {
+  it("a relying party puts text it did not write (a request's field, a translated message) in the challenge's description: CR, LF or NUL must not reach the header, where they would split it or make Node refuse the answer (failed on e701fcc: written as is)", () => {
+    const header = formatStepUpChallenge({
+      acrValues: ["pims:possession"],
+      description: 'Confirm\r\nSet-Cookie: session=attacker\u0000 "now"',
+    });
+    const controls = [...header].filter((c) => (c < " " && c !== "\t") || c === "\u007f");
+    expect(controls).toEqual([]);
+    expect(() => validateHeaderValue("www-authenticate", header)).not.toThrow();
+    expect(readStepUpChallenge(header)).toEqual({
+      acrValues: ["pims:possession"],
+      description: 'Confirm  Set-Cookie: session=attacker  "now"',
+    });
+  });
+});
+
+describe("amr sms survives what does not set a new PIN", () => {
+  it("after an SMS reset, the attacker enrolls another device with the reset PIN (S4, S7, S10) and an administrator unblocks the account: the OTPs of either device still say sms", async () => {
+    const { pims, phone, login, password } = await enrolledUser();
+    const smsCode = await resetPinCode(server.url, pims, phone);
+    expectSuccess(await pims.set(resetPin.api, { action: "reset", pinCode: "86420975", smsCode }));
+    const other = await initializedPims(server.url, memoryStore());
+    expectSuccess(await other.set(loginUser.api, { action: "login", login, password }));
+    const code = await enrollmentCode(server.url, other, phone);
+    expectSuccess(await other.set(validateEnrollmentCode.api, { action: "enrollment", smsCode: code }));
+    expectSuccess(await other.set(enroll.api, { action: "enroll", pinCode: "86420975" }));
+    const accountId = (await server.server.services.sessions.authenticate(await accessToken(pims)))?.accountId;
+    const unblocked = await fetch(`${server.url}/v1/admin/accounts/${accountId}/unblock`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(unblocked.status).toBe(200);
+    for (const device of [pims, other]) {
+      const { otp, token } = await verifiedOtp(device, "86420975");
+      const verdict = await verifyOtp(server.url, rp.key, { otp, accessToken: token });
+      expect(amrOf(verdict.body.result)).toEqual(["swk", "pin", "mfa", "sms"]);
+    }
   });
 });
