@@ -176,6 +176,8 @@ export function readStepUpChallenge(header: string | null | undefined): StepUpCh
   };
 }
 
+/** A quoted-string's content (RFC 9110 §5.6.4): `\` and `"` escaped, control characters (CR, LF, NUL…) made spaces. */
 function quoted(text: string): string {
-  return text.replace(/[\\"]/g, (c) => `\\${c}`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point.
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, " ").replace(/[\\"]/g, (c) => `\\${c}`);
 }
