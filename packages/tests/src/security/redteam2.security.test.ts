@@ -23,6 +23,7 @@ import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingPart
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 import { accessToken, enrollmentCode, resetPinCode } from "../support/steps.js";
 import { storedDeviceId } from "../support/stores.js";
+import { TestClock } from "../support/TestClock.js";
 
 /**
  * A second red-team pass, over the architecture refactor (issue 13: the admin plugin and its hook,
@@ -305,6 +306,31 @@ describe("amr sms survives what does not set a new PIN", () => {
       const { otp, token } = await verifiedOtp(device, "86420975");
       const verdict = await verifyOtp(server.url, rp.key, { otp, accessToken: token });
       expect(amrOf(verdict.body.result)).toEqual(["swk", "pin", "mfa", "sms"]);
+    }
+  });
+});
+
+describe("the admin API's account search, composed from the owners' queries", () => {
+  it("an administrator looks up an account under attack by the last digits of its number while more than 50 accounts share them: the newest are the ones shown, as before the refactor (failed on e701fcc: the 50 oldest numbers, the newest account missing)", async () => {
+    const clock = new TestClock();
+    const admin = await startTestServer({ env: { PIMS_ADMIN_KEY: ADMIN_KEY }, clock });
+    try {
+      const { accounts, trustedPhones } = admin.server.services;
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        clock.advance(1_000);
+        const created = await accounts.create(`search-${i}@example.com`, null);
+        if (!created) throw new Error("login taken");
+        await trustedPhones.add(created.id, `+33612${String(i).padStart(3, "0")}789`);
+        ids.push(created.id);
+      }
+      const response = await fetch(`${admin.url}/v1/admin/accounts?query=789`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      const found = ((await response.json()) as { result: { accounts: { id: string }[] } }).result.accounts;
+      expect(found.map((account) => account.id)).toEqual(ids.slice(-50).reverse());
+    } finally {
+      await admin.close();
     }
   });
 });
