@@ -65,6 +65,9 @@ export function formatStepUpChallenge(challenge: StepUpChallenge): string {
   return `Bearer ${parts.join(", ")}`;
 }
 
+/** A token68 (RFC 9110 §11.2) that ends its challenge: followed by a comma or the end. */
+const TOKEN68 = /[A-Za-z0-9._~+/-]+=*[ \t]*(?=,|$)/y;
+
 /** One challenge of a `WWW-Authenticate` header: its scheme and auth-params (names lower-cased). */
 export interface AuthChallenge {
   readonly scheme: string;
@@ -103,6 +106,17 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
     for (;;) {
       const mark = i;
       skipSpace();
+      if (Object.keys(current.params).length === 0) {
+        // A token68 standing alone (e.g. `Basic dXNlcg==`, `Negotiate …==`): its "=" padding and
+        // "/" are not token characters, so read as a name it would end the parse there.
+        TOKEN68.lastIndex = i;
+        if (TOKEN68.test(header)) {
+          current.params.token68 = header.slice(i, TOKEN68.lastIndex).trimEnd();
+          i = TOKEN68.lastIndex;
+          if (header[i] === ",") i++;
+          continue;
+        }
+      }
       const name = token();
       skipSpace();
       if (name === "" || header[i] !== "=") {
@@ -153,14 +167,17 @@ export function readStepUpChallenge(header: string | null | undefined): StepUpCh
     (c) => c.scheme.toLowerCase() === "bearer" && c.params.error === INSUFFICIENT_USER_AUTHENTICATION,
   );
   if (!bearer) return undefined;
-  const maxAge = bearer.params.max_age === undefined ? undefined : Number(bearer.params.max_age);
+  // Digits only (RFC 9470: seconds): Number() would also read "", "0x10", "1e3" or " 5 ".
+  const maxAge = /^[0-9]{1,15}$/.test(bearer.params.max_age ?? "") ? Number(bearer.params.max_age) : undefined;
   return {
     acrValues: (bearer.params.acr_values ?? "").split(" ").filter((v) => v !== ""),
-    ...(maxAge !== undefined && Number.isSafeInteger(maxAge) && maxAge >= 0 ? { maxAge } : {}),
+    ...(maxAge === undefined ? {} : { maxAge }),
     ...(bearer.params.error_description === undefined ? {} : { description: bearer.params.error_description }),
   };
 }
 
+/** A quoted-string's content (RFC 9110 §5.6.4): `\` and `"` escaped, control characters (CR, LF, NUL…) made spaces. */
 function quoted(text: string): string {
-  return text.replace(/[\\"]/g, (c) => `\\${c}`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point.
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, " ").replace(/[\\"]/g, (c) => `\\${c}`);
 }

@@ -34,6 +34,25 @@ export interface StepUpOptions<R> {
   readonly now?: () => number;
 }
 
+/**
+ * Throws a `TypeError` for step-up options that would fail open: a `maxAge` that is not a
+ * non-negative finite number (`Number("5m")` is NaN, and no age is greater than NaN), an `acr`
+ * that is not one of {@link ACR} (a misspelled level would demand only possession), a `require`
+ * with an unknown factor. The middlewares call it when a route is declared.
+ */
+export function checkStepUpOptions<R>(options: StepUpOptions<R>): void {
+  const { maxAge, acr } = options;
+  if (maxAge !== undefined && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge >= 0)) {
+    throw new TypeError(`@pims/relying-party: maxAge must be a number of seconds, 0 or more: ${String(maxAge)}`);
+  }
+  if (acr !== undefined && !Object.values(ACR).includes(acr)) {
+    throw new TypeError(`@pims/relying-party: acr must be one of ${Object.values(ACR).join(", ")}: ${String(acr)}`);
+  }
+  if (options.require?.some((factor) => factor !== "possession" && factor !== "knowledge")) {
+    throw new TypeError(`@pims/relying-party: require lists factors "possession" and "knowledge" only`);
+  }
+}
+
 /** An answer for the client: a Pims message in the vendor's shape, and the headers to send with it. */
 export interface Refusal {
   readonly status: number;
@@ -55,6 +74,7 @@ export async function checkStepUp<R>(
   verify: (input: VerifyRequest) => Promise<VerifyResult>,
   options: StepUpOptions<R>,
 ): Promise<{ ok: true; stepUp: StepUp } | { ok: false; refusal: Refusal }> {
+  checkStepUpOptions(options);
   const otp = single(headers[OTP_HEADER]);
   const accessToken = /^Bearer (\S+)$/i.exec(single(headers.authorization) ?? "")?.[1];
   const required = [

@@ -1,4 +1,4 @@
-import { checkStepUp, type StepUp, type StepUpOptions } from "./checkStepUp.js";
+import { checkStepUp, checkStepUpOptions, type StepUp, type StepUpOptions } from "./checkStepUp.js";
 import {
   checkVerifierOptions,
   createVerifier,
@@ -37,6 +37,7 @@ function stepUpHook<R extends FastifyLikeRequest>(
   verify: ReturnType<typeof createVerifier>,
   options: StepUpOptions<R>,
 ) {
+  checkStepUpOptions(options);
   return async (request: R, reply: FastifyLikeReply): Promise<void> => {
     const decision = await checkStepUp(request, request.headers, verify, options);
     if (decision.ok) {

@@ -62,6 +62,7 @@ export class TrustedPhones {
    * Ids of the accounts whose number matches `query`, when it looks like one: as S3 returns it
    * (`0612345678`, read in `region`) or in E.164, the masked form the admin API shows
    * (`+336•••••678`), or the last digits (3 or more, what the masked form shows). None otherwise.
+   * Newest accounts first.
    */
   async search(query: string, region: string, limit: number): Promise<string[]> {
     const compact = query.replace(/[\s().-]/g, "");
@@ -86,6 +87,9 @@ export class TrustedPhones {
           ...(exact === undefined ? [] : [eb("phone_e164", "=", exact)]),
         ]),
       )
+      // Newest accounts first, as the admin API lists them: an account id begins with its creation
+      // time (randomId), so the limit keeps the newest matches, not whichever the engine reads first.
+      .orderBy("account_id", "desc")
       .limit(limit)
       .execute();
     return rows.map((row) => row.account_id);
