@@ -27,6 +27,7 @@ export {
   type VerifyRequest,
   type VerifyResult,
 } from "./relyingParty.js";
+export type { EcJwk, SigningVector } from "./SigningVector.js";
 export {
   fromBase64Url,
   SIGNATURE_SHAPES,
@@ -35,6 +36,19 @@ export {
   signingString,
   toBase64Url,
 } from "./signing.js";
+export {
+  ACR,
+  type Acr,
+  type AuthChallenge,
+  type AuthenticationMethod,
+  acrOf,
+  factorsOf,
+  formatStepUpChallenge,
+  INSUFFICIENT_USER_AUTHENTICATION,
+  parseWwwAuthenticate,
+  readStepUpChallenge,
+  type StepUpChallenge,
+} from "./stepUp.js";
 export { canonicalJson } from "./transaction/canonicalJson.js";
 export {
   canonicalTransaction,

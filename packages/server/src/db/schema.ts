@@ -97,12 +97,16 @@ export interface SmsCooldownsTable {
 }
 
 /** The account PIN: a digest sealed under the secret key (docs/decisions/0004-pin-verifier.md). */
+export type PinOrigin = "enrollment" | "change" | "reset";
+
 export interface PinVerifiersTable {
   account_id: string;
   key_id: string;
   salt: string;
   sealed: string;
   set_at: number;
+  /** How the PIN was set: `enrollment`, `change`, `reset` (by an SMS code); null before 0010. */
+  set_by: PinOrigin | null;
 }
 
 export type DeviceStatus = "pending" | "active" | "removed" | "disabled";
@@ -145,6 +149,8 @@ export interface OtpsTable {
   consumed_by: string | null;
   /** Wrong guesses at the account's OTPs while this one was live; at the limit it is voided. */
   wrong_guesses: number;
+  /** RFC 8176 methods as issued, space-separated; null for OTPs issued before migration 0010. */
+  methods: string | null;
   /** With a transaction (decision 0025): base64url SHA-256 of its canonical text, matched on. */
   transaction_digest: string | null;
   /** Its RFC 8785 canonical text. */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ParamList } from "@pims/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AdminQueries } from "../admin/AdminQueries.js";
-import type { AuditDetail } from "../audit/AuditLog.js";
+import { adminEvent } from "../audit/adminEvent.js";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
@@ -43,14 +43,6 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
 }
 
 const succeed = (result: unknown) => ({ status: "SUCCEEDED", result });
-
-/** What every admin change records: who (an administrator), from where. */
-const adminEvent = (request: FastifyRequest, event: string, detail: AuditDetail = {}) => ({
-  event,
-  outcome: "success" as const,
-  clientAddress: request.ip,
-  detail: { by: "admin", ...detail },
-});
 
 /** Relying parties: create (the key is shown once), list, revoke. */
 function registerRelyingPartyAdmin(admin: FastifyInstance, services: Services): void {
@@ -116,7 +108,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
   admin.post("/v1/admin/accounts/:id/unblock", { config: { operation: "admin.accounts.unblock" } }, async (request) => {
     const account = await accountOf(request);
     await pinGuard.reset(account.id);
-    await audit.append({ ...adminEvent(request, "account.unblock"), accountId: account.id });
+    await audit.append({ ...adminEvent(request.ip, "account.unblock"), accountId: account.id });
     return succeed({ wasBlocked: account.blocked });
   });
 
@@ -129,7 +121,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
       const revoked = await otps.revoke({ accountId: found.account_id, deviceId: id }, "device.disable", trx);
       await audit.append(
         {
-          ...adminEvent(request, "device.disable", { revokedOtps: revoked }),
+          ...adminEvent(request.ip, "device.disable", { revokedOtps: revoked }),
           accountId: found.account_id,
           deviceId: id,
         },
@@ -146,7 +138,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
     const remaining = (await pinVerifiers.countByKey())
       .filter((row) => row.keyId !== keyring.currentId)
       .reduce((sum, row) => sum + row.count, 0);
-    await audit.append(adminEvent(request, "secret.rekey"));
+    await audit.append(adminEvent(request.ip, "secret.rekey"));
     return succeed({ keyId: keyring.currentId, resealed: changed, remainingUnderFormerKeys: remaining });
   });
 }

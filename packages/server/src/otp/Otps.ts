@@ -1,4 +1,4 @@
-import type { Factor } from "@pims/protocol";
+import type { AuthenticationMethod, Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
@@ -26,6 +26,13 @@ export interface ConsumedOtp {
   readonly issuedAt: number;
   /** The transaction it was issued for, as the device signed it (decision 0025). */
   readonly transaction: SignedTransaction | undefined;
+  /** RFC 8176 methods, as recorded at issue. */
+  readonly methods: readonly AuthenticationMethod[];
+}
+
+/** The methods of factors, for an OTP issued before its methods were recorded. */
+function methodsOf(factors: readonly Factor[]): AuthenticationMethod[] {
+  return factors.includes("knowledge") ? ["swk", "pin", "mfa"] : ["swk"];
 }
 
 /** What an OTP is bound to besides account and device: nothing, a context, or a transaction. */
@@ -62,6 +69,7 @@ export class Otps {
         consumed_at: null,
         consumed_by: null,
         wrong_guesses: 0,
+        methods: param<string>("methods"),
         transaction_digest: param<string | null>("transactionDigest"),
         transaction_canonical: param<string | null>("transactionCanonical"),
         transaction_signature: param<string | null>("transactionSignature"),
@@ -104,6 +112,7 @@ export class Otps {
           "device_id",
           "factors",
           "issued_at",
+          "methods",
           "transaction_digest",
           "transaction_canonical",
           "transaction_signature",
@@ -117,6 +126,8 @@ export class Otps {
       accountId: string;
       deviceId: string;
       factors: readonly Factor[];
+      /** RFC 8176 methods the issue rests on (`swk`, `pin`, `mfa`, `sms`). */
+      methods: readonly AuthenticationMethod[];
       context: string | undefined;
       transaction: SignedTransaction | undefined;
     },
@@ -131,6 +142,7 @@ export class Otps {
       deviceId: request.deviceId,
       mac: this.#mac(request.accountId, otp),
       factors: request.factors.join("+"),
+      methods: request.methods.join(" "),
       contextHash: digestOf(request.context),
       transactionDigest: request.transaction?.digest ?? null,
       transactionCanonical: request.transaction?.canonical ?? null,
@@ -169,11 +181,13 @@ export class Otps {
       maxWrongGuesses: this.settings.maxFailedVerifications,
     });
     if (!row) return undefined;
+    const factors = row.factors.split("+") as Factor[];
     const { transaction_digest, transaction_canonical, transaction_signature, transaction_signed } = row;
     return {
       deviceId: row.device_id,
-      factors: row.factors.split("+") as Factor[],
+      factors,
       issuedAt: Number(row.issued_at),
+      methods: row.methods === null ? methodsOf(factors) : (row.methods.split(" ") as AuthenticationMethod[]),
       transaction:
         transaction_digest && transaction_canonical && transaction_signature && transaction_signed
           ? {

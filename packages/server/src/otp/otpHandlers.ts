@@ -1,4 +1,4 @@
-import type { Factor } from "@pims/protocol";
+import type { AuthenticationMethod, Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import { callerEvent } from "../audit/callerEvent.js";
 import type { Handlers, OperationCall } from "../core/OperationCall.js";
@@ -16,9 +16,9 @@ type OtpCall = OperationCall<"otp.withPIN" | "otp.withoutPIN">;
  * a context or to a transaction the device signed (decision 0025), not both.
  */
 export function otpHandlers(
-  services: Pick<Services, "otps" | "pinGuard" | "audit" | "transaction">,
+  services: Pick<Services, "otps" | "pinGuard" | "pinVerifiers" | "audit" | "transaction">,
 ): Handlers<"otp.withPIN" | "otp.withoutPIN"> {
-  const { otps, pinGuard, audit, transaction } = services;
+  const { otps, pinGuard, pinVerifiers, audit, transaction } = services;
   const issue = async (
     call: OtpCall,
     factors: readonly Factor[],
@@ -27,8 +27,22 @@ export function otpHandlers(
   ) => {
     const { accountId } = call.principal;
     const { device } = call;
+    // RFC 8176: the device key (software-secured as far as Pims can tell); with the PIN, `pin` and
+    // `mfa` — and `sms` when that PIN was set by an SMS-code reset, so a relying party can see it.
+    const methods: AuthenticationMethod[] = ["swk"];
+    if (factors.includes("knowledge")) {
+      methods.push("pin", "mfa");
+      if ((await pinVerifiers.setBy(accountId, db)) === "reset") methods.push("sms");
+    }
     const { otp } = await otps.issue(
-      { accountId, deviceId: device.deviceId, factors, context: call.params.context, transaction: signed },
+      {
+        accountId,
+        deviceId: device.deviceId,
+        factors,
+        methods,
+        context: call.params.context,
+        transaction: signed,
+      },
       db,
     );
     const detail = { factors: factors.join("+"), ...(signed ? { transaction: signed.digest } : {}) };

@@ -4,9 +4,10 @@ import type { Clock } from "../Clock.js";
 import { PimsError } from "../core/PimsError.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Keyring } from "../crypto/Keyring.js";
+import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import { param, prepare } from "../db/Prepared.js";
-import type { DatabaseSchema } from "../db/schema.js";
+import type { DatabaseSchema, PinOrigin } from "../db/schema.js";
 
 const PURPOSE = "pin-verifier";
 
@@ -42,8 +43,14 @@ export class PinVerifiers {
     return row !== undefined;
   }
 
-  async set(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
-    const values = this.#verifier(accountId, pin);
+  /** Replaces the account's PIN: changed knowing the former one (S14), or reset by an SMS code (S13). */
+  async set(
+    accountId: string,
+    pin: string,
+    setBy: "change" | "reset",
+    db: Kysely<DatabaseSchema> = this.db,
+  ): Promise<void> {
+    const values = { ...this.#verifier(accountId, pin), set_by: setBy };
     await db
       .insertInto("pin_verifiers")
       .values({ account_id: accountId, ...values })
@@ -56,12 +63,22 @@ export class PinVerifiers {
     try {
       await db
         .insertInto("pin_verifiers")
-        .values({ account_id: accountId, ...this.#verifier(accountId, pin) })
+        .values({ account_id: accountId, ...this.#verifier(accountId, pin), set_by: "enrollment" })
         .execute();
     } catch (error) {
       if (isUniqueViolation(error)) throw new PimsError(2317);
       throw error;
     }
+  }
+
+  /** How the account's PIN in force was set; `undefined` when unknown (set before this was recorded) or none. */
+  async setBy(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<PinOrigin | undefined> {
+    const row = await db
+      .selectFrom("pin_verifiers")
+      .select("set_by")
+      .where("account_id", "=", accountId)
+      .executeTakeFirst();
+    return row?.set_by ?? undefined;
   }
 
   /** True when `pin` is the account's PIN; `undefined` when the account has none. */
@@ -79,13 +96,12 @@ export class PinVerifiers {
 
   /** Of some accounts, those that have a PIN. */
   async withPin(accountIds: readonly string[]): Promise<Set<string>> {
-    if (accountIds.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom("pin_verifiers")
-      .select("account_id")
-      .where("account_id", "in", accountIds)
-      .execute();
-    return new Set(rows.map((row) => row.account_id));
+    const found = await byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("pin_verifiers").select("account_id").where("account_id", "in", ids).execute(),
+      (row) => [row.account_id, true],
+    );
+    return new Set(found.keys());
   }
 
   /** How many verifiers are sealed under each key id (the start-up key check, the re-key report). */

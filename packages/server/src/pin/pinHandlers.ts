@@ -46,14 +46,13 @@ export function pinHandlers(
       await transaction(async (trx) => {
         // Serialized with an S15 in flight, so none commits an OTP past the revocation below.
         await accounts.lockRow(accountId, trx);
-        await pinVerifiers.set(accountId, pin, trx);
+        await pinVerifiers.set(accountId, pin, "reset", trx);
         await pinGuard.reset(accountId, trx);
         // Every OTP the former PIN vouched for dies with it.
         const revokedOtps = await otps.revoke({ accountId }, "pin.reset", trx);
         await devices.forgetPinProofs(accountId, trx);
-        const base = { outcome: "success" as const, accountId, clientAddress: call.clientAddress };
-        await audit.append({ ...base, event: "pin.reset", detail: { revokedOtps } }, trx);
-        if (wasBlocked) await audit.append({ ...base, event: "account.unblock", detail: { by: "pin.reset" } }, trx);
+        await audit.append(callerEvent(call, "pin.reset", { revokedOtps }), trx);
+        if (wasBlocked) await audit.append(callerEvent(call, "account.unblock", { by: "pin.reset" }), trx);
       });
       return null;
     },
@@ -66,7 +65,7 @@ export function pinHandlers(
       if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
       await transaction(async (trx) => {
         await accounts.lockRow(accountId, trx);
-        await pinVerifiers.set(accountId, newPin, trx);
+        await pinVerifiers.set(accountId, newPin, "change", trx);
         const revokedOtps = await otps.revoke({ accountId }, "pin.change", trx);
         await devices.forgetPinProofs(accountId, trx);
         await audit.append(callerEvent(call, "pin.change", { revokedOtps }), trx);

@@ -4,7 +4,7 @@ import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
-import { listen } from "../support/listen.js";
+import { listenOnLoopback } from "../support/listen.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
@@ -54,7 +54,7 @@ beforeAll(async () => {
       });
     },
   );
-  app = await listen(application);
+  app = await listenOnLoopback(application);
 });
 afterAll(async () => {
   await app.close();
@@ -239,6 +239,11 @@ describe("transactions and contexts do not mix", () => {
     });
     expect(both.body.error?.code).toBe(2102);
     expect(both.body.error?.label).toBe("Invalid transaction parameter");
+    // Asked for one, given none: an OTP bound to nothing must not pass for "the transaction null".
+    for (const none of [null, ""]) {
+      const empty = await verifyOtp(server.url, rp.key, { otp: "12345678", accessToken: token, transaction: none });
+      expect(empty.body.error?.code).toBe(2102);
+    }
   });
 
   it("a transaction that is not one — a float amount, no type, a hidden character — is 2102 before anything is signed", async () => {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { createVerifier } from "@pims/relying-party";
+import { checkStepUp, createVerifier } from "@pims/relying-party";
 import { createPims, memoryStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -54,8 +54,9 @@ const EXPECTED: Record<string, string> = {
   [`${RP_DOC}#1`]: "json",
   [`${RP_DOC}#2`]: "ts",
   [`${RP_DOC}#3`]: "text",
-  [`${RP_DOC}#4`]: "json",
-  [`${RP_DOC}#5`]: "ts",
+  [`${RP_DOC}#4`]: "text",
+  [`${RP_DOC}#5`]: "json",
+  [`${RP_DOC}#6`]: "ts",
 };
 
 /** How TypeScript blocks are compiled: strict, as an app on Node would. */
@@ -343,15 +344,25 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     const verify = createVerifier({ pimsUrl: server.url, apiKey: key, logger: { warn: (line) => lines.push(line) } });
     await verify({ otp: "12345678", accessToken: "pat_x" }).catch(() => undefined);
     expect(lines.map((line) => line.replaceAll(new URL(server.url).origin, "http://127.0.0.1:8080"))).toEqual([
-      block(`${RP_DOC}#3`).trim(),
+      block(`${RP_DOC}#4`).trim(),
     ]);
+  });
+
+  it("docs/relying-parties.md: the RFC 9470 challenge shown is the one the kit sends", async () => {
+    const decision = await checkStepUp({}, { authorization: "Bearer pat_x" }, async () => ({ valid: false }), {
+      acr: "pims:possession+knowledge",
+      maxAge: 60,
+    });
+    expect(decision.ok).toBe(false);
+    const header = decision.ok ? undefined : decision.refusal.headers["www-authenticate"];
+    expect(`WWW-Authenticate: ${header}`).toBe(block(`${RP_DOC}#3`).trim());
   });
 
   it("docs/relying-parties.md: a transaction's verification has the documented shape, and the WebCrypto check shown verifies its evidence (and refuses another VIN)", async () => {
     const { key } = await createRelyingParty(server.url, "transaction-rp");
     const { pims } = await loggedInPims(server.url);
     const { pin } = await enrollWithShortcut(server.url, pims);
-    const documented = JSON.parse(block(`${RP_DOC}#4`).replace(/\n\s+/g, " "));
+    const documented = JSON.parse(block(`${RP_DOC}#5`).replace(/\n\s+/g, " "));
     const transaction = JSON.parse(documented.result.transaction.canonical);
     const { otp } = expectSuccess(
       await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, transaction }),
@@ -368,7 +379,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     const forged = { ...evidence, canonical: evidence?.canonical.replace("VF3", "VF4") };
     const dir = join(work, "evidence");
     await mkdir(dir);
-    await writeFile(join(dir, "checkEvidence.ts"), block(`${RP_DOC}#5`));
+    await writeFile(join(dir, "checkEvidence.ts"), block(`${RP_DOC}#6`));
     await writeFile(
       join(dir, "run.ts"),
       `import { checkEvidence } from "./checkEvidence.js";

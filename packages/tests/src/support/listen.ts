@@ -1,9 +1,21 @@
+import type { RequestListener } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type express from "express";
 
-/** Starts an Express app on a free loopback port; its URL and how to stop it. */
-export async function listen(application: express.Express): Promise<{ url: string; close(): Promise<void> }> {
-  const http = application.listen(0, "127.0.0.1");
+/** A listening app on a free loopback port. */
+export interface Listening {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `app` (an Express app or any `node:http` listener) on a free port of 127.0.0.1: the
+ * relying parties of the round-trip suites.
+ *
+ * @example const rp = await listenOnLoopback(express().get("/x", handler));
+ */
+export async function listenOnLoopback(app: RequestListener): Promise<Listening> {
+  const http = createServer(app).listen(0, "127.0.0.1");
   await new Promise((resolve) => http.once("listening", resolve));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
