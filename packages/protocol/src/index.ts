@@ -57,6 +57,7 @@ export {
   type Transaction,
   type TransactionValue,
 } from "./transaction/canonicalTransaction.js";
+export type { TransactionSigningVector } from "./transaction/TransactionSigningVector.js";
 export {
   readTransactionSigningString,
   TRANSACTION_SIGNATURE_VERSION,

@@ -1,6 +1,14 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fromBase64Url, HEADERS, type SigningVector, signingString } from "@pims/protocol";
+import {
+  fromBase64Url,
+  HEADERS,
+  otpWithoutPin,
+  type SigningVector,
+  signingString,
+  type TransactionSigningVector,
+  validateParams,
+} from "@pims/protocol";
 import { describe, expect, it } from "vitest";
 import type { SdkCrypto } from "../sdkCrypto.js";
 import { deviceIdOf } from "./deviceKey.js";
@@ -64,5 +72,40 @@ describe("the SDK against the signing vector (@pims/protocol/vectors/signing.jso
     const text = signingString({ ...vector.signingInputs, nonce });
     expect(await verifies(headers[HEADERS.signature] as string, text)).toBe(true);
     expect(await verifies(headers[HEADERS.signature] as string, vector.signingString)).toBe(false);
+  });
+});
+
+/** The transaction vector: the same device key signing one transaction (decision 0025). */
+const transactionVector = JSON.parse(
+  readFileSync(createRequire(import.meta.url).resolve("@pims/protocol/vectors/transaction-signing.json"), "utf8"),
+) as TransactionSigningVector;
+
+describe("the SDK against the transaction signing vector (@pims/protocol/vectors/transaction-signing.json)", () => {
+  it("with the vector's time and nonce, signs exactly the vector's transaction signing string", async () => {
+    const { accountId, nonce, timestamp } = transactionVector.signingInputs;
+    const nonceBytes = fromBase64Url(nonce) as Uint8Array;
+    const fixedNonce: SdkCrypto = { subtle: crypto.subtle, getRandomValues: (array) => array.set(nonceBytes) };
+    const canonical = validateParams(otpWithoutPin, { transaction: transactionVector.transaction });
+    expect(canonical).toEqual({ ok: true, value: { transaction: transactionVector.canonical } });
+    const headers = await signRequest(
+      await vectorDevice(),
+      {
+        path: otpWithoutPin.path,
+        body: "{}",
+        now: Number(timestamp),
+        presentKey: false,
+        transaction: { accountId, canonical: transactionVector.canonical },
+      },
+      fixedNonce,
+    );
+    const signature = headers[HEADERS.transactionSignature] as string;
+    expect(await verifies(signature, transactionVector.signingString)).toBe(true);
+    expect(await verifies(transactionVector.signature, transactionVector.signingString)).toBe(true);
+    expect(await verifies(signature, transactionVector.signingString.replace(accountId, `${accountId}x`))).toBe(false);
+  });
+
+  it("signs no transaction when none is asked", async () => {
+    const headers = await signRequest(await vectorDevice(), request, crypto);
+    expect(headers).not.toHaveProperty(HEADERS.transactionSignature);
   });
 });
