@@ -50,8 +50,9 @@ export interface StepUpOptions<R> {
  */
 export function checkStepUpOptions<R>(options: StepUpOptions<R>): void {
   const { maxAge, acr } = options;
-  if (maxAge !== undefined && !(typeof maxAge === "number" && Number.isFinite(maxAge) && maxAge >= 0)) {
-    throw new TypeError(`@pims/relying-party: maxAge must be a number of seconds, 0 or more: ${String(maxAge)}`);
+  // Whole seconds: RFC 9470's max_age is a non-negative integer, and the SDK reads only digits.
+  if (maxAge !== undefined && !(typeof maxAge === "number" && Number.isSafeInteger(maxAge) && maxAge >= 0)) {
+    throw new TypeError(`@pims/relying-party: maxAge must be a whole number of seconds, 0 or more: ${String(maxAge)}`);
   }
   if (acr !== undefined && !Object.values(ACR).includes(acr)) {
     throw new TypeError(`@pims/relying-party: acr must be one of ${Object.values(ACR).join(", ")}: ${String(acr)}`);

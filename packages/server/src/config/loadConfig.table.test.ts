@@ -258,6 +258,8 @@ const TABLE: readonly Row[] = [
   ["PIMS_RP_MAX_PER_MINUTE", "0", between("PIMS_RP_MAX_PER_MINUTE", 1, 100_000_000, "0")],
   ["PIMS_RECOVERY_MAX_LOGIN_AGE", "600", ok((c) => c.recovery.maxLoginAgeSeconds, 600)],
   ["PIMS_RECOVERY_MAX_LOGIN_AGE", "-1", between("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 30 * 86_400, "-1")],
+  ["PIMS_RECOVERY_VISIBLE_FOR", "0", ok((c) => c.recovery.visibleForSeconds, 0)],
+  ["PIMS_RECOVERY_VISIBLE_FOR", "400000000", between("PIMS_RECOVERY_VISIBLE_FOR", 0, 366 * 86_400, "400000000")],
   ["PIMS_ADMIN_KEY", "a".repeat(32), ok((c) => c.adminKey, "a".repeat(32))],
   [
     "PIMS_ADMIN_KEY",

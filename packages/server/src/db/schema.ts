@@ -15,6 +15,8 @@ export interface AccountsTable {
   /** Wrong PINs in a row (and PIN checks in flight); blocked at the configured maximum. */
   pin_failures: Generated<number>;
   active_devices: Generated<number>;
+  /** Owned by pin/: when the PIN was last recovered by SMS (S13, or S12 before a new enrollment). */
+  pin_recovered_at: number | null;
 }
 
 export interface SessionsTable {
@@ -97,16 +99,12 @@ export interface SmsCooldownsTable {
 }
 
 /** The account PIN: a digest sealed under the secret key (docs/decisions/0004-pin-verifier.md). */
-export type PinOrigin = "enrollment" | "change" | "reset";
-
 export interface PinVerifiersTable {
   account_id: string;
   key_id: string;
   salt: string;
   sealed: string;
   set_at: number;
-  /** How the PIN was set: `enrollment`, `change`, `reset` (by an SMS code); null before 0010. */
-  set_by: PinOrigin | null;
 }
 
 export type DeviceStatus = "pending" | "active" | "removed" | "disabled";

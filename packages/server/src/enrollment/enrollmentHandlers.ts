@@ -121,6 +121,8 @@ export function enrollmentHandlers(
       const wasBlocked = await pinGuard.isBlocked(accountId);
       await transaction(async (trx) => {
         const removed = await devices.removeAll(accountId, trx);
+        // A PIN removed with every device is recovered by whatever enrollment comes next.
+        if (await pinVerifiers.has(accountId, trx)) await pinVerifiers.recordRecovery(accountId, trx);
         await pinVerifiers.remove(accountId, trx);
         await pinGuard.reset(accountId, trx);
         // The devices and the PIN are gone: so is every OTP they vouched for.

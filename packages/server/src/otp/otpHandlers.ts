@@ -16,9 +16,10 @@ type OtpCall = OperationCall<"otp.withPIN" | "otp.withoutPIN">;
  * a context or to a transaction the device signed (decision 0025), not both.
  */
 export function otpHandlers(
-  services: Pick<Services, "otps" | "pinGuard" | "pinVerifiers" | "audit" | "transaction">,
+  services: Pick<Services, "otps" | "pinGuard" | "pinVerifiers" | "audit" | "transaction" | "config">,
 ): Handlers<"otp.withPIN" | "otp.withoutPIN"> {
-  const { otps, pinGuard, pinVerifiers, audit, transaction } = services;
+  const { otps, pinGuard, pinVerifiers, audit, transaction, config } = services;
+  const recoveryVisibleMs = config.recovery.visibleForSeconds * 1000;
   const issue = async (
     call: OtpCall,
     factors: readonly Factor[],
@@ -28,11 +29,11 @@ export function otpHandlers(
     const { accountId } = call.principal;
     const { device } = call;
     // RFC 8176: the device key (software-secured as far as Pims can tell); with the PIN, `pin` and
-    // `mfa` — and `sms` when that PIN was set by an SMS-code reset, so a relying party can see it.
+    // `mfa` — and `sms` after a recent SMS recovery of the PIN, so a relying party can see it.
     const methods: AuthenticationMethod[] = ["swk"];
     if (factors.includes("knowledge")) {
       methods.push("pin", "mfa");
-      if ((await pinVerifiers.setBy(accountId, db)) === "reset") methods.push("sms");
+      if (await pinVerifiers.recoveredWithin(accountId, recoveryVisibleMs, db)) methods.push("sms");
     }
     const { otp } = await otps.issue(
       {

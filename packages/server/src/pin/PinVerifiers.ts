@@ -7,7 +7,7 @@ import type { Keyring } from "../crypto/Keyring.js";
 import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import { param, prepare } from "../db/Prepared.js";
-import type { DatabaseSchema, PinOrigin } from "../db/schema.js";
+import type { DatabaseSchema } from "../db/schema.js";
 
 const PURPOSE = "pin-verifier";
 
@@ -43,14 +43,9 @@ export class PinVerifiers {
     return row !== undefined;
   }
 
-  /** Replaces the account's PIN: changed knowing the former one (S14), or reset by an SMS code (S13). */
-  async set(
-    accountId: string,
-    pin: string,
-    setBy: "change" | "reset",
-    db: Kysely<DatabaseSchema> = this.db,
-  ): Promise<void> {
-    const values = { ...this.#verifier(accountId, pin), set_by: setBy };
+  /** Replaces the account's PIN (S13, S14). */
+  async set(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    const values = this.#verifier(accountId, pin);
     await db
       .insertInto("pin_verifiers")
       .values({ account_id: accountId, ...values })
@@ -63,7 +58,7 @@ export class PinVerifiers {
     try {
       await db
         .insertInto("pin_verifiers")
-        .values({ account_id: accountId, ...this.#verifier(accountId, pin), set_by: "enrollment" })
+        .values({ account_id: accountId, ...this.#verifier(accountId, pin) })
         .execute();
     } catch (error) {
       if (isUniqueViolation(error)) throw new PimsError(2317);
@@ -71,14 +66,26 @@ export class PinVerifiers {
     }
   }
 
-  /** How the account's PIN in force was set; `undefined` when unknown (set before this was recorded) or none. */
-  async setBy(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<PinOrigin | undefined> {
+  /**
+   * Records that the account's PIN is being recovered by SMS: reset with an S6 code (S13), or
+   * removed with every device (S12) so that the next enrollment sets a new one. Whatever PIN
+   * follows — and any PIN changed from it with S14 — rests on the phone number, not on what the
+   * user knew (decision 0027).
+   */
+  async recordRecovery(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    await db.updateTable("accounts").set({ pin_recovered_at: this.clock.now() }).where("id", "=", accountId).execute();
+  }
+
+  /** True when the account's PIN was recovered by SMS within the last `windowMs`. */
+  async recoveredWithin(accountId: string, windowMs: number, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {
+    if (windowMs <= 0) return false;
     const row = await db
-      .selectFrom("pin_verifiers")
-      .select("set_by")
-      .where("account_id", "=", accountId)
+      .selectFrom("accounts")
+      .select("pin_recovered_at")
+      .where("id", "=", accountId)
       .executeTakeFirst();
-    return row?.set_by ?? undefined;
+    const at = row?.pin_recovered_at;
+    return at !== null && at !== undefined && this.clock.now() - Number(at) <= windowMs;
   }
 
   /** True when `pin` is the account's PIN; `undefined` when the account has none. */

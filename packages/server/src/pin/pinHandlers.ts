@@ -46,7 +46,8 @@ export function pinHandlers(
       await transaction(async (trx) => {
         // Serialized with an S15 in flight, so none commits an OTP past the revocation below.
         await accounts.lockRow(accountId, trx);
-        await pinVerifiers.set(accountId, pin, "reset", trx);
+        await pinVerifiers.set(accountId, pin, trx);
+        await pinVerifiers.recordRecovery(accountId, trx);
         await pinGuard.reset(accountId, trx);
         // Every OTP the former PIN vouched for dies with it.
         const revokedOtps = await otps.revoke({ accountId }, "pin.reset", trx);
@@ -65,7 +66,7 @@ export function pinHandlers(
       if (constantTimeEqual(oldPin, newPin)) throw new PimsError(2315);
       await transaction(async (trx) => {
         await accounts.lockRow(accountId, trx);
-        await pinVerifiers.set(accountId, newPin, "change", trx);
+        await pinVerifiers.set(accountId, newPin, trx);
         const revokedOtps = await otps.revoke({ accountId }, "pin.change", trx);
         await devices.forgetPinProofs(accountId, trx);
         await audit.append(callerEvent(call, "pin.change", { revokedOtps }), trx);

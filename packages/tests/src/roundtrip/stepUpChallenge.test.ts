@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { listenOnLoopback } from "../support/listen.js";
-import { ADMIN_KEY, createRelyingParty } from "../support/relyingParty.js";
+import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
-import { resetPinCode } from "../support/steps.js";
+import { accessToken, resetPinCode } from "../support/steps.js";
+import { TestClock } from "../support/TestClock.js";
 
 /**
  * Step-up as RFC 9470 says it, through the real SDK, a real Pims and a real Express relying party:
@@ -120,7 +121,7 @@ describe("the RFC 9470 challenge", () => {
     expect((await unlock(pims)).status).toBe(200);
   });
 
-  it("shows a knowledge factor that rests on an SMS reset (amr sms) until the PIN is changed knowing it", async () => {
+  it("shows a knowledge factor that rests on an SMS reset (amr sms), also once the PIN is changed from the reset one", async () => {
     const { pims, pin, phone } = await enrolledUser();
     const smsCode = await resetPinCode(server.url, pims, phone);
     expectSuccess(await pims.set(resetPin.api, { action: "reset", pinCode: "75319864", smsCode }));
@@ -129,9 +130,39 @@ describe("the RFC 9470 challenge", () => {
     expect(afterReset.status).toBe(200);
     expect((await afterReset.json()).amr).toEqual(["swk", "pin", "mfa", "sms"]);
 
+    // Whoever reset the PIN knows the reset one: a change from it still rests on the SMS.
     expectSuccess(await pims.set(updatePin.api, { action: "update", oldPIN: "75319864", newPIN: pin }));
     expectSuccess(await withPin(pims, pin));
     const afterChange = await unlock(pims);
-    expect((await afterChange.json()).amr).toEqual(["swk", "pin", "mfa"]);
+    expect((await afterChange.json()).amr).toEqual(["swk", "pin", "mfa", "sms"]);
+  });
+});
+
+describe("amr sms, in time", () => {
+  it("is said for PIMS_RECOVERY_VISIBLE_FOR after the SMS recovery, then no longer", async () => {
+    const clock = new TestClock();
+    const clocked = await startTestServer({
+      clock,
+      env: { PIMS_ADMIN_KEY: ADMIN_KEY, PIMS_SMS_COOLDOWN: "0", PIMS_RECOVERY_VISIBLE_FOR: "3600" },
+    });
+    try {
+      const { key } = await createRelyingParty(clocked.url);
+      const { pims } = await loggedInPims(clocked.url, memoryStore());
+      const { phone } = await enrollWithShortcut(clocked.url, pims, "46802571");
+      const amrNow = async () => {
+        const { otp } = expectSuccess(await withPin(pims, "75319864")) as { otp: string };
+        const verdict = await verifyOtp(clocked.url, key, { otp, accessToken: await accessToken(pims) });
+        return verdict.body.result?.amr;
+      };
+      const smsCode = await resetPinCode(clocked.url, pims, phone);
+      expectSuccess(await pims.set(resetPin.api, { action: "reset", pinCode: "75319864", smsCode }));
+      expect(await amrNow()).toEqual(["swk", "pin", "mfa", "sms"]);
+      clock.advance(3_600_000);
+      expect(await amrNow()).toEqual(["swk", "pin", "mfa", "sms"]);
+      clock.advance(1_000);
+      expect(await amrNow()).toEqual(["swk", "pin", "mfa"]);
+    } finally {
+      await clocked.close();
+    }
   });
 });

@@ -106,7 +106,7 @@ describe("the step-up options of a protected route fail closed", () => {
     );
     expect((decision as { ok?: boolean }).ok).not.toBe(true);
     // The middleware refuses such options when the route is declared, as it refuses a missing apiKey.
-    for (const maxAge of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+    for (const maxAge of [Number.NaN, -1, Number.POSITIVE_INFINITY, 1.5]) {
       expect(() => stepUpMiddleware({ pimsUrl: server.url, apiKey: rp.key, maxAge })).toThrow(TypeError);
     }
   });

@@ -32,6 +32,9 @@ interface VerifyAnswer {
     device?: string;
     factors?: string[];
     issuedAt?: number;
+    acr?: string;
+    amr?: string[];
+    authTime?: number;
     transaction?: TransactionEvidence;
   };
   error?: { code: number; label: string };
