@@ -6,7 +6,7 @@ import { normalizeValue, OTP_FORMAT } from "@pims/protocol";
 import { checkStepUp } from "@pims/relying-party";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { PimsError } from "../core/PimsError.js";
-import { verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
+import { readVerifyRequest, verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
 import type { Services } from "../Services.js";
 import { CORS_PATHS } from "./cors.js";
 
@@ -28,8 +28,8 @@ export const IMPORT_MAP = JSON.stringify({
 
 /**
  * Development mode only: `/dev/sms` (with the console SMS provider), the demo page at `/` (the real SDK in the browser, an IndexedDB store),
- * the SDK's modules, and a protected sample endpoint, `POST /demo/api/transfer`, that answers 2302
- * until the call carries an OTP obtained with the PIN for that very transfer.
+ * the SDK's modules, and a protected sample endpoint, `POST /demo/api/unlock`, that answers 2302
+ * until the call carries an OTP obtained with the PIN for that very command (a signed transaction).
  */
 export function registerDemoRoutes(app: FastifyInstance, services: Services): void {
   const inbox = services.smsInbox;
@@ -90,28 +90,33 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
     );
   }
 
-  app.post("/demo/api/transfer", { config: { operation: "demo.transfer" } }, async (request, reply) => {
-    const body = (request.body ?? {}) as { to?: unknown; amount?: unknown };
+  // The protected sample: a remote vehicle command, authorized for this very transaction (decision
+  // 0025): the OTP must have been asked, with the PIN, for the same command on the same VIN.
+  app.post("/demo/api/unlock", { config: { operation: "demo.unlock" } }, async (request, reply) => {
+    const body = (request.body ?? {}) as { vin?: unknown };
+    const vin = typeof body.vin === "string" ? body.vin : "";
     const decision = await checkStepUp(
       request,
       request.headers,
       async (input) => {
         const otp = normalizeValue(OTP_FORMAT, input.otp);
         if (otp === undefined) return { valid: false };
-        const { accessToken, context } = input;
-        return verifyForRelyingParty(services, "rp_demo", { otp, accessToken, context }, request.ip);
+        return verifyForRelyingParty(services, "rp_demo", readVerifyRequest({ ...input, otp }), request.ip);
       },
-      { require: ["possession", "knowledge"], context: () => `transfer:${String(body.to)}:${String(body.amount)}` },
+      {
+        acr: "pims:possession+knowledge",
+        transaction: () => (/^[A-HJ-NPR-Z0-9]{17}$/.test(vin) ? { type: "vehicle.unlock", vin } : undefined),
+      },
     );
     if (!decision.ok)
       return reply.code(decision.refusal.status).headers(decision.refusal.headers).send(decision.refusal.body);
     return {
       status: "SUCCEEDED",
       result: {
-        transferred: body.amount,
-        to: body.to,
+        unlocked: vin,
         by: decision.stepUp.account.username,
         factors: decision.stepUp.factors,
+        signedBy: decision.stepUp.device,
       },
     };
   });
