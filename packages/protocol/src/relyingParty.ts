@@ -48,6 +48,15 @@ export const VERIFY_PARAMS = {
       description: "The context the OTP must have been asked for, if any.",
       example: "transfer:FR76…:120",
     },
+    {
+      name: "assertion",
+      required: false,
+      format: { kind: "enum", values: ["jws"] },
+      secret: false,
+      description:
+        "jws: a valid verification also carries `assertion`, a short-lived JWS (ES256) signed by Pims for this relying party.",
+      example: "jws",
+    },
   ],
 } as const satisfies ParamList;
 
@@ -63,6 +72,8 @@ export interface VerifyRequest {
   readonly accessToken?: string;
   /** The context the OTP must have been asked for, if any. */
   readonly context?: string;
+  /** `jws`: a valid verification also carries a signed assertion (`VerifyResult.assertion`). */
+  readonly assertion?: "jws";
 }
 
 export type Factor = "possession" | "knowledge";
@@ -76,5 +87,7 @@ export type VerifyResult =
       readonly factors: readonly Factor[];
       /** Epoch milliseconds. */
       readonly issuedAt: number;
+      /** Compact JWS (ES256) when the request asked `assertion: "jws"`: see `AssertionClaims`. */
+      readonly assertion?: string;
     }
   | { readonly valid: false };

@@ -19,6 +19,9 @@ export interface AuditDetail {
   readonly removedDevices?: number;
   /** How a phone change proved knowledge: `pinCode` in the request, or a recent PIN `proof`. */
   readonly proof?: string;
+  /** Assertion keys a rotation activated and retired (public thumbprints). */
+  readonly kid?: string;
+  readonly retired?: string;
 }
 
 export interface AuditEvent {

@@ -22,10 +22,11 @@ export function readVerifyRequest(body: unknown): VerifyInput {
 
 /**
  * Verifies (and consumes) an OTP for a relying party: the account by access token or id, the
- * atomic consume, the guessing limit per live OTP, the audit.
+ * atomic consume, the guessing limit per live OTP, the audit; and, when asked, a signed assertion
+ * of the valid verification for this relying party.
  */
 export async function verifyForRelyingParty(
-  services: Pick<Services, "otps" | "sessions" | "audit" | "accounts" | "transaction">,
+  services: Pick<Services, "otps" | "sessions" | "audit" | "accounts" | "transaction" | "assertions">,
   relyingPartyId: string,
   input: VerifyInput,
   clientAddress: string,
@@ -72,11 +73,13 @@ export async function verifyForRelyingParty(
     return found;
   });
   if (!consumed) return { valid: false };
-  return {
+  const verified = {
     valid: true,
     account: { id: principal.accountId, username: principal.login },
     device: consumed.deviceId,
     factors: consumed.factors,
     issuedAt: consumed.issuedAt,
-  };
+  } as const;
+  if (input.assertion !== "jws") return verified;
+  return { ...verified, assertion: await services.assertions.issue(verified, relyingPartyId) };
 }

@@ -6,6 +6,7 @@ import * as otps from "./0004_otps_and_relying_parties.js";
 import * as sessionFamilies from "./0005_session_families_and_pin_proofs.js";
 import * as limitsWithoutLevers from "./0006_limits_without_levers.js";
 import * as sessionsRefreshExpiry from "./0007_sessions_refresh_expiry.js";
+import * as assertionKeys from "./0009_assertion_keys.js";
 
 /**
  * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
@@ -19,4 +20,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0005_session_families_and_pin_proofs": sessionFamilies,
   "0006_limits_without_levers": limitsWithoutLevers,
   "0007_sessions_refresh_expiry": sessionsRefreshExpiry,
+  "0009_assertion_keys": assertionKeys,
 };

@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import { ASSERTION_ALGORITHM, ASSERTION_TYPE, type AssertionClaims, type VerifyResult } from "@pims/protocol";
+import type { Clock } from "../Clock.js";
+import type { AssertionKeys } from "./AssertionKeys.js";
+import { authContext } from "./authContext.js";
+import { signJws } from "./signJws.js";
+
+/** A valid verification, with what later helpers add to it when it is there. */
+type Verified = Extract<VerifyResult, { valid: true }> & {
+  readonly transaction?: { readonly digest?: string };
+  readonly acr?: AssertionClaims["acr"];
+  readonly amr?: readonly string[];
+  readonly authTime?: number;
+};
+
+/**
+ * Issues step-up assertions: a compact JWS (ES256, `typ` pims-stepup+jwt) for one relying party,
+ * saying who proved which factors when, and for which transaction (docs/relying-parties.md).
+ *
+ * @example
+ * const jws = await assertions.issue(result, relyingParty.id);
+ */
+export class Assertions {
+  constructor(
+    private readonly keys: AssertionKeys,
+    private readonly clock: Clock,
+    /** The `iss` claim: the deployment's public URL. */
+    private readonly issuer: () => string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async issue(verified: Verified, audience: string): Promise<string> {
+    const { kid, privateKey } = await this.keys.signingKey();
+    const now = Math.floor(this.clock.now() / 1000);
+    const derived = authContext(verified.factors);
+    const digest = verified.transaction?.digest;
+    const claims: AssertionClaims = {
+      iss: this.issuer(),
+      sub: verified.account.id,
+      aud: audience,
+      iat: now,
+      exp: now + this.ttlSeconds,
+      jti: randomBytes(16).toString("base64url"),
+      acr: verified.acr ?? derived.acr,
+      amr: verified.amr ?? derived.amr,
+      auth_time: Math.floor((verified.authTime ?? verified.issuedAt) / 1000),
+      ...(digest !== undefined ? { txn: digest } : {}),
+    };
+    return signJws({ alg: ASSERTION_ALGORITHM, kid, typ: ASSERTION_TYPE }, claims, privateKey);
+  }
+}
