@@ -9,6 +9,8 @@ export interface StepUpOptions<R> {
   readonly context?: (request: R) => string | undefined | Promise<string | undefined>;
   /** Factors the route demands: `["possession", "knowledge"]` accepts only OTPs obtained with the PIN. */
   readonly require?: readonly Factor[];
+  /** Ask Pims for a signed assertion (`stepUp.assertion`) the route can hand to downstream services. */
+  readonly assertion?: boolean;
 }
 
 /** An answer for the client: a Pims message in the vendor's shape. */
@@ -35,7 +37,12 @@ export async function checkStepUp<R>(
   let result: VerifyResult;
   try {
     const context = options.context ? await options.context(request) : undefined;
-    result = await verify({ otp, accessToken, ...(context === undefined ? {} : { context }) });
+    result = await verify({
+      otp,
+      accessToken,
+      ...(context === undefined ? {} : { context }),
+      ...(options.assertion ? { assertion: "jws" as const } : {}),
+    });
   } catch (error) {
     if (error instanceof PimsUnavailableError) return refuse(503, 2204);
     throw error;

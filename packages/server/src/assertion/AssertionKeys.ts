@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { AssertionJwk } from "@pims/protocol";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
@@ -19,12 +19,22 @@ export interface SigningKey {
   readonly privateKey: KeyObject;
 }
 
+export interface Rotation {
+  /** The key that signs from now on. */
+  readonly kid: string;
+  /** The key published ahead of the next rotation. */
+  readonly next: string;
+  /** The key that signed until now: published for the overlap. */
+  readonly retired: string | undefined;
+}
+
 /**
- * The ES256 keys of step-up assertions, in `assertion_keys`. One key is active and signs; a
- * rotation makes a new one active and retires the other, which stays published for the overlap
- * (an assertion's lifetime, plus the JWK Set's cache time, plus a minute for clocks and processes
- * still signing with it), then leaves the JWK Set and the table. The private key is generated
- * here, sealed under the keyring, and never leaves the process.
+ * The ES256 keys of step-up assertions, in `assertion_keys`. One key is active and signs; the next
+ * one is already published, so that a relying party's cached JWK Set holds it when its turn comes.
+ * A rotation retires the active key, activates the next and makes a new next; the retired key stays
+ * published for the overlap (an assertion's lifetime, plus the JWK Set's cache time, plus a minute
+ * for clocks and for processes still signing with it), then leaves the JWK Set and the table.
+ * Private keys are generated here, sealed under the keyring, and never leave the process.
  */
 export class AssertionKeys {
   #signing: { key: SigningKey; until: number } | undefined;
@@ -42,43 +52,34 @@ export class AssertionKeys {
     return (this.ttlSeconds + JWKS_MAX_AGE_SECONDS + 60) * 1000;
   }
 
-  /** Makes the first key when there is no active one; safe when several processes start at once. */
+  /** Makes the active and the next key when missing; safe when several processes start at once. */
   async ensureActive(): Promise<void> {
-    if (await this.#activeRow()) return;
-    await this.db
-      .insertInto("assertion_keys")
-      .values(this.#newKey())
-      .onConflict((conflict) => conflict.column("active").doNothing())
-      .execute();
+    const present = new Set((await this.#slots()).map((row) => row.slot));
+    for (const slot of ["active", "next"] as const) {
+      if (present.has(slot)) continue;
+      await this.db
+        .insertInto("assertion_keys")
+        .values(this.#newKey(slot))
+        .onConflict((conflict) => conflict.column("slot").doNothing())
+        .execute();
+    }
   }
 
-  /** Retires the active key and activates a new one; answers both kids. */
-  async rotate(): Promise<{ kid: string; retired: string | undefined }> {
-    const attempt = () =>
-      this.db.transaction().execute(async (trx) => {
-        const retired = await trx
-          .updateTable("assertion_keys")
-          .set({ active: null, retired_at: this.clock.now() })
-          .where("active", "=", 1)
-          .returning("kid")
-          .executeTakeFirst();
-        const fresh = this.#newKey();
-        await trx.insertInto("assertion_keys").values(fresh).execute();
-        return { kid: fresh.kid, retired: retired?.kid };
-      });
-    let rotated: { kid: string; retired: string | undefined };
+  /** Retires the active key, activates the next one and publishes a new next. */
+  async rotate(): Promise<Rotation> {
+    let rotation: Rotation;
     try {
-      rotated = await attempt();
+      rotation = await this.#rotateOnce();
     } catch (error) {
-      // Another process rotated at the same moment: its new key holds the slot; retire it in turn.
+      // Another process rotated at the same moment: its new key holds the slot; rotate after it.
       if (!isUniqueViolation(error)) throw error;
-      rotated = await attempt();
+      rotation = await this.#rotateOnce();
     }
     this.#signing = undefined;
-    return rotated;
+    return rotation;
   }
 
-  /** The active key, opened. A key sealed under a secret no longer held is replaced by a new one. */
+  /** The active key, opened. A key sealed under a secret no longer held is rotated away. */
   async signingKey(): Promise<SigningKey> {
     const now = this.clock.now();
     if (this.#signing && this.#signing.until > now) return this.#signing.key;
@@ -97,13 +98,14 @@ export class AssertionKeys {
     return key;
   }
 
-  /** The JWK Set: the active key and those retired within the overlap, newest first. */
+  /** The JWK Set: the active key, the next one, then those retired within the overlap, latest first. */
   async published(): Promise<AssertionJwk[]> {
     const rows = await this.db
       .selectFrom("assertion_keys")
       .select(["kid", "public_jwk"])
-      .where((eb) => eb.or([eb("retired_at", "is", null), eb("retired_at", ">", this.clock.now() - this.overlapMs)]))
-      .orderBy("activated_at", "desc")
+      .where((eb) => eb.or([eb("slot", "is not", null), eb("retired_at", ">", this.clock.now() - this.overlapMs)]))
+      .orderBy(sql`case slot when 'active' then 0 when 'next' then 1 else 2 end`)
+      .orderBy("retired_at", "desc")
       .execute();
     return rows.map((row) => {
       const { x, y } = JSON.parse(row.public_jwk) as { x: string; y: string };
@@ -119,11 +121,41 @@ export class AssertionKeys {
       .execute();
   }
 
+  #rotateOnce(): Promise<Rotation> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.clock.now();
+      const retired = await trx
+        .updateTable("assertion_keys")
+        .set({ slot: null, retired_at: now })
+        .where("slot", "=", "active")
+        .returning("kid")
+        .executeTakeFirst();
+      let active = await trx
+        .updateTable("assertion_keys")
+        .set({ slot: "active", activated_at: now })
+        .where("slot", "=", "next")
+        .returning("kid")
+        .executeTakeFirst();
+      if (!active) {
+        const fresh = this.#newKey("active");
+        await trx.insertInto("assertion_keys").values(fresh).execute();
+        active = { kid: fresh.kid };
+      }
+      const next = this.#newKey("next");
+      await trx.insertInto("assertion_keys").values(next).execute();
+      return { kid: active.kid, next: next.kid, retired: retired?.kid };
+    });
+  }
+
+  #slots() {
+    return this.db.selectFrom("assertion_keys").select(["slot"]).where("slot", "is not", null).execute();
+  }
+
   #activeRow() {
     return this.db
       .selectFrom("assertion_keys")
       .select(["kid", "key_id", "sealed_private_key"])
-      .where("active", "=", 1)
+      .where("slot", "=", "active")
       .executeTakeFirst();
   }
 
@@ -133,7 +165,7 @@ export class AssertionKeys {
     return { kid: row.kid, privateKey: createPrivateKey({ key: der, format: "der", type: "pkcs8" }) };
   }
 
-  #newKey() {
+  #newKey(slot: "active" | "next") {
     const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const { x, y } = publicKey.export({ format: "jwk" }) as { x: string; y: string };
     const kid = jwkThumbprint({ x, y });
@@ -145,9 +177,9 @@ export class AssertionKeys {
       key_id: this.keyring.currentId,
       sealed_private_key: this.keyring.seal(PURPOSE, der, kid),
       created_at: now,
-      activated_at: now,
+      activated_at: slot === "active" ? now : null,
       retired_at: null,
-      active: 1,
+      slot,
     };
   }
 }

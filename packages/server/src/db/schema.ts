@@ -167,11 +167,12 @@ export interface AssertionKeysTable {
   /** PKCS#8 DER sealed under the keyring (AAD: the kid). */
   sealed_private_key: string;
   created_at: number;
-  activated_at: number;
+  /** When a rotation made it the signing key; null while it waits as the next one. */
+  activated_at: number | null;
   /** When a rotation replaced it; published for the overlap after. */
   retired_at: number | null;
-  /** 1 on the one signing key, null on retired ones (unique). */
-  active: number | null;
+  /** `active` (the one signing key), `next` (published ahead of its turn), null once retired; unique. */
+  slot: "active" | "next" | null;
 }
 
 export interface DatabaseSchema {

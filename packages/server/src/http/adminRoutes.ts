@@ -152,16 +152,21 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
   });
 }
 
-/** Step-up assertion keys: one rotation, the former key published for the overlap. */
+/** Step-up assertion keys: one rotation, the next key already published, the former one for the overlap. */
 function registerAssertionKeyAdmin(admin: FastifyInstance, services: Services): void {
   const { assertionKeys, audit } = services;
   admin.post(
     "/v1/admin/assertion-keys/rotate",
     { config: { operation: "admin.assertionKeys.rotate" } },
     async (request) => {
-      const { kid, retired } = await assertionKeys.rotate();
+      const { kid, next, retired } = await assertionKeys.rotate();
       await audit.append(adminEvent(request, "assertionKey.rotate", { kid, ...(retired ? { retired } : {}) }));
-      return succeed({ kid, retired: retired ?? null, retiredPublishedForSeconds: assertionKeys.overlapMs / 1000 });
+      return succeed({
+        kid,
+        next,
+        retired: retired ?? null,
+        retiredPublishedForSeconds: assertionKeys.overlapMs / 1000,
+      });
     },
   );
 }

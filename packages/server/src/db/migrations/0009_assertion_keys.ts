@@ -3,9 +3,9 @@ import type { Kysely } from "kysely";
 /**
  * The signing keys of step-up assertions (docs/decisions/0026-signed-step-up-assertions.md): the
  * public JWK, the private key sealed under the keyring, and when each key was made, activated and
- * retired. `active` is 1 on the one key that signs and null on the others: its unique index makes
- * "at most one active key" hold across processes (a second first key, or a second rotation at
- * once, fails the insert instead of adding a second signer).
+ * retired. `slot` is `active` on the one key that signs, `next` on the one published ahead of its
+ * turn, null on retired ones: its unique index makes "one of each" hold across processes (a
+ * second first key, or a second rotation at once, fails its insert instead of adding a signer).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -15,8 +15,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("key_id", "text", (c) => c.notNull())
     .addColumn("sealed_private_key", "text", (c) => c.notNull())
     .addColumn("created_at", "bigint", (c) => c.notNull())
-    .addColumn("activated_at", "bigint", (c) => c.notNull())
+    .addColumn("activated_at", "bigint")
     .addColumn("retired_at", "bigint")
-    .addColumn("active", "integer", (c) => c.unique())
+    .addColumn("slot", "text", (c) => c.unique())
     .execute();
 }
