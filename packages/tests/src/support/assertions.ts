@@ -5,9 +5,9 @@ import { expectSuccess, loggedInPims } from "./facade.js";
 import { ADMIN_KEY, verifyOtp } from "./relyingParty.js";
 
 /** An enrolled account that can ask OTPs, and its access token. */
-export async function enrolledAccount(url: string, phoneDigits: string) {
+export async function enrolledAccount(url: string, chosenPin: string) {
   const { pims, login } = await loggedInPims(url, memoryStore());
-  const { pin } = await enrollWithShortcut(url, pims, phoneDigits);
+  const { pin } = await enrollWithShortcut(url, pims, chosenPin);
   const { token } = expectSuccess(
     await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
   ) as { token: string };
