@@ -408,7 +408,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
       join(folder, "main.ts"),
       [
         'import { unlockAllowed } from "./unlock.js";',
-        "const [good = \"\", foreign = \"\", rp = \"\"] = process.argv.slice(2);",
+        'const [good = "", foreign = "", rp = ""] = process.argv.slice(2);',
         "process.stdout.write(JSON.stringify([await unlockAllowed(good, rp), await unlockAllowed(foreign, rp)]));",
       ].join("\n"),
     );
