@@ -18,7 +18,8 @@ type Verified = Extract<VerifyResult, { valid: true }> & {
  * saying who proved which factors when, and for which transaction (docs/relying-parties.md).
  *
  * @example
- * const jws = await assertions.issue(result, relyingParty.id);
+ * const sign = await assertions.signerFor(relyingParty.id);
+ * const jws = sign(verified);
  */
 export class Assertions {
   constructor(
@@ -29,23 +30,29 @@ export class Assertions {
     private readonly ttlSeconds: number,
   ) {}
 
-  async issue(verified: Verified, audience: string): Promise<string> {
+  /**
+   * A signer of assertions for `audience` with the current key. Asked before the OTP is consumed,
+   * so that a key that cannot be read fails the verification without spending the OTP.
+   */
+  async signerFor(audience: string): Promise<(verified: Verified) => string> {
     const { kid, privateKey } = await this.keys.signingKey();
-    const now = Math.floor(this.clock.now() / 1000);
-    const derived = authContext(verified.factors);
-    const digest = verified.transaction?.digest;
-    const claims: AssertionClaims = {
-      iss: this.issuer(),
-      sub: verified.account.id,
-      aud: audience,
-      iat: now,
-      exp: now + this.ttlSeconds,
-      jti: randomBytes(16).toString("base64url"),
-      acr: verified.acr ?? derived.acr,
-      amr: verified.amr ?? derived.amr,
-      auth_time: Math.floor((verified.authTime ?? verified.issuedAt) / 1000),
-      ...(digest !== undefined ? { txn: digest } : {}),
+    return (verified) => {
+      const now = Math.floor(this.clock.now() / 1000);
+      const derived = authContext(verified.factors);
+      const digest = verified.transaction?.digest;
+      const claims: AssertionClaims = {
+        iss: this.issuer(),
+        sub: verified.account.id,
+        aud: audience,
+        iat: now,
+        exp: now + this.ttlSeconds,
+        jti: randomBytes(16).toString("base64url"),
+        acr: verified.acr ?? derived.acr,
+        amr: verified.amr ?? derived.amr,
+        auth_time: Math.floor((verified.authTime ?? verified.issuedAt) / 1000),
+        ...(digest !== undefined ? { txn: digest } : {}),
+      };
+      return signJws({ alg: ASSERTION_ALGORITHM, kid, typ: ASSERTION_TYPE }, claims, privateKey);
     };
-    return signJws({ alg: ASSERTION_ALGORITHM, kid, typ: ASSERTION_TYPE }, claims, privateKey);
   }
 }

@@ -43,6 +43,8 @@ export async function verifyForRelyingParty(
     await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
     return { valid: false };
   }
+  // Read before the OTP is consumed: a signing key that cannot be read leaves the OTP usable.
+  const sign = input.assertion === "jws" ? await services.assertions.signerFor(relyingPartyId) : undefined;
   // The account's verifications run one at a time: a wrong one counts against each live OTP, and
   // an OTP that has faced the limit is voided. Nothing else is refused, so a token holder's junk
   // cannot block the user's next OTP, and valid ones in flight never crowd each other out.
@@ -80,6 +82,5 @@ export async function verifyForRelyingParty(
     factors: consumed.factors,
     issuedAt: consumed.issuedAt,
   } as const;
-  if (input.assertion !== "jws") return verified;
-  return { ...verified, assertion: await services.assertions.issue(verified, relyingPartyId) };
+  return sign ? { ...verified, assertion: sign(verified) } : verified;
 }
