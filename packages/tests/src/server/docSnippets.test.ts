@@ -148,6 +148,24 @@ async function waitFor(url: string, describe: () => string): Promise<void> {
   }
 }
 
+/** Compiles the TypeScript files of `folder` (strict, Node ESM) into `folder/out`. */
+async function compileStrict(folder: string) {
+  const compilerOptions = {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    lib: ["ES2023"],
+    types: ["node"],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: true,
+    outDir: "out",
+  };
+  await writeFile(join(folder, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["*.ts"] }));
+  await writeFile(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
+  return run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], { cwd: folder });
+}
+
 /** A JSON block's top-level values, one per unindented line. */
 const jsonLines = (code: string): Record<string, unknown>[] =>
   code
@@ -262,25 +280,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     await writeFile(join(work, "app.ts"), app);
     await writeFile(join(work, "relyingParty.ts"), localize(block(`${README}#5`)));
     await writeFile(join(work, "imports.ts"), imports);
-    await writeFile(
-      join(work, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          lib: ["ES2023"],
-          types: ["node"],
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          skipLibCheck: true,
-          outDir: "out",
-        },
-        include: ["*.ts"],
-      }),
-    );
-    await writeFile(join(work, "package.json"), JSON.stringify({ type: "module", private: true }));
-    const compiled = await run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."]);
+    const compiled = await compileStrict(work);
     expect(compiled.code, compiled.output).toBe(0);
 
     const importsRan = await run("node", ["out/imports.js"]);
@@ -412,26 +412,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
         "process.stdout.write(JSON.stringify([await unlockAllowed(good, rp), await unlockAllowed(foreign, rp)]));",
       ].join("\n"),
     );
-    await writeFile(
-      join(folder, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          lib: ["ES2023"],
-          types: ["node"],
-          strict: true,
-          skipLibCheck: true,
-          outDir: "out",
-        },
-        include: ["*.ts"],
-      }),
-    );
-    await writeFile(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
-    const compiled = await run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], {
-      cwd: folder,
-    });
+    const compiled = await compileStrict(folder);
     expect(compiled.code, compiled.output).toBe(0);
     const ran = await run("node", ["out/main.js", good.jws, foreign.jws, mine.id], { cwd: folder });
     expect(ran.code, ran.output).toBe(0);
