@@ -29,10 +29,9 @@ export async function assertionFor(
   ) as { otp: string };
   const { status, body } = await verifyOtp(url, rpKey, { otp, accessToken: account.token, assertion: "jws" });
   expect(status).toBe(200);
-  const result = body.result as { valid: boolean; assertion?: string; account?: { id: string } };
-  expect(result.valid).toBe(true);
-  expect(typeof result.assertion).toBe("string");
-  return { jws: result.assertion as string, accountId: result.account?.id as string };
+  expect(body.result?.valid).toBe(true);
+  expect(typeof body.result?.assertion).toBe("string");
+  return { jws: body.result?.assertion ?? "", accountId: body.result?.account?.id ?? "" };
 }
 
 /** `POST /v1/admin/assertion-keys/rotate`. */

@@ -31,6 +31,7 @@ interface VerifyAnswer {
     device?: string;
     factors?: string[];
     issuedAt?: number;
+    assertion?: string;
   };
   error?: { code: number; label: string };
 }
