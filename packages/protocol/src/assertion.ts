@@ -1,3 +1,5 @@
+import type { Acr, AuthenticationMethod } from "./stepUp.js";
+
 /**
  * Signed step-up assertions: on a valid verification a relying party may ask for a compact JWS
  * (ES256) that its downstream services check offline against Pims' published keys
@@ -13,15 +15,12 @@ export const ASSERTION_TYPE = "pims-stepup+jwt";
 /** The only signature algorithm of an assertion. */
 export const ASSERTION_ALGORITHM = "ES256";
 
-/** The assurance levels an assertion's `acr` names. */
-export type AssuranceLevel = "pims:possession" | "pims:possession+knowledge";
-
 /**
  * The claims of an assertion. Times are JWT NumericDates (epoch seconds).
  *
  * @example
  * { iss: "https://pims.example.com", sub: "acc_…", aud: "rp_…", iat: 1767225600, exp: 1767225720,
- *   jti: "…", acr: "pims:possession+knowledge", amr: ["pop", "pin", "mfa"], auth_time: 1767225590 }
+ *   jti: "…", acr: "pims:possession+knowledge", amr: ["swk", "pin", "mfa"], auth_time: 1767225590 }
  */
 export interface AssertionClaims {
   /** The deployment's public URL (`PIMS_PUBLIC_URL`). */
@@ -34,9 +33,9 @@ export interface AssertionClaims {
   readonly exp: number;
   /** Unique per assertion: a downstream service may refuse one it has already seen. */
   readonly jti: string;
-  readonly acr: AssuranceLevel;
-  /** RFC 8176 authentication method references: `pop` (the device key), `pin`, `mfa`. */
-  readonly amr: readonly string[];
+  readonly acr: Acr;
+  /** RFC 8176 authentication method references, as the verification's `amr`. */
+  readonly amr: readonly AuthenticationMethod[];
   /** When the user proved the factors (the OTP's issuance). */
   readonly auth_time: number;
   /** The transaction digest the OTP was bound to, when it was bound to one. */

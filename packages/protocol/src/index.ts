@@ -3,7 +3,6 @@ export {
   ASSERTION_TYPE,
   type AssertionClaims,
   type AssertionJwk,
-  type AssuranceLevel,
   JWKS_PATH,
 } from "./assertion.js";
 export { ERROR_CATALOGUE, type ErrorCategory, type ErrorDefinition } from "./errors/catalogue.js";
@@ -32,6 +31,7 @@ export {
   type VerifyRequest,
   type VerifyResult,
 } from "./relyingParty.js";
+export type { EcJwk, SigningVector } from "./SigningVector.js";
 export {
   fromBase64Url,
   SIGNATURE_SHAPES,
@@ -40,6 +40,19 @@ export {
   signingString,
   toBase64Url,
 } from "./signing.js";
+export {
+  ACR,
+  type Acr,
+  type AuthChallenge,
+  type AuthenticationMethod,
+  acrOf,
+  factorsOf,
+  formatStepUpChallenge,
+  INSUFFICIENT_USER_AUTHENTICATION,
+  parseWwwAuthenticate,
+  readStepUpChallenge,
+  type StepUpChallenge,
+} from "./stepUp.js";
 export {
   HEADERS,
   INTERNAL_PATHS,

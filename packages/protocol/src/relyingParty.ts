@@ -1,5 +1,6 @@
 import type { ParamList } from "./operations/types.js";
 import { OTP_FORMAT } from "./params/formats.js";
+import type { Acr, AuthenticationMethod } from "./stepUp.js";
 
 /**
  * The relying-party API: what the owner of a protected API uses to verify an OTP
@@ -87,6 +88,12 @@ export type VerifyResult =
       readonly factors: readonly Factor[];
       /** Epoch milliseconds. */
       readonly issuedAt: number;
+      /** The assurance level reached (RFC 9470 `acr`): `pims:possession` or `pims:possession+knowledge`. */
+      readonly acr: Acr;
+      /** RFC 8176 method references: `swk`, and for S15 `pin` and `mfa`; `sms` when the PIN was set by an SMS reset. */
+      readonly amr: readonly AuthenticationMethod[];
+      /** When the user proved the factors (the OTP's issue), epoch milliseconds (RFC 9470 `auth_time`, in ms). */
+      readonly authTime: number;
       /** Compact JWS (ES256) when the request asked `assertion: "jws"`: see `AssertionClaims`. */
       readonly assertion?: string;
     }

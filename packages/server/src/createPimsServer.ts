@@ -35,7 +35,7 @@ import { PinGuard } from "./pin/PinGuard.js";
 import { PinVerifiers } from "./pin/PinVerifiers.js";
 import { pinHandlers } from "./pin/pinHandlers.js";
 import { DatabaseCounters } from "./ratelimit/DatabaseCounters.js";
-import { RedisStores } from "./redis/RedisStores.js";
+import type { RedisStores } from "./redis/RedisStores.js";
 import { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { Services } from "./Services.js";
 import { buildSmsProvider } from "./sms/buildSmsProvider.js";
@@ -103,7 +103,10 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     });
   }
   const { db, engine } = database;
-  const redis = config.redisUrl ? new RedisStores(config.redisUrl, config.redisPrefix, clock) : undefined;
+  // Loaded only when configured: a deployment without Redis does not carry its client in memory.
+  const redis: RedisStores | undefined = config.redisUrl
+    ? new (await import("./redis/RedisStores.js")).RedisStores(config.redisUrl, config.redisPrefix, clock)
+    : undefined;
   if (redis) {
     try {
       await redis.ready();

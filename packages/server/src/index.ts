@@ -1,3 +1,11 @@
+export { auditEventsPage } from "./audit/auditEventsPage.js";
+export {
+  AUDIT_EVENTS,
+  type AuditEvent,
+  type AuditEventDeclaration,
+  type AuditEventName,
+  type AuditOutcome,
+} from "./audit/events.js";
 export { type Clock, systemClock } from "./Clock.js";
 export type { Config } from "./config/Config.js";
 export { ConfigError } from "./config/ConfigError.js";

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import { randomId } from "../crypto/random.js";
+import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import type { Engine } from "../db/openDatabase.js";
 import type { DatabaseSchema } from "../db/schema.js";
@@ -66,13 +67,12 @@ export class Accounts {
 
   /** Accounts by id, in no particular order; unknown ids are left out. */
   async withIds(ids: readonly string[]): Promise<AccountRecord[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.db
-      .selectFrom("accounts")
-      .select(["id", "login", "created_at"])
-      .where("id", "in", ids)
-      .execute();
-    return rows.map((row) => ({ id: row.id, login: row.login, createdAt: Number(row.created_at) }));
+    const found = await byIds(
+      ids,
+      (list) => this.db.selectFrom("accounts").select(["id", "login", "created_at"]).where("id", "in", list).execute(),
+      (row) => [row.id, { id: row.id, login: row.login, createdAt: Number(row.created_at) }],
+    );
+    return [...found.values()];
   }
 
   /** Ids of the accounts whose id is `query` or whose login contains it (any case), newest first. */

@@ -1,3 +1,4 @@
+import { callerEvent } from "../audit/callerEvent.js";
 import type { OperationHandler } from "../core/OperationCall.js";
 import { PimsError } from "../core/PimsError.js";
 import type { Services } from "../Services.js";
@@ -5,9 +6,9 @@ import type { Services } from "../Services.js";
 /** B3: revokes the session of the bearer. */
 export function logout(services: Pick<Services, "sessions" | "audit">): OperationHandler<"user.logout"> {
   return async (call) => {
-    const { sessionId, accountId } = call.principal;
+    const { sessionId } = call.principal;
     if (sessionId !== undefined) await services.sessions.revoke(sessionId);
-    await services.audit.append({ event: "logout", outcome: "success", accountId, clientAddress: call.clientAddress });
+    await services.audit.append(callerEvent(call, "logout"));
     return null;
   };
 }

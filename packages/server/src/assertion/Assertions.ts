@@ -2,16 +2,10 @@ import { randomBytes } from "node:crypto";
 import { ASSERTION_ALGORITHM, ASSERTION_TYPE, type AssertionClaims, type VerifyResult } from "@pims/protocol";
 import type { Clock } from "../Clock.js";
 import type { AssertionKeys } from "./AssertionKeys.js";
-import { authContext } from "./authContext.js";
 import { signJws } from "./signJws.js";
 
-/** A valid verification, with what later helpers add to it when it is there. */
-type Verified = Extract<VerifyResult, { valid: true }> & {
-  readonly transaction?: { readonly digest?: string };
-  readonly acr?: AssertionClaims["acr"];
-  readonly amr?: readonly string[];
-  readonly authTime?: number;
-};
+/** A valid verification; `transaction.digest` is the transaction it was bound to, when it was. */
+type Verified = Extract<VerifyResult, { valid: true }> & { readonly transaction?: { readonly digest?: string } };
 
 /**
  * Issues step-up assertions: a compact JWS (ES256, `typ` pims-stepup+jwt) for one relying party,
@@ -38,7 +32,6 @@ export class Assertions {
     const { kid, privateKey } = await this.keys.signingKey();
     return (verified) => {
       const now = Math.floor(this.clock.now() / 1000);
-      const derived = authContext(verified.factors);
       const digest = verified.transaction?.digest;
       const claims: AssertionClaims = {
         iss: this.issuer(),
@@ -47,9 +40,9 @@ export class Assertions {
         iat: now,
         exp: now + this.ttlSeconds,
         jti: randomBytes(16).toString("base64url"),
-        acr: verified.acr ?? derived.acr,
-        amr: verified.amr ?? derived.amr,
-        auth_time: Math.floor((verified.authTime ?? verified.issuedAt) / 1000),
+        acr: verified.acr,
+        amr: verified.amr,
+        auth_time: Math.floor(verified.authTime / 1000),
         ...(digest !== undefined ? { txn: digest } : {}),
       };
       return signJws({ alg: ASSERTION_ALGORITHM, kid, typ: ASSERTION_TYPE }, claims, privateKey);

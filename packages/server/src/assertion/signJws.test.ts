@@ -45,7 +45,7 @@ describe("signJws", () => {
 
   it("makes a compact JWS that jose verifies with the public key, header and claims as given", async () => {
     const header = { alg: "ES256", kid: jwkThumbprint(RFC7515_A3_KEY), typ: "pims-stepup+jwt" };
-    const claims = { sub: "acc_1", aud: "rp_1", amr: ["pop", "pin", "mfa"] };
+    const claims = { sub: "acc_1", aud: "rp_1", amr: ["swk", "pin", "mfa"] };
     const jws = signJws(header, claims, privateKey);
     const { payload, protectedHeader } = await compactVerify(jws, await importJWK(RFC7515_A3_PUBLIC, "ES256"));
     expect(protectedHeader).toEqual(header);

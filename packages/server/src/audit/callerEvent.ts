@@ -1,8 +1,11 @@
 import type { Caller } from "../core/OperationCall.js";
-import type { AuditDetail, AuditEvent } from "./AuditLog.js";
+import type { AuditDetailOf, AuditEventName, AuditEventOf } from "./events.js";
+
+/** The events an operation call can succeed with. */
+type Succeeding = { [E in AuditEventName]: "success" extends AuditEventOf<E>["outcome"] ? E : never }[AuditEventName];
 
 /** A successful audit event of an operation call: its account, its device (if signed), its client address. */
-export function callerEvent(call: Caller, event: string, detail?: AuditDetail): AuditEvent {
+export function callerEvent<E extends Succeeding>(call: Caller, event: E, detail?: AuditDetailOf<E>): AuditEventOf<E> {
   return {
     event,
     outcome: "success",

@@ -71,6 +71,11 @@ export interface Config {
   };
   readonly recovery: {
     /**
+     * `PIMS_RECOVERY_VISIBLE_FOR`: for this many seconds after an SMS recovery of the PIN (S13, or
+     * S12 and a new enrollment), step-ups with the PIN report `amr` `sms` (default 30 days; 0: never).
+     */
+    readonly visibleForSeconds: number;
+    /**
      * `PIMS_RECOVERY_MAX_LOGIN_AGE`: S12 and S13 (which discard the PIN) demand a login at most this
      * many seconds old; 0 (default): no such demand, the SMS code or the device suffices.
      */

@@ -124,7 +124,10 @@ function readConfig(read: EnvReader, env: Readonly<Record<string, string | undef
     relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
     publicUrl: publicUrl(read, read.optional("PIMS_PUBLIC_URL")),
     assertions: { ttlSeconds: read.integer("PIMS_ASSERTION_TTL", 120, 10, 600) },
-    recovery: { maxLoginAgeSeconds: read.integer("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 0, 30 * 86_400) },
+    recovery: {
+      maxLoginAgeSeconds: read.integer("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 0, 30 * 86_400),
+      visibleForSeconds: read.integer("PIMS_RECOVERY_VISIBLE_FOR", 30 * 86_400, 0, 366 * 86_400),
+    },
     adminKey: adminKey(read, read.optional("PIMS_ADMIN_KEY")),
     devices: {
       maxPerAccount: read.integer("PIMS_MAX_DEVICES", 5, 1, 100),

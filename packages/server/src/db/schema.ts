@@ -15,6 +15,8 @@ export interface AccountsTable {
   /** Wrong PINs in a row (and PIN checks in flight); blocked at the configured maximum. */
   pin_failures: Generated<number>;
   active_devices: Generated<number>;
+  /** Owned by pin/: when the PIN was last recovered by SMS (S13, or S12 before a new enrollment). */
+  pin_recovered_at: number | null;
 }
 
 export interface SessionsTable {
@@ -145,6 +147,8 @@ export interface OtpsTable {
   consumed_by: string | null;
   /** Wrong guesses at the account's OTPs while this one was live; at the limit it is voided. */
   wrong_guesses: number;
+  /** RFC 8176 methods as issued, space-separated; null for OTPs issued before migration 0010. */
+  methods: string | null;
 }
 
 export interface RelyingPartiesTable {

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import { PimsError } from "../core/PimsError.js";
+import { byIds } from "../db/byIds.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
 
@@ -49,14 +50,12 @@ export class Devices {
   }
 
   /** How many active devices some accounts have, by account id (unknown ids left out). */
-  async activeCounts(accountIds: readonly string[]): Promise<Map<string, number>> {
-    if (accountIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("accounts")
-      .select(["id", "active_devices"])
-      .where("id", "in", accountIds)
-      .execute();
-    return new Map(rows.map((row) => [row.id, Number(row.active_devices)]));
+  activeCounts(accountIds: readonly string[]): Promise<Map<string, number>> {
+    return byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("accounts").select(["id", "active_devices"]).where("id", "in", ids).execute(),
+      (row) => [row.id, Number(row.active_devices)],
+    );
   }
 
   /** Records that this device validated an enrollment code (S7), until `until`. */

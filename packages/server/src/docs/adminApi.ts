@@ -315,11 +315,11 @@ export const ADMIN_SCHEMAS = {
     properties: {
       id: { type: ["integer", "string"] },
       at: { type: "integer", description: "Epoch milliseconds." },
-      event: { type: "string" },
+      event: { type: "string", description: "One of docs/audit-events.md." },
       outcome: { type: "string", enum: ["success", "failure", "refused"] },
       device_id: { type: ["string", "null"] },
       client_address: { type: ["string", "null"] },
-      detail: { type: ["object", "null"] },
+      detail: { type: ["object", "null"], description: "The event's detail fields (docs/audit-events.md)." },
     },
   },
   RelyingParty: {

@@ -57,6 +57,9 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
             device: { type: "string" },
             factors: { type: "array", items: { enum: ["possession", "knowledge"] } },
             issuedAt: { type: "integer" },
+            acr: { enum: ["pims:possession", "pims:possession+knowledge"] },
+            amr: { type: "array", items: { enum: ["swk", "pin", "mfa", "sms"] } },
+            authTime: { type: "integer" },
             assertion: {
               type: "string",
               description:

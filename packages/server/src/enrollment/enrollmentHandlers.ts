@@ -114,34 +114,20 @@ export function enrollmentHandlers(
       // From an enrolled device, or from one that proved the SMS (S7) — never with a token alone.
       const proven = record !== undefined && (record.status === "active" || devices.isValidated(record));
       if (!proven) {
-        await audit.append({
-          event: "device.removeAll",
-          outcome: "refused",
-          accountId,
-          deviceId: call.device?.deviceId ?? null,
-          clientAddress: call.clientAddress,
-        });
+        await audit.append({ ...callerEvent(call, "device.removeAll"), outcome: "refused" });
         throw new PimsError(2305);
       }
       requireRecentLogin(services, call);
       const wasBlocked = await pinGuard.isBlocked(accountId);
       await transaction(async (trx) => {
         const removed = await devices.removeAll(accountId, trx);
+        // A PIN removed with every device is recovered by whatever enrollment comes next.
+        if (await pinVerifiers.has(accountId, trx)) await pinVerifiers.recordRecovery(accountId, trx);
         await pinVerifiers.remove(accountId, trx);
         await pinGuard.reset(accountId, trx);
         // The devices and the PIN are gone: so is every OTP they vouched for.
         const revokedOtps = await otps.revoke({ accountId }, "device.removeAll", trx);
-        await audit.append(
-          {
-            event: "device.removeAll",
-            outcome: "success",
-            accountId,
-            deviceId: call.device?.deviceId ?? null,
-            clientAddress: call.clientAddress,
-            detail: { removedDevices: removed, revokedOtps },
-          },
-          trx,
-        );
+        await audit.append(callerEvent(call, "device.removeAll", { removedDevices: removed, revokedOtps }), trx);
         if (wasBlocked) {
           await audit.append(
             {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ParamList } from "@pims/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AdminQueries } from "../admin/AdminQueries.js";
-import type { AuditDetail } from "../audit/AuditLog.js";
+import { adminEvent } from "../audit/adminEvent.js";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
@@ -44,14 +44,6 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
 }
 
 const succeed = (result: unknown) => ({ status: "SUCCEEDED", result });
-
-/** What every admin change records: who (an administrator), from where. */
-const adminEvent = (request: FastifyRequest, event: string, detail: AuditDetail = {}) => ({
-  event,
-  outcome: "success" as const,
-  clientAddress: request.ip,
-  detail: { by: "admin", ...detail },
-});
 
 /** Relying parties: create (the key is shown once), list, revoke. */
 function registerRelyingPartyAdmin(admin: FastifyInstance, services: Services): void {
@@ -117,7 +109,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
   admin.post("/v1/admin/accounts/:id/unblock", { config: { operation: "admin.accounts.unblock" } }, async (request) => {
     const account = await accountOf(request);
     await pinGuard.reset(account.id);
-    await audit.append({ ...adminEvent(request, "account.unblock"), accountId: account.id });
+    await audit.append({ ...adminEvent(request.ip, "account.unblock"), accountId: account.id });
     return succeed({ wasBlocked: account.blocked });
   });
 
@@ -130,7 +122,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
       const revoked = await otps.revoke({ accountId: found.account_id, deviceId: id }, "device.disable", trx);
       await audit.append(
         {
-          ...adminEvent(request, "device.disable", { revokedOtps: revoked }),
+          ...adminEvent(request.ip, "device.disable", { revokedOtps: revoked }),
           accountId: found.account_id,
           deviceId: id,
         },
@@ -147,7 +139,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
     const remaining = (await pinVerifiers.countByKey())
       .filter((row) => row.keyId !== keyring.currentId)
       .reduce((sum, row) => sum + row.count, 0);
-    await audit.append(adminEvent(request, "secret.rekey"));
+    await audit.append(adminEvent(request.ip, "secret.rekey"));
     return succeed({ keyId: keyring.currentId, resealed: changed, remainingUnderFormerKeys: remaining });
   });
 }
@@ -160,7 +152,7 @@ function registerAssertionKeyAdmin(admin: FastifyInstance, services: Services): 
     { config: { operation: "admin.assertionKeys.rotate" } },
     async (request) => {
       const { kid, next, retired } = await assertionKeys.rotate();
-      await audit.append(adminEvent(request, "assertionKey.rotate", { kid, ...(retired ? { retired } : {}) }));
+      await audit.append(adminEvent(request.ip, "assertionKey.rotate", { kid, ...(retired ? { retired } : {}) }));
       return succeed({
         kid,
         next,

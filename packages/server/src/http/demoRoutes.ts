@@ -102,7 +102,8 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
       },
       { require: ["possession", "knowledge"], context: () => `transfer:${String(body.to)}:${String(body.amount)}` },
     );
-    if (!decision.ok) return reply.code(decision.refusal.status).send(decision.refusal.body);
+    if (!decision.ok)
+      return reply.code(decision.refusal.status).headers(decision.refusal.headers).send(decision.refusal.body);
     return {
       status: "SUCCEEDED",
       result: {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Factor } from "@pims/protocol";
+import type { AuthenticationMethod, Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
@@ -24,6 +24,13 @@ export interface ConsumedOtp {
   readonly deviceId: string;
   readonly factors: readonly Factor[];
   readonly issuedAt: number;
+  /** RFC 8176 methods, as recorded at issue. */
+  readonly methods: readonly AuthenticationMethod[];
+}
+
+/** The methods of factors, for an OTP issued before its methods were recorded. */
+function methodsOf(factors: readonly Factor[]): AuthenticationMethod[] {
+  return factors.includes("knowledge") ? ["swk", "pin", "mfa"] : ["swk"];
 }
 
 /**
@@ -57,6 +64,7 @@ export class Otps {
         consumed_at: null,
         consumed_by: null,
         wrong_guesses: 0,
+        methods: param<string>("methods"),
       }),
     );
     const consume = (inContext: boolean) =>
@@ -75,14 +83,21 @@ export class Otps {
           // Its device must still be enrolled: an OTP whose issue raced the device's removal or
           // disabling (and so escaped its revocation) still dies with the device.
           .where(deviceIsActive("otps.device_id"))
-          .returning(["device_id", "factors", "issued_at"]),
+          .returning(["device_id", "factors", "issued_at", "methods"]),
       );
     this.#consume = consume(false);
     this.#consumeInContext = consume(true);
   }
 
   async issue(
-    request: { accountId: string; deviceId: string; factors: readonly Factor[]; context: string | undefined },
+    request: {
+      accountId: string;
+      deviceId: string;
+      factors: readonly Factor[];
+      /** RFC 8176 methods the issue rests on (`swk`, `pin`, `mfa`, `sms`). */
+      methods: readonly AuthenticationMethod[];
+      context: string | undefined;
+    },
     db: Kysely<DatabaseSchema> = this.db,
   ): Promise<IssuedOtp> {
     const now = this.clock.now();
@@ -94,6 +109,7 @@ export class Otps {
       deviceId: request.deviceId,
       mac: this.#mac(request.accountId, otp),
       factors: request.factors.join("+"),
+      methods: request.methods.join(" "),
       contextHash: contextHash(request.context),
       now,
       expiresAt,
@@ -117,10 +133,12 @@ export class Otps {
       maxWrongGuesses: this.settings.maxFailedVerifications,
     });
     if (!row) return undefined;
+    const factors = row.factors.split("+") as Factor[];
     return {
       deviceId: row.device_id,
-      factors: row.factors.split("+") as Factor[],
+      factors,
       issuedAt: Number(row.issued_at),
+      methods: row.methods === null ? methodsOf(factors) : (row.methods.split(" ") as AuthenticationMethod[]),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { Factor } from "@pims/protocol";
+import type { AuthenticationMethod, Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import { callerEvent } from "../audit/callerEvent.js";
 import type { Handlers, OperationCall } from "../core/OperationCall.js";
@@ -10,9 +10,10 @@ import type { Services } from "../Services.js";
 
 /** S15 (possession + knowledge) and S16 (possession only): an OTP for this enrolled device. */
 export function otpHandlers(
-  services: Pick<Services, "otps" | "pinGuard" | "audit" | "transaction">,
+  services: Pick<Services, "otps" | "pinGuard" | "pinVerifiers" | "audit" | "transaction" | "config">,
 ): Handlers<"otp.withPIN" | "otp.withoutPIN"> {
-  const { otps, pinGuard, audit, transaction } = services;
+  const { otps, pinGuard, pinVerifiers, audit, transaction, config } = services;
+  const recoveryVisibleMs = config.recovery.visibleForSeconds * 1000;
   const issue = async (
     call: OperationCall<"otp.withPIN" | "otp.withoutPIN">,
     factors: readonly Factor[],
@@ -20,8 +21,15 @@ export function otpHandlers(
   ) => {
     const { accountId } = call.principal;
     const { device } = call;
+    // RFC 8176: the device key (software-secured as far as Pims can tell); with the PIN, `pin` and
+    // `mfa` — and `sms` after a recent SMS recovery of the PIN, so a relying party can see it.
+    const methods: AuthenticationMethod[] = ["swk"];
+    if (factors.includes("knowledge")) {
+      methods.push("pin", "mfa");
+      if (await pinVerifiers.recoveredWithin(accountId, recoveryVisibleMs, db)) methods.push("sms");
+    }
     const { otp } = await otps.issue(
-      { accountId, deviceId: device.deviceId, factors, context: call.params.context },
+      { accountId, deviceId: device.deviceId, factors, methods, context: call.params.context },
       db,
     );
     await audit.append(callerEvent(call, "otp.issue", { factors: factors.join("+") }), db);

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Clock } from "../Clock.js";
 import { PimsError } from "../core/PimsError.js";
+import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import type { DatabaseSchema } from "../db/schema.js";
 
@@ -44,20 +45,24 @@ export class TrustedPhones {
   }
 
   /** The trusted numbers of some accounts (E.164), by account id. */
-  async ofAccounts(accountIds: readonly string[]): Promise<Map<string, string>> {
-    if (accountIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("trusted_phones")
-      .select(["account_id", "phone_e164"])
-      .where("account_id", "in", accountIds)
-      .execute();
-    return new Map(rows.map((row) => [row.account_id, row.phone_e164]));
+  ofAccounts(accountIds: readonly string[]): Promise<Map<string, string>> {
+    return byIds(
+      accountIds,
+      (ids) =>
+        this.db
+          .selectFrom("trusted_phones")
+          .select(["account_id", "phone_e164"])
+          .where("account_id", "in", ids)
+          .execute(),
+      (row) => [row.account_id, row.phone_e164],
+    );
   }
 
   /**
    * Ids of the accounts whose number matches `query`, when it looks like one: as S3 returns it
    * (`0612345678`, read in `region`) or in E.164, the masked form the admin API shows
    * (`+336•••••678`), or the last digits (3 or more, what the masked form shows). None otherwise.
+   * Newest accounts first.
    */
   async search(query: string, region: string, limit: number): Promise<string[]> {
     const compact = query.replace(/[\s().-]/g, "");
@@ -82,6 +87,9 @@ export class TrustedPhones {
           ...(exact === undefined ? [] : [eb("phone_e164", "=", exact)]),
         ]),
       )
+      // Newest accounts first, as the admin API lists them: an account id begins with its creation
+      // time (randomId), so the limit keeps the newest matches, not whichever the engine reads first.
+      .orderBy("account_id", "desc")
       .limit(limit)
       .execute();
     return rows.map((row) => row.account_id);

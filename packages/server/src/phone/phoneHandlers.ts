@@ -42,13 +42,7 @@ export function phoneHandlers(
       if ((await trustedPhones.of(accountId)) !== undefined) throw new PimsError(2317);
       const phone = await certified(call);
       await trustedPhones.add(accountId, phone.e164);
-      await audit.append({
-        event: "phone.trust",
-        outcome: "success",
-        accountId,
-        clientAddress: call.clientAddress,
-        ...(phone.country ? { detail: { country: phone.country } } : {}),
-      });
+      await audit.append(callerEvent(call, "phone.trust", phone.country ? { country: phone.country } : undefined));
       return null;
     },
 

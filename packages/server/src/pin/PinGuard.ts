@@ -1,7 +1,9 @@
 import type { Kysely } from "kysely";
 import type { AuditLog } from "../audit/AuditLog.js";
+import type { AuditEventOf } from "../audit/events.js";
 import type { PinSettings } from "../config/Config.js";
 import { PimsError } from "../core/PimsError.js";
+import { byIds } from "../db/byIds.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import type { PinVerifiers } from "./PinVerifiers.js";
@@ -67,14 +69,12 @@ export class PinGuard {
   }
 
   /** The consecutive wrong PINs of some accounts, by account id (unknown ids left out). */
-  async failuresOf(accountIds: readonly string[]): Promise<Map<string, number>> {
-    if (accountIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("accounts")
-      .select(["id", "pin_failures"])
-      .where("id", "in", accountIds)
-      .execute();
-    return new Map(rows.map((row) => [row.id, Number(row.pin_failures)]));
+  failuresOf(accountIds: readonly string[]): Promise<Map<string, number>> {
+    return byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("accounts").select(["id", "pin_failures"]).where("id", "in", ids).execute(),
+      (row) => [row.id, Number(row.pin_failures)],
+    );
   }
 
   /** Resolves when `pin` is the account's PIN; throws 2310 (blocked) or 2308 (wrong, counted). */
@@ -93,7 +93,11 @@ export class PinGuard {
       max: this.settings.maxFailures,
     });
     if (!reserved) {
-      await this.#event(request, "pin.check", "refused", { reason: 2310 }, db);
+      await this.#event(
+        request,
+        { event: "pin.check", outcome: "refused", detail: { operation: request.operation, reason: 2310 } },
+        db,
+      );
       return "blocked";
     }
     let matches: boolean | undefined;
@@ -113,8 +117,11 @@ export class PinGuard {
       return "correct";
     }
     const failures = Number(reserved.pin_failures);
-    await this.#event(request, "pin.check", "failure", { failures }, db);
-    if (failures >= this.settings.maxFailures) await this.#event(request, "account.block", "success", { failures }, db);
+    const detail = { operation: request.operation, failures };
+    await this.#event(request, { event: "pin.check", outcome: "failure", detail }, db);
+    if (failures >= this.settings.maxFailures) {
+      await this.#event(request, { event: "account.block", outcome: "success", detail }, db);
+    }
     return "wrong";
   }
 
@@ -132,23 +139,14 @@ export class PinGuard {
       .execute();
   }
 
-  #event(
-    request: PinCheck,
-    event: string,
-    outcome: "success" | "failure" | "refused",
-    detail: object,
-    db: Kysely<DatabaseSchema>,
-  ) {
-    return this.audit.append(
-      {
-        event,
-        outcome,
-        accountId: request.accountId,
-        deviceId: request.deviceId,
-        clientAddress: request.clientAddress,
-        detail: { operation: request.operation, ...detail },
-      },
-      db,
-    );
+  /** Appends `event` of the request's account, device and address. */
+  #event(request: PinCheck, event: PinEvent, db: Kysely<DatabaseSchema>) {
+    const { accountId, deviceId, clientAddress } = request;
+    return this.audit.append({ ...event, accountId, deviceId, clientAddress }, db);
   }
 }
+
+type PinEventName = "pin.check" | "account.block";
+
+/** An event of the guard, before the request's account, device and address are added. */
+type PinEvent = { [E in PinEventName]: Pick<AuditEventOf<E>, "event" | "outcome" | "detail"> }[PinEventName];

@@ -47,13 +47,13 @@ export function pinHandlers(
         // Serialized with an S15 in flight, so none commits an OTP past the revocation below.
         await accounts.lockRow(accountId, trx);
         await pinVerifiers.set(accountId, pin, trx);
+        await pinVerifiers.recordRecovery(accountId, trx);
         await pinGuard.reset(accountId, trx);
         // Every OTP the former PIN vouched for dies with it.
         const revokedOtps = await otps.revoke({ accountId }, "pin.reset", trx);
         await devices.forgetPinProofs(accountId, trx);
-        const base = { outcome: "success" as const, accountId, clientAddress: call.clientAddress };
-        await audit.append({ ...base, event: "pin.reset", detail: { revokedOtps } }, trx);
-        if (wasBlocked) await audit.append({ ...base, event: "account.unblock", detail: { by: "pin.reset" } }, trx);
+        await audit.append(callerEvent(call, "pin.reset", { revokedOtps }), trx);
+        if (wasBlocked) await audit.append(callerEvent(call, "account.unblock", { by: "pin.reset" }), trx);
       });
       return null;
     },

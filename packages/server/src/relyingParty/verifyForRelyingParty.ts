@@ -1,4 +1,4 @@
-import { type ParamValues, VERIFY_PARAMS, type VerifyResult } from "@pims/protocol";
+import { acrOf, isPlainObject, type ParamValues, VERIFY_PARAMS, type VerifyResult } from "@pims/protocol";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import type { Services } from "../Services.js";
@@ -9,10 +9,14 @@ export type VerifyInput = ParamValues<(typeof VERIFY_PARAMS)["params"]>;
 /**
  * Reads a verification body with the declarations' validation (2101/2102 naming the parameter, as
  * for every operation), then the one rule a declaration cannot say: exactly one of `account` and
- * `accessToken` (2101 `account` when neither, 2102 `account` when both).
+ * `accessToken` (2101 `account` when neither, 2102 `account` when both); and a `context` given as
+ * `""` or `null` is 2102, not "no context": the relying party asked for one, and an OTP bound to
+ * none must not pass for it.
  */
 export function readVerifyRequest(body: unknown): VerifyInput {
   const input = readParams(VERIFY_PARAMS, body);
+  if (input.context === undefined && isPlainObject(body) && body.context !== undefined)
+    throw new PimsError(2102, { parameter: "context" });
   if (input.account === undefined && input.accessToken === undefined)
     throw new PimsError(2101, { parameter: "account" });
   if (input.account !== undefined && input.accessToken !== undefined)
@@ -38,7 +42,7 @@ export async function verifyForRelyingParty(
       : input.account !== undefined
         ? await sessions.account(input.account)
         : undefined;
-  const event = { event: "otp.verify", clientAddress };
+  const event = { event: "otp.verify" as const, clientAddress };
   if (!principal) {
     await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
     return { valid: false };
@@ -81,6 +85,9 @@ export async function verifyForRelyingParty(
     device: consumed.deviceId,
     factors: consumed.factors,
     issuedAt: consumed.issuedAt,
+    acr: acrOf(consumed.factors),
+    amr: consumed.methods,
+    authTime: consumed.issuedAt,
   } as const;
   return sign ? { ...verified, assertion: sign(verified) } : verified;
 }

@@ -203,7 +203,7 @@ export class SmsCodes {
   }): Promise<void> {
     const { provider, audit, logger, inbox, clock } = this.deps;
     const message = { to: request.phone, body: noticeText(request.language, request.notice, request.ending) };
-    const event = { event: "sms.notice", accountId: request.accountId, clientAddress: request.clientAddress };
+    const event = { event: "sms.notice" as const, accountId: request.accountId, clientAddress: request.clientAddress };
     try {
       await provider.send(message);
     } catch (error) {

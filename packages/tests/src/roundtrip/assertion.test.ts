@@ -65,7 +65,7 @@ describe("the assertion of a valid verification", () => {
       exp: now + 120,
       jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
       acr: "pims:possession+knowledge",
-      amr: ["pop", "pin", "mfa"],
+      amr: ["swk", "pin", "mfa"],
       auth_time: now,
     });
     expect(payload).not.toHaveProperty("txn");
@@ -76,7 +76,7 @@ describe("the assertion of a valid verification", () => {
     const first = await assertionFor(server.url, rp.key, account, false);
     const second = await assertionFor(server.url, rp.key, account, false);
     const [a, b] = await Promise.all([joseVerify(first.jws), joseVerify(second.jws)]);
-    expect(a.payload).toMatchObject({ acr: "pims:possession", amr: ["pop"] });
+    expect(a.payload).toMatchObject({ acr: "pims:possession", amr: ["swk"] });
     expect(a.payload.jti).not.toBe(b.payload.jti);
   });
 

@@ -94,7 +94,7 @@ describe("changed claims", () => {
     const { header, claims, signature } = partsOf(jws);
     expect(claims.acr).toBe("pims:possession");
     const changes = [
-      { acr: "pims:possession+knowledge", amr: ["pop", "pin", "mfa"] },
+      { acr: "pims:possession+knowledge", amr: ["swk", "pin", "mfa"] },
       { sub: "acc_someone_else" },
       { exp: Number(claims.exp) + 3600 },
       { txn: "digest-of-another-transaction" },

@@ -171,6 +171,7 @@ const TABLE_OWNERS: Readonly<Record<string, string>> = {
 const COLUMN_OWNERS: Readonly<Record<string, { table: string; owner: string }>> = {
   pin_failures: { table: "accounts", owner: "pin" },
   active_devices: { table: "accounts", owner: "device" },
+  pin_recovered_at: { table: "accounts", owner: "pin" },
 };
 
 /** The code of a file without its comments (which may name tables and columns freely). */

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { createVerifier } from "@pims/relying-party";
+import { checkStepUp, createVerifier } from "@pims/relying-party";
 import { createPims, memoryStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertionFor, enrolledAccount } from "../support/assertions.js";
@@ -55,10 +55,11 @@ const EXPECTED: Record<string, string> = {
   [`${RP_DOC}#1`]: "json",
   [`${RP_DOC}#2`]: "ts",
   [`${RP_DOC}#3`]: "text",
-  [`${RP_DOC}#4`]: "json",
+  [`${RP_DOC}#4`]: "text",
   [`${RP_DOC}#5`]: "json",
   [`${RP_DOC}#6`]: "json",
-  [`${RP_DOC}#7`]: "ts",
+  [`${RP_DOC}#7`]: "json",
+  [`${RP_DOC}#8`]: "ts",
 };
 
 let blocks: Map<string, Block>;
@@ -354,8 +355,18 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     const verify = createVerifier({ pimsUrl: server.url, apiKey: key, logger: { warn: (line) => lines.push(line) } });
     await verify({ otp: "12345678", accessToken: "pat_x" }).catch(() => undefined);
     expect(lines.map((line) => line.replaceAll(new URL(server.url).origin, "http://127.0.0.1:8080"))).toEqual([
-      block(`${RP_DOC}#3`).trim(),
+      block(`${RP_DOC}#4`).trim(),
     ]);
+  });
+
+  it("docs/relying-parties.md: the RFC 9470 challenge shown is the one the kit sends", async () => {
+    const decision = await checkStepUp({}, { authorization: "Bearer pat_x" }, async () => ({ valid: false }), {
+      acr: "pims:possession+knowledge",
+      maxAge: 60,
+    });
+    expect(decision.ok).toBe(false);
+    const header = decision.ok ? undefined : decision.refusal.headers["www-authenticate"];
+    expect(`WWW-Authenticate: ${header}`).toBe(block(`${RP_DOC}#3`).trim());
   });
 
   it("README: the diagram is a text block (code blocks are tagged with their language)", () => {
@@ -369,7 +380,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
       await account.pims.get("pims.authentication.otp", { action: "withPIN", pinCode: account.pin }),
     ) as { otp: string };
     const answer = await verifyOtp(server.url, key, { otp, accessToken: account.token, assertion: "jws" });
-    const [documentedAnswer] = jsonLines(block(`${RP_DOC}#4`));
+    const [documentedAnswer] = jsonLines(block(`${RP_DOC}#5`));
     expect(shapeOf(answer.body)).toEqual(shapeOf(documentedAnswer));
 
     const jws = answer.body.result?.assertion ?? "";
@@ -377,7 +388,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
       .split(".")
       .slice(0, 2)
       .map((part) => JSON.parse(Buffer.from(part, "base64url").toString()) as Record<string, unknown>);
-    const [documentedHeader, documentedClaims] = jsonLines(block(`${RP_DOC}#5`));
+    const [documentedHeader, documentedClaims] = jsonLines(block(`${RP_DOC}#6`));
     expect(shapeOf(header)).toEqual(shapeOf(documentedHeader));
     expect(shapeOf(claims)).toEqual(shapeOf(documentedClaims));
     expect(header).toMatchObject({ alg: documentedHeader?.alg, typ: documentedHeader?.typ });
@@ -390,7 +401,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     });
 
     const jwks = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
-    const [documentedSet] = jsonLines(block(`${RP_DOC}#6`));
+    const [documentedSet] = jsonLines(block(`${RP_DOC}#7`));
     expect(shapeOf(jwks)).toEqual(shapeOf(documentedSet));
     expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
   });
@@ -403,7 +414,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     const foreign = await assertionFor(server.url, theirs.key, account);
     const folder = join(work, "downstream");
     await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, "unlock.ts"), block(`${RP_DOC}#7`).replaceAll("http://127.0.0.1:8080", server.url));
+    await writeFile(join(folder, "unlock.ts"), block(`${RP_DOC}#8`).replaceAll("http://127.0.0.1:8080", server.url));
     await writeFile(
       join(folder, "main.ts"),
       [

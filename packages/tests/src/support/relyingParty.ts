@@ -31,6 +31,9 @@ interface VerifyAnswer {
     device?: string;
     factors?: string[];
     issuedAt?: number;
+    acr?: string;
+    amr?: string[];
+    authTime?: number;
     assertion?: string;
   };
   error?: { code: number; label: string };
