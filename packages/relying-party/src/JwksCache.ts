@@ -18,10 +18,9 @@ export interface JwksOptions {
 }
 
 interface CachedSet {
-  keys: Map<string, CryptoKey>;
-  fetchedAt: number;
-  expiresAt: number;
-  pending?: Promise<CachedSet>;
+  readonly keys: ReadonlyMap<string, CryptoKey>;
+  readonly fetchedAt: number;
+  readonly expiresAt: number;
 }
 
 const sets = new Map<string, CachedSet>();
@@ -35,23 +34,27 @@ export async function jwksKey(pimsUrl: URL, kid: string, options: JwksOptions = 
   const now = (options.now ?? Date.now)();
   const url = new URL(JWKS_PATH.slice(1), pimsUrl).href;
   let set = sets.get(url);
-  if (!set || set.expiresAt <= now) set = await refresh(url, set, options, now);
+  if (!set || set.expiresAt <= now) set = await refresh(url, options, now);
   const key = set.keys.get(kid);
   if (key || now - set.fetchedAt < (options.refetchIntervalMs ?? 5_000)) return key;
-  return (await refresh(url, set, options, now)).keys.get(kid);
+  return (await refresh(url, options, now)).keys.get(kid);
 }
 
-function refresh(url: string, previous: CachedSet | undefined, options: JwksOptions, now: number): Promise<CachedSet> {
-  if (previous?.pending) return previous.pending;
-  const pending = fetchSet(url, options, now).finally(() => {
-    if (previous) delete previous.pending;
-  });
-  if (previous) previous.pending = pending;
-  return pending.then((set) => {
-    if (sets.size >= MAX_SETS && !sets.has(url)) sets.delete(sets.keys().next().value as string);
-    sets.set(url, set);
-    return set;
-  });
+/** Fetches in flight, by URL: verifications that need the same set at once share one fetch. */
+const inflight = new Map<string, Promise<CachedSet>>();
+
+function refresh(url: string, options: JwksOptions, now: number): Promise<CachedSet> {
+  const running = inflight.get(url);
+  if (running) return running;
+  const pending = fetchSet(url, options, now)
+    .then((set) => {
+      if (sets.size >= MAX_SETS && !sets.has(url)) sets.delete(sets.keys().next().value as string);
+      sets.set(url, set);
+      return set;
+    })
+    .finally(() => inflight.delete(url));
+  inflight.set(url, pending);
+  return pending;
 }
 
 async function fetchSet(url: string, options: JwksOptions, now: number): Promise<CachedSet> {

@@ -152,11 +152,20 @@ describe("keys Pims did not publish", () => {
     await verifyAssertion((await assertionFor(server.url, bank.key, victim)).jws, kit(bank.id, counting));
     expect(fetches).toHaveLength(1);
     clock.advance(10_000);
-    for (let i = 0; i < 20; i++) {
-      const forged = es256({ ...header, kid: `attacker-${i}` }, claims, privateKey);
+    // Twenty at once, then twenty more one after the other.
+    const forgeries = Array.from({ length: 40 }, (_, i) =>
+      es256({ ...header, kid: `attacker-${i}` }, claims, privateKey),
+    );
+    const atOnce = await Promise.allSettled(
+      forgeries.slice(0, 20).map((f) => verifyAssertion(f, kit(bank.id, counting))),
+    );
+    expect(atOnce.map((r) => (r.status === "rejected" ? (r.reason as AssertionError).reason : "verified"))).toEqual(
+      Array(20).fill("unknown key"),
+    );
+    for (const forged of forgeries.slice(20)) {
       await expect(verifyAssertion(forged, kit(bank.id, counting))).rejects.toMatchObject({ reason: "unknown key" });
     }
-    // One refetch for the first unknown kid, none for the others within the refetch interval.
+    // One refetch, shared by the twenty at once; none for the others within the refetch interval.
     expect(fetches).toHaveLength(2);
     const forged = es256({ ...header, kid: "attacker-0" }, claims, privateKey);
     await expect(jose(forged, bank.id)).rejects.toMatchObject({ code: "ERR_JWKS_NO_MATCHING_KEY" });
