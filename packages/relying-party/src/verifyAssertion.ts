@@ -31,6 +31,11 @@ export interface AssertionOptions extends JwksOptions {
   readonly pimsUrl: string;
   /** This relying party's id (`rp_…`): the `aud` the assertion must carry. */
   readonly audience: string;
+  /**
+   * The `iss` the assertion must carry, when this service reaches Pims at another URL than the
+   * public one (`PIMS_PUBLIC_URL`). Default: `pimsUrl`.
+   */
+  readonly issuer?: string;
   /** Clock difference tolerated on `exp` and `iat`. Default 30 s. */
   readonly skewSeconds?: number;
 }
@@ -70,7 +75,7 @@ export async function verifyAssertion(jws: string, options: AssertionOptions): P
 }
 
 function checkClaims(claims: Partial<AssertionClaims>, base: URL, options: AssertionOptions): AssertionClaims {
-  const issuer = base.href.replace(/\/+$/, "");
+  const issuer = (options.issuer ?? base.href).replace(/\/+$/, "");
   if (claims.iss !== issuer) throw new AssertionError("issuer", `iss ${String(claims.iss)}, not ${issuer}`);
   const audiences: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!audiences.includes(options.audience)) {

@@ -8,6 +8,7 @@ import { expectSuccess } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 import { TestClock } from "../support/TestClock.js";
+import { startTcpProxy } from "../support/tcpProxy.js";
 
 /**
  * Signed step-up assertions through the real SDK, a real server and a relying party's key: the JWS
@@ -70,6 +71,24 @@ describe("the assertion of a valid verification", () => {
     });
     expect(payload).not.toHaveProperty("txn");
     await expect(verifyAssertion(jws, kitOptions())).resolves.toEqual(payload);
+  });
+
+  it("a service that reaches Pims at another URL than the issuer's names the issuer; without it, refused", async () => {
+    const { jws } = await assertionFor(server.url, rp.key, account);
+    // The internal route to Pims: another address, the same server.
+    const proxy = await startTcpProxy("127.0.0.1", Number(new URL(server.url).port));
+    const internalUrl = `http://127.0.0.1:${proxy.port}`;
+    try {
+      await expect(verifyAssertion(jws, { ...kitOptions(), pimsUrl: internalUrl })).rejects.toMatchObject({
+        reason: "issuer",
+      });
+      await expect(
+        verifyAssertion(jws, { ...kitOptions(), pimsUrl: internalUrl, issuer: server.url }),
+      ).resolves.toMatchObject({ iss: server.url });
+    } finally {
+      proxy.cut();
+      await proxy.close();
+    }
   });
 
   it("says possession only for an OTP without the PIN; each jti is new", async () => {
