@@ -104,15 +104,4 @@ describe("loadConfig: the settings of issue 12", () => {
     expect(() => loadConfig({ PIMS_SMS_DENIED_PREFIXES: "881" })).toThrow(/PIMS_SMS_DENIED_PREFIXES/);
     expect(() => loadConfig({ PIMS_OTP_MAX_FAILED_VERIFICATIONS: "11" })).toThrow(ConfigError);
   });
-
-  it("the public URL (the assertions' iss): trailing slashes trimmed, anything but an http(s) URL refused", () => {
-    expect(loadConfig({}).publicUrl).toBeUndefined();
-    expect(loadConfig({ PIMS_PUBLIC_URL: "https://pims.example.com/" }).publicUrl).toBe("https://pims.example.com");
-    expect(loadConfig({ PIMS_PUBLIC_URL: "https://example.com/pims" }).publicUrl).toBe("https://example.com/pims");
-    for (const bad of ["pims.example.com", "ftp://pims.example.com", "https://pims.example.com/?x=1"]) {
-      expect(() => loadConfig({ PIMS_PUBLIC_URL: bad })).toThrow(/PIMS_PUBLIC_URL must be an http\(s\) URL/);
-    }
-    expect(loadConfig({}).assertions.ttlSeconds).toBe(120);
-    expect(() => loadConfig({ PIMS_ASSERTION_TTL: "3600" })).toThrow(/PIMS_ASSERTION_TTL/);
-  });
 });
