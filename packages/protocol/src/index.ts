@@ -1,3 +1,10 @@
+export {
+  ASSERTION_ALGORITHM,
+  ASSERTION_TYPE,
+  type AssertionClaims,
+  type AssertionJwk,
+  JWKS_PATH,
+} from "./assertion.js";
 export { ERROR_CATALOGUE, type ErrorCategory, type ErrorDefinition } from "./errors/catalogue.js";
 export { describeError, ERROR_DESCRIPTIONS } from "./errors/descriptions.js";
 export {

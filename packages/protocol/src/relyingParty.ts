@@ -58,6 +58,15 @@ export const VERIFY_PARAMS = {
         "The transaction the OTP must have been asked for, if any (a JSON object; not with context): compared in its RFC 8785 canonical form.",
       example: '{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}',
     },
+    {
+      name: "assertion",
+      required: false,
+      format: { kind: "enum", values: ["jws"] },
+      secret: false,
+      description:
+        "jws: a valid verification also carries `assertion`, a short-lived JWS (ES256) signed by Pims for this relying party.",
+      example: "jws",
+    },
   ],
 } as const satisfies ParamList;
 
@@ -75,6 +84,8 @@ export interface VerifyRequest {
   readonly context?: string;
   /** Or: the transaction the OTP must have been asked for (decision 0025). */
   readonly transaction?: object;
+  /** `jws`: a valid verification also carries a signed assertion (`VerifyResult.assertion`). */
+  readonly assertion?: "jws";
 }
 
 /** A device's public key, as a JWK that WebCrypto imports (`crypto.subtle.importKey("jwk", …)`). */
@@ -120,5 +131,7 @@ export type VerifyResult =
       readonly authTime: number;
       /** With a transaction: the device's signature over it, and its key. */
       readonly transaction?: TransactionEvidence;
+      /** Compact JWS (ES256) when the request asked `assertion: "jws"`: see `AssertionClaims`. */
+      readonly assertion?: string;
     }
   | { readonly valid: false };

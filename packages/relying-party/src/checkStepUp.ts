@@ -40,6 +40,8 @@ export interface StepUpOptions<R> {
   readonly maxAge?: number;
   /** The clock the age is read on (epoch ms); default `Date.now`. */
   readonly now?: () => number;
+  /** Ask Pims for a signed assertion (`stepUp.assertion`) the route can hand to downstream services. */
+  readonly assertion?: boolean;
 }
 
 /**
@@ -112,6 +114,7 @@ export async function checkStepUp<R>(
       accessToken,
       ...(context === undefined ? {} : { context }),
       ...(transaction === undefined ? {} : { transaction }),
+      ...(options.assertion ? { assertion: "jws" as const } : {}),
     });
   } catch (error) {
     if (error instanceof PimsUnavailableError) return refuse(503, 2204, {});

@@ -4,6 +4,8 @@ import type { Accounts } from "./accounts/Accounts.js";
 import type { OidcVerifier } from "./accounts/OidcVerifier.js";
 import type { PasswordHasher } from "./accounts/PasswordHasher.js";
 import type { SessionStore } from "./accounts/SessionStore.js";
+import type { AssertionKeys } from "./assertion/AssertionKeys.js";
+import type { Assertions } from "./assertion/Assertions.js";
 import type { AuditLog } from "./audit/AuditLog.js";
 import type { Clock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
@@ -60,6 +62,8 @@ export interface Services {
   readonly pinGuard: PinGuard;
   readonly otps: Otps;
   readonly relyingParties: RelyingParties;
+  readonly assertionKeys: AssertionKeys;
+  readonly assertions: Assertions;
   /** Development mode with the console provider only: it shows codes to whoever asks. */
   readonly smsInbox: SmsInbox | undefined;
   /** When `PIMS_REDIS_URL` is set (also in {@link counters} and {@link nonces}). */

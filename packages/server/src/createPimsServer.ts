@@ -6,6 +6,8 @@ import { accountHandlers } from "./accounts/accountHandlers.js";
 import { OidcVerifier } from "./accounts/OidcVerifier.js";
 import { PasswordHasher } from "./accounts/PasswordHasher.js";
 import { SessionStore } from "./accounts/SessionStore.js";
+import { AssertionKeys } from "./assertion/AssertionKeys.js";
+import { Assertions } from "./assertion/Assertions.js";
 import { AuditLog } from "./audit/AuditLog.js";
 import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
@@ -91,6 +93,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   try {
     await migrate(database.db as never, database.engine === "postgres" ? config.databaseSchema : undefined);
     await checkKeyring(new PinVerifiers(database.db, keyring, clock), keyring);
+    await new AssertionKeys(database.db, keyring, clock, config.assertions.ttlSeconds).ensureActive();
   } catch (error) {
     await database.close();
     if (error instanceof ConfigError) throw error;
@@ -122,6 +125,9 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   const pinVerifiers = new PinVerifiers(db, keyring, clock);
   const devices = new Devices(db, clock, config.devices.maxPerAccount);
   const accounts = new Accounts(db, clock, engine);
+  const assertionKeys = new AssertionKeys(db, keyring, clock, config.assertions.ttlSeconds);
+  // The assertions' issuer: PIMS_PUBLIC_URL, or (development) the URL the server listens on.
+  let listeningUrl = `http://${config.host}:${config.port}`;
   const services: Services = {
     config,
     db,
@@ -170,6 +176,13 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ),
     otps: new Otps(db, keyring, clock, config.otp),
     relyingParties: new RelyingParties(db, clock),
+    assertionKeys,
+    assertions: new Assertions(
+      assertionKeys,
+      clock,
+      () => config.publicUrl ?? listeningUrl,
+      config.assertions.ttlSeconds,
+    ),
     redis,
   };
   // Every operation the server answers has its handler here, or this does not compile.
@@ -191,6 +204,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       services.smsCodes.purgeExpired(),
       counters.purge(),
       cooldowns.purge(),
+      assertionKeys.purgeRetired(),
     ]);
   };
   const purge = setInterval(() => {
@@ -207,7 +221,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       const address = app.server.address();
       const port = typeof address === "object" && address ? address.port : config.port;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-      return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+      listeningUrl = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+      return listeningUrl;
     },
     close() {
       clearInterval(purge);

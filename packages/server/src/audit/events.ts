@@ -131,6 +131,15 @@ export const AUDIT_EVENTS = {
     outcomes: ["success"],
     detail: { by: by("admin") },
   },
+  "assertionKey.rotate": {
+    description: "An administrator rotated the signing key of step-up assertions (`pims admin rotate-assertion-key`).",
+    outcomes: ["success"],
+    detail: {
+      by: by("admin"),
+      kid: { type: "string", description: "The key that signs from now on (its RFC 7638 thumbprint)." },
+      retired: { type: "string", description: "The key it replaced, published for the overlap." },
+    },
+  },
   "admin.relyingParty.create": {
     description: "An administrator gave a relying party an API key.",
     outcomes: ["success"],

@@ -60,6 +60,15 @@ export interface Config {
   readonly devices: DeviceSettings;
   readonly otp: OtpSettings;
   readonly relyingParties: RelyingPartySettings;
+  /**
+   * `PIMS_PUBLIC_URL`: the URL relying parties reach this deployment at, without a trailing slash;
+   * the `iss` of step-up assertions. Unset: the URL the server listens on (development).
+   */
+  readonly publicUrl: string | undefined;
+  readonly assertions: {
+    /** `PIMS_ASSERTION_TTL`: lifetime of a step-up assertion, seconds. */
+    readonly ttlSeconds: number;
+  };
   readonly recovery: {
     /**
      * `PIMS_RECOVERY_VISIBLE_FOR`: for this many seconds after an SMS recovery of the PIN (S13, or

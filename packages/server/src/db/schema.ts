@@ -168,6 +168,25 @@ export interface RelyingPartiesTable {
   revoked_at: number | null;
 }
 
+/** A signing key of step-up assertions: the private half sealed under the keyring, never sent. */
+export interface AssertionKeysTable {
+  /** RFC 7638 thumbprint of the public key. */
+  kid: string;
+  /** The public JWK as JSON (kty, crv, x, y). */
+  public_jwk: string;
+  /** Keyring key the private key is sealed under. */
+  key_id: string;
+  /** PKCS#8 DER sealed under the keyring (AAD: the kid). */
+  sealed_private_key: string;
+  created_at: number;
+  /** When a rotation made it the signing key; null while it waits as the next one. */
+  activated_at: number | null;
+  /** When a rotation replaced it; published for the overlap after. */
+  retired_at: number | null;
+  /** `active` (the one signing key), `next` (published ahead of its turn), null once retired; unique. */
+  slot: "active" | "next" | null;
+}
+
 export interface DatabaseSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -183,4 +202,5 @@ export interface DatabaseSchema {
   request_nonces: RequestNoncesTable;
   otps: OtpsTable;
   relying_parties: RelyingPartiesTable;
+  assertion_keys: AssertionKeysTable;
 }

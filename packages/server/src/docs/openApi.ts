@@ -42,6 +42,10 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
           account: { type: "string" },
           accessToken: { type: "string" },
           context: { type: "string", maxLength: 256 },
+          assertion: {
+            enum: ["jws"],
+            description: "A valid verification also carries `assertion` (docs/relying-parties.md).",
+          },
         },
       }),
       responses: {
@@ -56,6 +60,11 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
             acr: { enum: ["pims:possession", "pims:possession+knowledge"] },
             amr: { type: "array", items: { enum: ["swk", "pin", "mfa", "sms"] } },
             authTime: { type: "integer" },
+            assertion: {
+              type: "string",
+              description:
+                "Compact JWS (ES256, typ pims-stepup+jwt), when asked: check it with /.well-known/jwks.json.",
+            },
           },
           required: ["valid"],
         }),

@@ -39,6 +39,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
     });
     registerRelyingPartyAdmin(admin, services);
     registerAccountAdmin(admin, services);
+    registerAssertionKeyAdmin(admin, services);
   });
 }
 
@@ -141,6 +142,25 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
     await audit.append(adminEvent(request.ip, "secret.rekey"));
     return succeed({ keyId: keyring.currentId, resealed: changed, remainingUnderFormerKeys: remaining });
   });
+}
+
+/** Step-up assertion keys: one rotation, the next key already published, the former one for the overlap. */
+function registerAssertionKeyAdmin(admin: FastifyInstance, services: Services): void {
+  const { assertionKeys, audit } = services;
+  admin.post(
+    "/v1/admin/assertion-keys/rotate",
+    { config: { operation: "admin.assertionKeys.rotate" } },
+    async (request) => {
+      const { kid, next, retired } = await assertionKeys.rotate();
+      await audit.append(adminEvent(request.ip, "assertionKey.rotate", { kid, ...(retired ? { retired } : {}) }));
+      return succeed({
+        kid,
+        next,
+        retired: retired ?? null,
+        retiredPublishedForSeconds: assertionKeys.overlapMs / 1000,
+      });
+    },
+  );
 }
 
 function digest(text: string): Buffer {

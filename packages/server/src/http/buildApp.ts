@@ -14,6 +14,7 @@ import { PimsError } from "../core/PimsError.js";
 import { openApi } from "../docs/openApi.js";
 import type { Services } from "../Services.js";
 import { registerAdminRoutes } from "./adminRoutes.js";
+import { registerAssertionRoutes } from "./assertionRoutes.js";
 import { registerCors } from "./cors.js";
 import { registerDemoRoutes } from "./demoRoutes.js";
 import { failureReply } from "./failureReply.js";
@@ -152,6 +153,7 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
   registerOperationRoutes(app, services, handlers);
   registerSessionRoutes(app, services);
   registerRelyingPartyRoutes(app, services);
+  registerAssertionRoutes(app, services);
   registerAdminRoutes(app, services);
   registerDemoRoutes(app, services);
   return app;

@@ -38,10 +38,11 @@ export function readVerifyRequest(body: unknown): VerifyInput {
 /**
  * Verifies (and consumes) an OTP for a relying party: the account by access token or id, the
  * atomic consume, the guessing limit per live OTP, the audit. An OTP asked for a transaction comes
- * with the evidence: the device's signature over it and the device's key (decision 0025).
+ * with the evidence: the device's signature over it and the device's key (decision 0025); and, when
+ * asked, a signed assertion of the valid verification for this relying party (decision 0026).
  */
 export async function verifyForRelyingParty(
-  services: Pick<Services, "otps" | "sessions" | "audit" | "accounts" | "devices" | "transaction">,
+  services: Pick<Services, "otps" | "sessions" | "audit" | "accounts" | "devices" | "transaction" | "assertions">,
   relyingPartyId: string,
   input: VerifyInput,
   clientAddress: string,
@@ -65,6 +66,8 @@ export async function verifyForRelyingParty(
     await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
     return { valid: false };
   }
+  // Read before the OTP is consumed: a signing key that cannot be read leaves the OTP usable.
+  const sign = input.assertion === "jws" ? await services.assertions.signerFor(relyingPartyId) : undefined;
   // The account's verifications run one at a time: a wrong one counts against each live OTP, and
   // an OTP that has faced the limit is voided. Nothing else is refused, so a token holder's junk
   // cannot block the user's next OTP, and valid ones in flight never crowd each other out.
@@ -108,7 +111,7 @@ export async function verifyForRelyingParty(
   });
   if (!consumed) return { valid: false };
   const { evidence } = consumed;
-  return {
+  const verified = {
     valid: true,
     account: { id: principal.accountId, username: principal.login },
     device: consumed.deviceId,
@@ -118,5 +121,6 @@ export async function verifyForRelyingParty(
     amr: consumed.methods,
     authTime: consumed.issuedAt,
     ...(evidence ? { transaction: evidence } : {}),
-  };
+  } as const;
+  return sign ? { ...verified, assertion: sign(verified) } : verified;
 }

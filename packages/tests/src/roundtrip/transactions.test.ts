@@ -1,3 +1,4 @@
+import { verifyAssertion } from "@pims/relying-party";
 import { stepUpMiddleware } from "@pims/relying-party/express";
 import { createPims, memoryStore, type Pims } from "@pims/sdk";
 import express from "express";
@@ -154,6 +155,23 @@ describe("an OTP for a transaction", () => {
     expect(verified.body.result?.transaction?.canonical).toBe(
       '{"amount":1999,"currency":"EUR","payee":{"iban":"DE89370400440532013000","name":"Ionity GmbH"},"type":"payment"}',
     );
+  });
+
+  it("a signed assertion of a transaction's verification says what was approved: txn is the evidence's digest", async () => {
+    const { pims, token } = await enrolled();
+    const { otp } = expectSuccess(await pims.get(OTP, { action: "withoutPIN", transaction: payment })) as {
+      otp: string;
+    };
+    const verified = await verifyOtp(server.url, rp.key, {
+      otp,
+      accessToken: token,
+      transaction: payment,
+      assertion: "jws",
+    });
+    const jws = verified.body.result?.assertion ?? "";
+    const claims = await verifyAssertion(jws, { pimsUrl: server.url, audience: rp.id });
+    expect(claims.txn).toBe(verified.body.result?.transaction?.digest);
+    expect(claims.txn).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it("the relying party's route refuses an OTP asked for another VIN (one character), and accepts the right one after", async () => {

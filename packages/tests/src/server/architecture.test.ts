@@ -44,6 +44,7 @@ const LAYERS: Readonly<Record<string, "base" | "infrastructure" | "core" | "capa
   core: "core",
   accounts: "capability",
   admin: "capability",
+  assertion: "capability",
   audit: "capability",
   device: "capability",
   enrollment: "capability",
@@ -163,6 +164,7 @@ const TABLE_OWNERS: Readonly<Record<string, string>> = {
   sms_cooldowns: "sms",
   otps: "otp",
   relying_parties: "relyingParty",
+  assertion_keys: "assertion",
   audit_events: "audit",
   rate_limits: "ratelimit",
 };

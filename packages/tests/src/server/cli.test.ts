@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describeError } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishedKids } from "../support/assertions.js";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { closedPortUrl } from "../support/rawServers.js";
@@ -118,6 +119,19 @@ describe("pims admin", () => {
     const result = await admin("rotate-secret");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^key [0-9a-f]{16}: 0 verifiers re-sealed, 0 still under former keys/);
+  });
+
+  it("rotate-assertion-key: the next key signs, a new next is published, the former one stays for the overlap", async () => {
+    const [active, next] = await publishedKids(server.url);
+    const result = await admin("rotate-assertion-key");
+    expect(result.code).toBe(0);
+    const kid = "([A-Za-z0-9_-]{43})";
+    const match = new RegExp(`^signing key ${kid}, next ${kid}; ${kid} stays published for 480 s\n$`).exec(
+      result.stdout,
+    );
+    expect(match, result.stdout).not.toBeNull();
+    expect([match?.[1], match?.[3]]).toEqual([next, active]);
+    expect(await publishedKids(server.url)).toEqual([next, match?.[2], active]);
   });
 
   it("refuses without an admin key (exit 2), with a wrong one (exit 1), or an unknown id (exit 1), saying so", async () => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { checkStepUp, createVerifier } from "@pims/relying-party";
 import { createPims, memoryStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertionFor, enrolledAccount } from "../support/assertions.js";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
@@ -57,23 +58,11 @@ const EXPECTED: Record<string, string> = {
   [`${RP_DOC}#4`]: "text",
   [`${RP_DOC}#5`]: "json",
   [`${RP_DOC}#6`]: "ts",
+  [`${RP_DOC}#7`]: "json",
+  [`${RP_DOC}#8`]: "json",
+  [`${RP_DOC}#9`]: "json",
+  [`${RP_DOC}#10`]: "ts",
 };
-
-/** How TypeScript blocks are compiled: strict, as an app on Node would. */
-const SNIPPET_TSCONFIG = JSON.stringify({
-  compilerOptions: {
-    target: "ES2022",
-    module: "NodeNext",
-    moduleResolution: "NodeNext",
-    lib: ["ES2023"],
-    types: ["node"],
-    strict: true,
-    noUncheckedIndexedAccess: true,
-    skipLibCheck: true,
-    outDir: "out",
-  },
-  include: ["*.ts"],
-});
 
 let blocks: Map<string, Block>;
 let server: TestServer;
@@ -161,6 +150,32 @@ async function waitFor(url: string, describe: () => string): Promise<void> {
     }
   }
 }
+
+/** Compiles the TypeScript files of `folder` (strict, Node ESM) into `folder/out`. */
+async function compileStrict(folder: string) {
+  const compilerOptions = {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    lib: ["ES2023"],
+    types: ["node"],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: true,
+    outDir: "out",
+  };
+  await writeFile(join(folder, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["*.ts"] }));
+  await writeFile(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
+  return run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], { cwd: folder });
+}
+
+/** A JSON block's top-level values, one per unindented line. */
+const jsonLines = (code: string): Record<string, unknown>[] =>
+  code
+    .replace(/\n\s+/g, " ")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
 
 /** Same keys and value types, recursively; `…` in the documentation stands for any string. */
 function shapeOf(value: unknown): unknown {
@@ -268,9 +283,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     await writeFile(join(work, "app.ts"), app);
     await writeFile(join(work, "relyingParty.ts"), localize(block(`${README}#5`)));
     await writeFile(join(work, "imports.ts"), imports);
-    await writeFile(join(work, "tsconfig.json"), SNIPPET_TSCONFIG);
-    await writeFile(join(work, "package.json"), JSON.stringify({ type: "module", private: true }));
-    const compiled = await run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."]);
+    const compiled = await compileStrict(work);
     expect(compiled.code, compiled.output).toBe(0);
 
     const importsRan = await run("node", ["out/imports.js"]);
@@ -391,11 +404,7 @@ process.stdout.write(JSON.stringify([
 ]));
 `,
     );
-    await writeFile(join(dir, "tsconfig.json"), SNIPPET_TSCONFIG);
-    await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
-    const compiled = await run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], {
-      cwd: dir,
-    });
+    const compiled = await compileStrict(dir);
     expect(compiled.code, compiled.output).toBe(0);
     const args = JSON.stringify([evidence, forged, valid.body.result?.account?.id, valid.body.result?.device]);
     const ran = await run("node", ["out/run.js", args], { cwd: dir });
@@ -406,4 +415,61 @@ process.stdout.write(JSON.stringify([
   it("README: the diagram is a text block (code blocks are tagged with their language)", () => {
     expect(block(`${README}#6`)).toContain("@pims/sdk");
   });
+
+  it("docs/relying-parties.md: an assertion, its header and claims, and the JWK Set have the documented shapes", async () => {
+    const { id, key } = await createRelyingParty(server.url, "assertion-doc-rp");
+    const account = await enrolledAccount(server.url, "48213579");
+    const { otp } = expectSuccess(
+      await account.pims.get("pims.authentication.otp", { action: "withPIN", pinCode: account.pin }),
+    ) as { otp: string };
+    const answer = await verifyOtp(server.url, key, { otp, accessToken: account.token, assertion: "jws" });
+    const [documentedAnswer] = jsonLines(block(`${RP_DOC}#7`));
+    expect(shapeOf(answer.body)).toEqual(shapeOf(documentedAnswer));
+
+    const jws = answer.body.result?.assertion ?? "";
+    const [header, claims] = jws
+      .split(".")
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, "base64url").toString()) as Record<string, unknown>);
+    const [documentedHeader, documentedClaims] = jsonLines(block(`${RP_DOC}#8`));
+    expect(shapeOf(header)).toEqual(shapeOf(documentedHeader));
+    expect(shapeOf(claims)).toEqual(shapeOf(documentedClaims));
+    expect(header).toMatchObject({ alg: documentedHeader?.alg, typ: documentedHeader?.typ });
+    expect(claims).toMatchObject({
+      iss: server.url,
+      aud: id,
+      acr: documentedClaims?.acr,
+      amr: documentedClaims?.amr,
+      exp: Number(claims?.iat) + 120,
+    });
+
+    const jwks = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
+    const [documentedSet] = jsonLines(block(`${RP_DOC}#9`));
+    expect(shapeOf(jwks)).toEqual(shapeOf(documentedSet));
+    expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+  });
+
+  it("docs/relying-parties.md: the downstream service's check type-checks and tells a good assertion from another relying party's", async () => {
+    const mine = await createRelyingParty(server.url, "downstream-rp");
+    const theirs = await createRelyingParty(server.url, "other-rp");
+    const account = await enrolledAccount(server.url, "48213579");
+    const good = await assertionFor(server.url, mine.key, account);
+    const foreign = await assertionFor(server.url, theirs.key, account);
+    const folder = join(work, "downstream");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "unlock.ts"), block(`${RP_DOC}#10`).replaceAll("http://127.0.0.1:8080", server.url));
+    await writeFile(
+      join(folder, "main.ts"),
+      [
+        'import { unlockAllowed } from "./unlock.js";',
+        'const [good = "", foreign = "", rp = ""] = process.argv.slice(2);',
+        "process.stdout.write(JSON.stringify([await unlockAllowed(good, rp), await unlockAllowed(foreign, rp)]));",
+      ].join("\n"),
+    );
+    const compiled = await compileStrict(folder);
+    expect(compiled.code, compiled.output).toBe(0);
+    const ran = await run("node", ["out/main.js", good.jws, foreign.jws, mine.id], { cwd: folder });
+    expect(ran.code, ran.output).toBe(0);
+    expect(JSON.parse(ran.output.trim())).toEqual([true, false]);
+  }, 60_000);
 });

@@ -36,6 +36,7 @@ interface VerifyAnswer {
     amr?: string[];
     authTime?: number;
     transaction?: TransactionEvidence;
+    assertion?: string;
   };
   error?: { code: number; label: string };
 }

@@ -7,6 +7,7 @@ import * as sessionFamilies from "./0005_session_families_and_pin_proofs.js";
 import * as limitsWithoutLevers from "./0006_limits_without_levers.js";
 import * as sessionsRefreshExpiry from "./0007_sessions_refresh_expiry.js";
 import * as transactions from "./0008_transactions.js";
+import * as assertionKeys from "./0009_assertion_keys.js";
 import * as authenticationMethods from "./0010_authentication_methods.js";
 
 /**
@@ -22,5 +23,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0006_limits_without_levers": limitsWithoutLevers,
   "0007_sessions_refresh_expiry": sessionsRefreshExpiry,
   "0008_transactions": transactions,
+  "0009_assertion_keys": assertionKeys,
   "0010_authentication_methods": authenticationMethods,
 };
