@@ -1,8 +1,8 @@
-// Writes docs/operations/ from the operation declarations (run by `npm run docs`; a test checks
-// the files are up to date).
+// Writes docs/operations/ from the operation declarations and docs/audit-events.md from the audit
+// event catalogue (run by `npm run docs`; a test checks the files are up to date).
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { operationPages } from "../packages/server/dist/index.js";
+import { auditEventsPage, operationPages } from "../packages/server/dist/index.js";
 
 const folder = fileURLToPath(new URL("../docs/operations/", import.meta.url));
 await mkdir(folder, { recursive: true });
@@ -10,3 +10,5 @@ const pages = operationPages();
 for (const name of await readdir(folder)) if (!pages.has(name)) await rm(new URL(name, `file://${folder}`));
 for (const [name, content] of pages) await writeFile(`${folder}${name}`, content);
 process.stdout.write(`wrote ${pages.size} pages to docs/operations/\n`);
+await writeFile(fileURLToPath(new URL("../docs/audit-events.md", import.meta.url)), auditEventsPage());
+process.stdout.write("wrote docs/audit-events.md\n");

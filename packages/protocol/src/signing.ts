@@ -1,7 +1,8 @@
 /**
  * Device signatures (docs/decisions/0003-device-signatures.md). An enrolled device signs each of
  * its StrongAuthentication requests with its ECDSA P-256 key over this string; the server rebuilds
- * it from what it received.
+ * it from what it received. A transaction is signed over a second string:
+ * `transaction/transactionSigningString.ts` (decision 0025).
  */
 export const SIGNATURE_VERSION = "PIMS-SIG-V1";
 

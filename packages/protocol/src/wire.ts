@@ -21,6 +21,8 @@ export const HEADERS = {
   deviceKey: "pims-device-key",
   /** Server time in epoch milliseconds, on every answer: the SDK signs with its offset applied. */
   serverTime: "pims-time",
+  /** S15/S16 with a transaction: the device's signature over the transaction signing string (decision 0025). */
+  transactionSignature: "pims-transaction-signature",
   otp: "pims-otp",
   otpContext: "pims-otp-context",
 } as const;

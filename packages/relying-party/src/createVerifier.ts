@@ -56,16 +56,21 @@ export function checkVerifierOptions(options: VerifierOptions): URL {
       "@pims/relying-party: apiKey is missing (the relying party's key, prk_…, from `pims admin rp create`); every protected call would answer 503/2204",
     );
   }
+  return new URL(RELYING_PARTY_PATHS.verify.slice(1), pimsBaseUrl(options.pimsUrl));
+}
+
+/** The Pims base URL, ending in `/`; throws a TypeError when it is not an http(s) URL. */
+export function pimsBaseUrl(pimsUrl: string): URL {
   let base: URL;
   try {
-    base = new URL(options.pimsUrl.endsWith("/") ? options.pimsUrl : `${options.pimsUrl}/`);
+    base = new URL(pimsUrl.endsWith("/") ? pimsUrl : `${pimsUrl}/`);
   } catch {
-    throw new TypeError(`@pims/relying-party: pimsUrl is not a URL: ${String(options.pimsUrl)}`);
+    throw new TypeError(`@pims/relying-party: pimsUrl is not a URL: ${String(pimsUrl)}`);
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
     throw new TypeError("@pims/relying-party: pimsUrl must be http or https");
   }
-  return new URL(RELYING_PARTY_PATHS.verify.slice(1), base);
+  return base;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { checkStepUp, type StepUp, type StepUpOptions } from "./checkStepUp.js";
+import { checkStepUp, checkStepUpOptions, type StepUp, type StepUpOptions } from "./checkStepUp.js";
 import {
   checkVerifierOptions,
   createVerifier,
@@ -37,13 +37,16 @@ function stepUpHook<R extends FastifyLikeRequest>(
   verify: ReturnType<typeof createVerifier>,
   options: StepUpOptions<R>,
 ) {
+  checkStepUpOptions(options);
   return async (request: R, reply: FastifyLikeReply): Promise<void> => {
     const decision = await checkStepUp(request, request.headers, verify, options);
     if (decision.ok) {
       request.pims = decision.stepUp;
       return;
     }
-    await reply.code(decision.refusal.status).header("content-type", "application/json").send(decision.refusal.body);
+    reply.code(decision.refusal.status);
+    for (const [name, value] of Object.entries(decision.refusal.headers)) reply.header(name, value);
+    await reply.header("content-type", "application/json").send(decision.refusal.body);
   };
 }
 

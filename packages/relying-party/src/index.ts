@@ -1,4 +1,4 @@
-export type { Factor, VerifyRequest, VerifyResult } from "@pims/protocol";
+export type { AssertionClaims, Factor, TransactionEvidence, VerifyRequest, VerifyResult } from "@pims/protocol";
 export { checkStepUp, type Refusal, type StepUp, type StepUpOptions } from "./checkStepUp.js";
 export {
   createVerifier,
@@ -8,4 +8,12 @@ export {
   type VerifierOptions,
 } from "./createVerifier.js";
 export { fastifyStepUp, pimsPlugin } from "./fastifyStepUp.js";
+export type { JwksOptions } from "./JwksCache.js";
 export { stepUpMiddleware } from "./stepUpMiddleware.js";
+export { AssertionError, type AssertionFailure, type AssertionOptions, verifyAssertion } from "./verifyAssertion.js";
+export {
+  type ApprovedTransaction,
+  type EvidenceCheck,
+  type EvidenceExpectation,
+  verifyTransactionEvidence,
+} from "./verifyTransactionEvidence.js";

@@ -1,4 +1,4 @@
-import { checkStepUp, type StepUp, type StepUpOptions } from "./checkStepUp.js";
+import { checkStepUp, checkStepUpOptions, type StepUp, type StepUpOptions } from "./checkStepUp.js";
 import { createVerifier, type VerifierOptions } from "./createVerifier.js";
 
 /** The parts of a Node/Express request and response the middleware uses. */
@@ -21,6 +21,7 @@ export interface NodeResponse {
  * app.post("/transfer", express.json(), stepUpMiddleware({ pimsUrl, apiKey, require: ["possession", "knowledge"] }), handler);
  */
 export function stepUpMiddleware<R extends NodeRequest>(options: VerifierOptions & StepUpOptions<R>) {
+  checkStepUpOptions(options);
   const verify = createVerifier(options);
   return (request: R, response: NodeResponse, next: (error?: unknown) => void): void => {
     checkStepUp(request, request.headers, verify, options).then((decision) => {
@@ -30,6 +31,7 @@ export function stepUpMiddleware<R extends NodeRequest>(options: VerifierOptions
         return;
       }
       response.statusCode = decision.refusal.status;
+      for (const [name, value] of Object.entries(decision.refusal.headers)) response.setHeader(name, value);
       response.setHeader("content-type", "application/json");
       response.end(JSON.stringify(decision.refusal.body));
     }, next);

@@ -85,7 +85,7 @@ export function createPims(): Pims {
     const context: Context = { ...ready, transactionId };
     const outcome = await handlerFor(operation)(context, operation, validation.value);
     if (outcome.ok && !checkResult(operation, outcome.result)) return fail(2203);
-    if (outcome.ok && operation.api === "pims.authentication.otp") lastOtp = (outcome.result as { otp: string }).otp;
+    if (outcome.ok && operation.yieldsOtp) lastOtp = (outcome.result as { otp: string }).otp;
     return outcome;
   }
 

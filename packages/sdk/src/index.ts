@@ -1,7 +1,11 @@
 export type { PimsErrorBody, PimsFailure, PimsMessage, PimsSuccess } from "@pims/protocol";
 export { ErrorCode } from "@pims/protocol";
 export { createPims } from "./createPims.js";
-export { needsStrongAuthentication } from "./needsStrongAuthentication.js";
+export {
+  needsStrongAuthentication,
+  type StrongAuthenticationRequest,
+  strongAuthenticationRequest,
+} from "./needsStrongAuthentication.js";
 export { fileStore } from "./stores/fileStore.js";
 export { indexedDbStore } from "./stores/indexedDbStore.js";
 export { memoryStore } from "./stores/memoryStore.js";

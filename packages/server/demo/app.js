@@ -78,7 +78,7 @@ function markSpent(otp) {
   if ($("#otp").textContent === otp) {
     $("#otp").classList.add("spent");
     $("#otp").dataset.state = "spent";
-    $("#otp").title = "Spent: sent with the transfer; an OTP works once";
+    $("#otp").title = "Spent: sent with the unlock; an OTP works once";
   }
   for (const item of document.querySelectorAll(`#log li[data-otp="${otp}"]`)) {
     if (item.querySelector(".spent-tag")) continue;
@@ -163,15 +163,30 @@ const operations = {
   S15: async () =>
     showOtp(await call("S15 OTP withPIN", "get", OTP, { action: "withPIN", pinCode: field("otp", "pinCode") })),
   S16: async () => showOtp(await call("S16 OTP withoutPIN", "get", OTP, { action: "withoutPIN" })),
-  transfer: () => transfer(),
+  unlock: () => unlock(VIN),
   confirm: async () => {
-    const otp = await call("S15 OTP withPIN for the transfer", "get", OTP, {
+    // The OTP is asked for the transaction itself: the device signs it, the answer repeats it.
+    const otp = await call("S15 OTP withPIN for the unlock", "get", OTP, {
       action: "withPIN",
       pinCode: field("stepup", "pinCode"),
-      context: "transfer:bob:100",
+      transaction: unlockOf(VIN),
     });
-    if (otp.status === "SUCCEEDED") await transfer();
+    if (otp.status === "SUCCEEDED") {
+      $("#signed").textContent = `Signed by this device: ${JSON.stringify(otp.result.transaction)}`;
+      $("#tamper").disabled = false;
+      await unlock(VIN);
+    }
     return otp;
+  },
+  tamper: async () => {
+    // Another OTP for the genuine VIN, then a request for a VIN one character off: refused.
+    const otp = await call("S15 OTP withPIN for the unlock", "get", OTP, {
+      action: "withPIN",
+      pinCode: field("stepup", "pinCode"),
+      transaction: unlockOf(VIN),
+    });
+    if (otp.status !== "SUCCEEDED") return otp;
+    return unlock(oneCharacterOff(VIN));
   },
   S14: () =>
     call("S14 change PIN", "set", PINCODE, {
@@ -197,30 +212,39 @@ function showOtp(message) {
   return message;
 }
 
-/** The app's side of step-up: call, and on 2302 ask for the PIN; the PIN form repeats the call. */
-async function transfer() {
-  const response = await pims.fetch("/demo/api/transfer", {
+/** The demo vehicle, and the remote command the protected API performs on it. */
+const VIN = "VF3LCYHZPHS123456";
+const unlockOf = (vin) => ({ type: "vehicle.unlock", vin });
+/** The VIN with its last character changed: what a tampered request would carry. */
+const oneCharacterOff = (vin) => `${vin.slice(0, -1)}${vin.endsWith("6") ? "7" : "6"}`;
+
+/**
+ * The app's side of step-up: call, and on 2302 show what will be authorized and ask for the PIN;
+ * the PIN form gets an OTP for exactly that transaction and repeats the call.
+ */
+async function unlock(vin) {
+  const response = await pims.fetch("/demo/api/unlock", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ to: "bob", amount: 100 }),
+    body: JSON.stringify({ vin }),
   });
   markSpent(pendingOtp);
   pendingOtp = undefined;
   const answer = await response.clone().json();
   show(`protected API: HTTP ${response.status}`, answer);
-  const output = $("#transfer");
-  if (await needsStrongAuthentication(response)) {
+  const output = $("#unlock");
+  if (vin === VIN && (await needsStrongAuthentication(response))) {
+    $("#stepup-what").textContent = `Unlock vehicle ${vin}`;
     $("#stepup-pin").hidden = false;
     form("stepup").elements.namedItem("pinCode").focus();
     output.textContent = "";
     // The PIN prompt is the answer to this 2302: not a failure to show beside the button.
     return { ...answer, expected: true };
   }
-  $("#stepup-pin").hidden = true;
   output.className = `result ${response.ok ? "ok" : "bad"}`;
   output.textContent = response.ok
-    ? `Transferred €${answer.result.transferred} to ${answer.result.to} (${answer.result.factors.join(" + ")}).`
-    : `Refused: ${answer.error?.label ?? response.status}`;
+    ? `Unlocked ${answer.result.unlocked} (${answer.result.factors.join(" + ")}, signed by ${answer.result.signedBy}).`
+    : `Refused for ${vin}: ${answer.error?.label ?? response.status} — the OTP was signed for ${VIN}.`;
   return answer;
 }
 

@@ -1,8 +1,11 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
+import type { Accounts } from "./accounts/Accounts.js";
 import type { OidcVerifier } from "./accounts/OidcVerifier.js";
 import type { PasswordHasher } from "./accounts/PasswordHasher.js";
 import type { SessionStore } from "./accounts/SessionStore.js";
+import type { AssertionKeys } from "./assertion/AssertionKeys.js";
+import type { Assertions } from "./assertion/Assertions.js";
 import type { AuditLog } from "./audit/AuditLog.js";
 import type { Clock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
@@ -23,17 +26,30 @@ import type { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { SmsCodes } from "./sms/SmsCodes.js";
 import type { SmsInbox } from "./sms/SmsInbox.js";
 
-/** What every capability works with, built once per process by {@link createPimsServer}. */
+/**
+ * What the capabilities work with, built once per process by {@link createPimsServer}. A handler
+ * factory takes the few of these it uses (`Pick<Services, …>`); no handler queries the database
+ * itself: each table has one owning capability (docs/architecture.md).
+ */
 export interface Services {
   readonly config: Config;
+  /** The database, for the composition root, the health check and tests — not for handlers. */
   readonly db: Kysely<DatabaseSchema>;
   readonly engine: Engine;
+  /**
+   * Runs `work` in one database transaction, committed when it resolves; the capabilities' methods
+   * take the `trx` it is given so that their writes commit together.
+   */
+  readonly transaction: <T>(work: (trx: Kysely<DatabaseSchema>) => Promise<T>) => Promise<T>;
+  /** Resolves when the database answers a trivial statement (the readiness check). */
+  readonly pingDatabase: () => Promise<void>;
   readonly clock: Clock;
   readonly keyring: Keyring;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly counters: Counters;
   readonly audit: AuditLog;
+  readonly accounts: Accounts;
   readonly passwords: PasswordHasher;
   readonly sessions: SessionStore;
   readonly oidc: OidcVerifier | undefined;
@@ -46,6 +62,8 @@ export interface Services {
   readonly pinGuard: PinGuard;
   readonly otps: Otps;
   readonly relyingParties: RelyingParties;
+  readonly assertionKeys: AssertionKeys;
+  readonly assertions: Assertions;
   /** Development mode with the console provider only: it shows codes to whoever asks. */
   readonly smsInbox: SmsInbox | undefined;
   /** When `PIMS_REDIS_URL` is set (also in {@link counters} and {@link nonces}). */

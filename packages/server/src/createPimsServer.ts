@@ -1,14 +1,18 @@
 import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
 import type { DestinationStream, Logger } from "pino";
+import { Accounts } from "./accounts/Accounts.js";
 import { accountHandlers } from "./accounts/accountHandlers.js";
 import { OidcVerifier } from "./accounts/OidcVerifier.js";
 import { PasswordHasher } from "./accounts/PasswordHasher.js";
 import { SessionStore } from "./accounts/SessionStore.js";
+import { AssertionKeys } from "./assertion/AssertionKeys.js";
+import { Assertions } from "./assertion/Assertions.js";
 import { AuditLog } from "./audit/AuditLog.js";
 import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
 import { ConfigError } from "./config/ConfigError.js";
-import { checkKeyring } from "./crypto/checkKeyring.js";
+import type { HandlerMap } from "./core/OperationCall.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
 import { describeDatabase } from "./db/describeDatabase.js";
@@ -26,11 +30,12 @@ import { otpHandlers } from "./otp/otpHandlers.js";
 import { PhoneNumbers } from "./phone/PhoneNumbers.js";
 import { phoneHandlers } from "./phone/phoneHandlers.js";
 import { TrustedPhones } from "./phone/TrustedPhones.js";
+import { checkKeyring } from "./pin/checkKeyring.js";
 import { PinGuard } from "./pin/PinGuard.js";
 import { PinVerifiers } from "./pin/PinVerifiers.js";
 import { pinHandlers } from "./pin/pinHandlers.js";
 import { DatabaseCounters } from "./ratelimit/DatabaseCounters.js";
-import { RedisStores } from "./redis/RedisStores.js";
+import type { RedisStores } from "./redis/RedisStores.js";
 import { RelyingParties } from "./relyingParty/RelyingParties.js";
 import type { Services } from "./Services.js";
 import { buildSmsProvider } from "./sms/buildSmsProvider.js";
@@ -87,7 +92,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   });
   try {
     await migrate(database.db as never, database.engine === "postgres" ? config.databaseSchema : undefined);
-    await checkKeyring(database.db, keyring);
+    await checkKeyring(new PinVerifiers(database.db, keyring, clock), keyring);
+    await new AssertionKeys(database.db, keyring, clock, config.assertions.ttlSeconds).ensureActive();
   } catch (error) {
     await database.close();
     if (error instanceof ConfigError) throw error;
@@ -97,7 +103,10 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     });
   }
   const { db, engine } = database;
-  const redis = config.redisUrl ? new RedisStores(config.redisUrl, config.redisPrefix, clock) : undefined;
+  // Loaded only when configured: a deployment without Redis does not carry its client in memory.
+  const redis: RedisStores | undefined = config.redisUrl
+    ? new (await import("./redis/RedisStores.js")).RedisStores(config.redisUrl, config.redisPrefix, clock)
+    : undefined;
   if (redis) {
     try {
       await redis.ready();
@@ -115,19 +124,28 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     config.mode === "development" && config.sms.provider === "console" ? new SmsInbox(config.sms.inboxSize) : undefined;
   const pinVerifiers = new PinVerifiers(db, keyring, clock);
   const devices = new Devices(db, clock, config.devices.maxPerAccount);
+  const accounts = new Accounts(db, clock, engine);
+  const assertionKeys = new AssertionKeys(db, keyring, clock, config.assertions.ttlSeconds);
+  // The assertions' issuer: PIMS_PUBLIC_URL, or (development) the URL the server listens on.
+  let listeningUrl = `http://${config.host}:${config.port}`;
   const services: Services = {
     config,
     db,
     engine,
+    transaction: (work) => db.transaction().execute(work),
+    pingDatabase: async () => {
+      await sql`select 1`.execute(db);
+    },
     clock,
     keyring,
     logger,
     metrics,
     counters,
     audit,
+    accounts,
     passwords: new PasswordHasher(config.passwords.concurrency, config.passwords.maxQueue),
     sessions: new SessionStore(db, clock, config.sessions),
-    oidc: config.oidc ? new OidcVerifier(config.oidc, db, clock) : undefined,
+    oidc: config.oidc ? new OidcVerifier(config.oidc, db, clock, accounts) : undefined,
     phoneNumbers: new PhoneNumbers(config.phone),
     trustedPhones: new TrustedPhones(db, clock),
     smsCodes: new SmsCodes({
@@ -158,9 +176,17 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ),
     otps: new Otps(db, keyring, clock, config.otp),
     relyingParties: new RelyingParties(db, clock),
+    assertionKeys,
+    assertions: new Assertions(
+      assertionKeys,
+      clock,
+      () => config.publicUrl ?? listeningUrl,
+      config.assertions.ttlSeconds,
+    ),
     redis,
   };
-  const app = buildApp(services, {
+  // Every operation the server answers has its handler here, or this does not compile.
+  const handlers: HandlerMap = {
     ...accountHandlers(services),
     ...phoneHandlers(services),
     ...smsHandlers(services),
@@ -168,7 +194,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ...enrollmentHandlers(services),
     ...pinHandlers(services),
     ...otpHandlers(services),
-  });
+  };
+  const app = buildApp(services, handlers);
   const purgeExpired = async () => {
     await Promise.all([
       services.nonces.purge(),
@@ -177,6 +204,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       services.smsCodes.purgeExpired(),
       counters.purge(),
       cooldowns.purge(),
+      assertionKeys.purgeRetired(),
     ]);
   };
   const purge = setInterval(() => {
@@ -193,7 +221,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
       const address = app.server.address();
       const port = typeof address === "object" && address ? address.port : config.port;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-      return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+      listeningUrl = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+      return listeningUrl;
     },
     close() {
       clearInterval(purge);

@@ -1,12 +1,20 @@
+export { auditEventsPage } from "./audit/auditEventsPage.js";
+export {
+  AUDIT_EVENTS,
+  type AuditEvent,
+  type AuditEventDeclaration,
+  type AuditEventName,
+  type AuditOutcome,
+} from "./audit/events.js";
 export { type Clock, systemClock } from "./Clock.js";
 export type { Config } from "./config/Config.js";
 export { ConfigError } from "./config/ConfigError.js";
 export { knownVariables, type LoadConfigOptions, loadConfig } from "./config/loadConfig.js";
+export { PimsError } from "./core/PimsError.js";
 export { createPimsServer, type PimsServer, type ServerOptions } from "./createPimsServer.js";
 export { Keyring } from "./crypto/Keyring.js";
 export { migrate } from "./db/migrate.js";
 export { openDatabase } from "./db/openDatabase.js";
 export { openApi, operationPages } from "./docs/index.js";
-export { PimsError } from "./http/PimsError.js";
 export type { Services } from "./Services.js";
 export { startServer } from "./startServer.js";

@@ -32,6 +32,9 @@ export async function startServer(config: Config): Promise<PimsServer> {
   const { logger } = server.services;
   logger.info({ url, mode: config.mode, database: server.services.engine }, "pims is listening");
   if (config.mode === "development") warnDevelopment(url, config, server);
+  if (config.mode === "production" && config.publicUrl === undefined) {
+    logger.warn({ issuer: url }, "PIMS_PUBLIC_URL is not set: step-up assertions name this listening URL as issuer");
+  }
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
     const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);

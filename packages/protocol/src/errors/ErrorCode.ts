@@ -5,6 +5,11 @@ type Catalogue = typeof ERROR_CATALOGUE;
 /** Every code of the catalogue. */
 export type PimsErrorCode = keyof Catalogue;
 
+/** The codes the server may answer: every code but those only the SDK produces (`side: "sdk"`). */
+export type ServerErrorCode = {
+  [C in PimsErrorCode]: Catalogue[C]["side"] extends "sdk" ? never : C;
+}[PimsErrorCode];
+
 /** The code of each catalogue row by its name. */
 export type ErrorCodeByKey = {
   [C in PimsErrorCode as Catalogue[C]["key"]]: C;

@@ -127,13 +127,13 @@ export type ErrorCategory =
   | "Gigya error"
   | "Pims error";
 
-function e<K extends string>(
+function e<K extends string, const Side extends ErrorDefinition["side"]>(
   key: K,
   category: ErrorCategory,
   label: string,
   httpStatus: number,
   retryable: boolean,
-  side: ErrorDefinition["side"],
+  side: Side,
   origin: ErrorDefinition["origin"] = "vendor",
 ) {
   return { key, category, label, httpStatus, retryable, side, origin };

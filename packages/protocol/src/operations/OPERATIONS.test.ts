@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { documentedErrors } from "./documentedErrors.js";
 import { OPERATIONS } from "./OPERATIONS.js";
+import type { OperationDeclaration } from "./types.js";
 
 /** Spec §2, one row per operation: id, verb, api, selector, parameters (required ones marked). */
 const SPEC_TABLE: ReadonlyArray<[string, string, string, Record<string, string>, string[]]> = [
@@ -24,8 +25,8 @@ const SPEC_TABLE: ReadonlyArray<[string, string, string, Record<string, string>,
   ["S12", "set", "pims.authentication.enrollment", { action: "remove" }, []],
   ["S13", "set", "pims.authentication.pincode", { action: "reset" }, ["pinCode*", "smsCode*"]],
   ["S14", "set", "pims.authentication.pincode", { action: "update" }, ["oldPIN*", "newPIN*"]],
-  ["S15", "get", "pims.authentication.otp", { action: "withPIN" }, ["pinCode*", "context"]],
-  ["S16", "get", "pims.authentication.otp", { action: "withoutPIN" }, ["context"]],
+  ["S15", "get", "pims.authentication.otp", { action: "withPIN" }, ["pinCode*", "context", "transaction"]],
+  ["S16", "get", "pims.authentication.otp", { action: "withoutPIN" }, ["context", "transaction"]],
   ["B1", "set", "pims.authentication.user", { action: "createAccount" }, ["login*", "password*"]],
   ["B2", "set", "pims.authentication.user", { action: "login" }, ["login*", "password*"]],
   ["B3", "set", "pims.authentication.user", { action: "logout" }, []],
@@ -76,5 +77,16 @@ describe("operation declarations", () => {
       const codes = documentedErrors(op);
       for (const code of [2000, 2001, 2201, 2202, 2203, 2204]) expect(codes, `${op.id} ${code}`).toContain(code);
     }
+  });
+
+  it("says what the SDK does with the device key exactly for the signed operations (decision 0023)", () => {
+    const uses = Object.fromEntries(OPERATIONS.map((op) => [op.id, op.deviceKey]));
+    for (const op of OPERATIONS) expect(op.deviceKey === "none", op.id).toBe(op.device === "none");
+    // S7 makes the key the enrollment will register; S10/S11 make it if needed and record the
+    // enrollment; S12 forgets it; the others sign with the key they have.
+    expect(uses).toMatchObject({ S7: "create", S10: "enroll", S11: "enroll", S12: "forget", S1: "use", S15: "use" });
+    const declarations: readonly OperationDeclaration[] = OPERATIONS;
+    expect(declarations.filter((op) => op.withoutDeviceKey).map((op) => op.id)).toEqual(["S1"]);
+    expect(declarations.filter((op) => op.yieldsOtp).map((op) => op.id)).toEqual(["S15", "S16"]);
   });
 });

@@ -19,7 +19,7 @@ import { createAccount, loginUser, loginWithToken, logout } from "./user.js";
  * Every operation of the contract, in spec order: S1..S16, then basic authentication B1..B6.
  * Selector resolution picks the first match in this order.
  */
-export const OPERATIONS: readonly OperationDeclaration[] = [
+export const OPERATIONS = [
   isDeviceActivated,
   isAccountBlocked,
   trustedPhoneNumber,
@@ -42,4 +42,4 @@ export const OPERATIONS: readonly OperationDeclaration[] = [
   loginWithToken,
   username,
   customerAt,
-];
+] as const satisfies readonly OperationDeclaration[];

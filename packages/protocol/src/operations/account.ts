@@ -3,7 +3,7 @@ import type { OperationDeclaration } from "./types.js";
 const api = "pims.authentication.account";
 
 /** B5: the login of the logged-in user. */
-export const username: OperationDeclaration = {
+export const username = {
   id: "B5",
   name: "account.username",
   api,
@@ -18,13 +18,14 @@ export const username: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/account/username",
   summary: "Returns the login of the logged-in user.",
-};
+} as const satisfies OperationDeclaration;
 
 /** S1: is this device enrolled and known as active by the server? */
-export const isDeviceActivated: OperationDeclaration = {
+export const isDeviceActivated = {
   id: "S1",
   name: "account.isDeviceActivated",
   api,
@@ -44,13 +45,15 @@ export const isDeviceActivated: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "any",
+  deviceKey: "use",
+  withoutDeviceKey: { isDeviceActivated: false },
   component: "StrongAuthentication",
   path: "/v1/device/status",
   summary: "Tells whether this device is enrolled (holds its key and is active on the server).",
-};
+} as const satisfies OperationDeclaration;
 
 /** S2: is the account blocked by too many wrong PINs? */
-export const isAccountBlocked: OperationDeclaration = {
+export const isAccountBlocked = {
   id: "S2",
   name: "account.isAccountBlocked",
   api,
@@ -71,7 +74,8 @@ export const isAccountBlocked: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/account/blocked",
   summary: "Tells whether the account is blocked by too many consecutive wrong PINs.",
-};
+} as const satisfies OperationDeclaration;

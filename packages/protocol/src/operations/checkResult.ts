@@ -1,8 +1,10 @@
+import { canonicalTransaction } from "../transaction/canonicalTransaction.js";
 import type { OperationDeclaration, ResultField } from "./types.js";
 
 /**
  * True when `result` has the declared shape of the operation's output: `null` for operations
- * without output, otherwise an object with every declared field of the declared type. The SDK
+ * without output, otherwise an object with every declared field of the declared type (a
+ * `transaction` field may be absent: it is there when one was asked for). The SDK
  * answers 2203 for anything else, so an app never sees a result it was not promised.
  *
  * @example
@@ -12,7 +14,10 @@ export function checkResult(operation: OperationDeclaration, result: unknown): b
   if (operation.result === null) return result === null;
   if (typeof result !== "object" || result === null || Array.isArray(result)) return false;
   const record = result as Record<string, unknown>;
-  return Object.entries(operation.result).every(([name, field]) => fieldMatches(field, record[name]));
+  return Object.entries(operation.result).every(
+    ([name, field]) =>
+      (field.type === "transaction" && record[name] === undefined) || fieldMatches(field, record[name]),
+  );
 }
 
 function fieldMatches(field: ResultField, value: unknown): boolean {
@@ -23,5 +28,7 @@ function fieldMatches(field: ResultField, value: unknown): boolean {
       return typeof value === "boolean";
     case "enum":
       return typeof value === "string" && field.values.includes(value);
+    case "transaction":
+      return canonicalTransaction(value) !== undefined;
   }
 }

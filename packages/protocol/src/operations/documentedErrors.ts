@@ -1,3 +1,4 @@
+import type { PimsErrorCode } from "../errors/ErrorCode.js";
 import { ALWAYS, MALFORMED, NEEDS_SESSION, TRANSPORT } from "./errorSets.js";
 import type { OperationDeclaration } from "./types.js";
 
@@ -8,12 +9,12 @@ import type { OperationDeclaration } from "./types.js";
  * @example
  * documentedErrors(otpWithPin).includes(2308) // true
  */
-export function documentedErrors(operation: OperationDeclaration): readonly number[] {
-  const codes = new Set<number>([
+export function documentedErrors(operation: OperationDeclaration): readonly PimsErrorCode[] {
+  const codes = new Set<PimsErrorCode>([
     ...ALWAYS,
     ...MALFORMED,
     ...operation.errors,
-    ...Object.keys(operation.extraErrors).map(Number),
+    ...(Object.keys(operation.extraErrors).map(Number) as PimsErrorCode[]),
   ]);
   if (operation.access === "session") for (const code of NEEDS_SESSION) codes.add(code);
   if (operation.path !== null || operation.access === "session") for (const code of TRANSPORT) codes.add(code);

@@ -5,7 +5,7 @@ import type { OperationDeclaration } from "./types.js";
 const api = "pims.authentication.enrollment";
 
 /** S10: enroll this device (full method). */
-export const enroll: OperationDeclaration = {
+export const enroll = {
   id: "S10",
   name: "enrollment.enroll",
   api,
@@ -20,13 +20,14 @@ export const enroll: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "any",
+  deviceKey: "enroll",
   component: "StrongAuthentication",
   path: "/v1/enrollment/enroll",
   summary: "Enrolls this device: sets the account PIN (NotEnrolled) or checks it (AlreadyEnrolled).",
-};
+} as const satisfies OperationDeclaration;
 
 /** S11: certify a number, set the PIN and enroll this device in one call (shortcut). */
-export const enrollWithPhoneNumber: OperationDeclaration = {
+export const enrollWithPhoneNumber = {
   id: "S11",
   name: "enrollment.enrollWithPhoneNumber",
   api,
@@ -42,13 +43,14 @@ export const enrollWithPhoneNumber: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "any",
+  deviceKey: "enroll",
   component: "StrongAuthentication",
   path: "/v1/enrollment/enroll-with-phone-number",
   summary: "Shortcut: the number becomes trusted, the PIN is set and this device enrolled, atomically.",
-};
+} as const satisfies OperationDeclaration;
 
 /** S12: remove every enrollment of the account, and its PIN. */
-export const removeEnrollments: OperationDeclaration = {
+export const removeEnrollments = {
   id: "S12",
   name: "enrollment.remove",
   api,
@@ -60,8 +62,9 @@ export const removeEnrollments: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "any",
+  deviceKey: "forget",
   component: "StrongAuthentication",
   path: "/v1/enrollment/remove",
   summary:
     "Removes every enrolled device of the account and its PIN; from an enrolled device, or after S7 on this one.",
-};
+} as const satisfies OperationDeclaration;

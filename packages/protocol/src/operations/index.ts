@@ -1,4 +1,5 @@
 export { isAccountBlocked, isDeviceActivated, username } from "./account.js";
+export type * from "./contract.js";
 export { enroll, enrollWithPhoneNumber, removeEnrollments } from "./enrollment.js";
 export { OPERATIONS } from "./OPERATIONS.js";
 export { otpWithoutPin, otpWithPin } from "./otp.js";

@@ -3,11 +3,18 @@ import { pinCode } from "./params.js";
 import type { OperationDeclaration, ParamDeclaration } from "./types.js";
 
 const api = "pims.authentication.otp";
-const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW];
-const otpResult = { otp: { type: "string", description: "The one-time password, digits." } } as const;
+const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW] as const;
+const otpResult = {
+  otp: { type: "string", description: "The one-time password, digits." },
+  transaction: {
+    type: "transaction",
+    description:
+      "Pims extension, with a `transaction` parameter only: the transaction this OTP authorizes, as the device signed it: what the app shows.",
+  },
+} as const;
 
 /** Pims extension: the OTP is good only for a verification that presents the same context. */
-const context: ParamDeclaration = {
+const context = {
   name: "context",
   required: false,
   format: { kind: "text", maxLength: 256 },
@@ -15,40 +22,58 @@ const context: ParamDeclaration = {
   description:
     "Pims extension, optional: binds the OTP to one action (e.g. a digest of the request it authorizes); the relying party must present the same context.",
   example: "sha256:3f2a…",
-};
+} as const satisfies ParamDeclaration;
+
+/**
+ * Pims extension: the OTP is good only for a verification that presents the same transaction, and
+ * the device signs it (decision 0025).
+ */
+const transaction = {
+  name: "transaction",
+  required: false,
+  format: { kind: "transaction" },
+  secret: false,
+  description:
+    "Pims extension, optional, not with `context`: the transaction the OTP authorizes (amounts in minor units or decimal strings); the device signs its canonical form, and the relying party must present the same transaction (decision 0025).",
+  example: '{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}',
+} as const satisfies ParamDeclaration;
 
 /** S15: an OTP proving possession (the device key) and knowledge (the PIN). */
-export const otpWithPin: OperationDeclaration = {
+export const otpWithPin = {
   id: "S15",
   name: "otp.withPIN",
   api,
   verb: "get",
   selector: [{ key: "action", value: "withPIN" }],
-  params: [pinCode("The account PIN."), context],
+  params: [pinCode("The account PIN."), context, transaction],
   result: otpResult,
   errors: OTP_ERRORS,
   extraErrors: {},
   access: "session",
   device: "enrolled",
+  deviceKey: "use",
+  yieldsOtp: true,
   component: "StrongAuthentication",
   path: "/v1/otp/with-pin",
   summary: "Returns a short-lived, single-use OTP proving this device and the PIN.",
-};
+} as const satisfies OperationDeclaration;
 
 /** S16: an OTP proving possession only. */
-export const otpWithoutPin: OperationDeclaration = {
+export const otpWithoutPin = {
   id: "S16",
   name: "otp.withoutPIN",
   api,
   verb: "get",
   selector: [{ key: "action", value: "withoutPIN" }],
-  params: [context],
+  params: [context, transaction],
   result: otpResult,
   errors: OTP_ERRORS,
   extraErrors: {},
   access: "session",
   device: "enrolled",
+  deviceKey: "use",
+  yieldsOtp: true,
   component: "StrongAuthentication",
   path: "/v1/otp/without-pin",
   summary: "Returns a short-lived, single-use OTP proving this device only.",
-};
+} as const satisfies OperationDeclaration;

@@ -6,7 +6,7 @@ import type { OperationDeclaration } from "./types.js";
 const api = "pims.authentication.pincode";
 
 /** S13: reset a forgotten PIN with a code from S6. */
-export const resetPin: OperationDeclaration = {
+export const resetPin = {
   id: "S13",
   name: "pincode.reset",
   api,
@@ -18,13 +18,14 @@ export const resetPin: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/pin/reset",
   summary: "Sets a new PIN with a code from S6, and unblocks the account.",
-};
+} as const satisfies OperationDeclaration;
 
 /** S14: change the PIN, knowing the current one. */
-export const updatePin: OperationDeclaration = {
+export const updatePin = {
   id: "S14",
   name: "pincode.update",
   api,
@@ -53,7 +54,8 @@ export const updatePin: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "enrolled",
+  deviceKey: "use",
   component: "StrongAuthentication",
   path: "/v1/pin/update",
   summary: "Changes the PIN from an enrolled device; the current PIN is checked and counted.",
-};
+} as const satisfies OperationDeclaration;

@@ -3,10 +3,10 @@ import { phoneNumber, pinCode, smsCode } from "./params.js";
 import type { OperationDeclaration } from "./types.js";
 
 const api = "pims.authentication.smscode";
-const SEND_ERRORS = [2001, 2006, 2101, 2102, ...NET];
+const SEND_ERRORS = [2001, 2006, 2101, 2102, ...NET] as const;
 
 /** S4: send an enrollment code to the trusted number. */
-export const requestEnrollmentCode: OperationDeclaration = {
+export const requestEnrollmentCode = {
   id: "S4",
   name: "smscode.enrollment.request",
   api,
@@ -18,13 +18,14 @@ export const requestEnrollmentCode: OperationDeclaration = {
   extraErrors: { ...SMS_SEND_EXTRAS, 2307: "the account has no trusted phone number" },
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/sms/enrollment",
   summary: "Sends an enrollment code by SMS to the account's trusted phone number.",
-};
+} as const satisfies OperationDeclaration;
 
 /** S5: send a certification code to a phone number the user gives. */
-export const requestPhoneCertificationCode: OperationDeclaration = {
+export const requestPhoneCertificationCode = {
   id: "S5",
   name: "smscode.phoneNumberCertification.request",
   api,
@@ -36,13 +37,14 @@ export const requestPhoneCertificationCode: OperationDeclaration = {
   extraErrors: { ...SMS_SEND_EXTRAS },
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/sms/phone-certification",
   summary: "Sends a code by SMS to the given number, to certify it (then S8, S9 or S11).",
-};
+} as const satisfies OperationDeclaration;
 
 /** S6: send a PIN reset code to the trusted number. */
-export const requestResetPinCode: OperationDeclaration = {
+export const requestResetPinCode = {
   id: "S6",
   name: "smscode.resetPIN.request",
   api,
@@ -54,13 +56,14 @@ export const requestResetPinCode: OperationDeclaration = {
   extraErrors: { ...SMS_SEND_EXTRAS, 2307: "the account has no trusted phone number" },
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/sms/reset-pin",
   summary: "Sends a PIN reset code by SMS to the account's trusted phone number (then S13).",
-};
+} as const satisfies OperationDeclaration;
 
 /** S7: validate an enrollment code for this device. */
-export const validateEnrollmentCode: OperationDeclaration = {
+export const validateEnrollmentCode = {
   id: "S7",
   name: "smscode.enrollment.validate",
   api,
@@ -78,13 +81,14 @@ export const validateEnrollmentCode: OperationDeclaration = {
   extraErrors: { 2101: "smsCode is missing", 2307: "the account has no trusted phone number" },
   access: "session",
   device: "any",
+  deviceKey: "create",
   component: "StrongAuthentication",
   path: "/v1/enrollment/validate-code",
   summary: "Validates the enrollment code for this device and tells whether the account has a PIN.",
-};
+} as const satisfies OperationDeclaration;
 
 /** S8: make a certified number the account's trusted number. */
-export const addPhoneNumber: OperationDeclaration = {
+export const addPhoneNumber = {
   id: "S8",
   name: "smscode.addPhoneNumber",
   api,
@@ -96,17 +100,18 @@ export const addPhoneNumber: OperationDeclaration = {
   extraErrors: { 2317: "the account already has a trusted number (use modifyPhoneNumber)" },
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/phone/add",
   summary: "Makes the number certified by S5 the account's trusted number.",
-};
+} as const satisfies OperationDeclaration;
 
 /**
  * S9: replace the trusted number by a certified one. Replacing the recovery factor binds a new
  * authenticator, so it needs knowledge as well as possession (docs/decisions/0009): the account PIN
  * in `pinCode` (a Pims extension), or a PIN proven by this device within the last minutes.
  */
-export const modifyPhoneNumber: OperationDeclaration = {
+export const modifyPhoneNumber = {
   id: "S9",
   name: "smscode.modifyPhoneNumber",
   api,
@@ -127,8 +132,9 @@ export const modifyPhoneNumber: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "enrolled",
+  deviceKey: "use",
   component: "StrongAuthentication",
   path: "/v1/phone/modify",
   summary:
     "Replaces the trusted number by the one certified by S5; needs an enrolled device and the PIN (pinCode, or proven by this device within minutes). The former number is told by SMS.",
-};
+} as const satisfies OperationDeclaration;

@@ -1,7 +1,7 @@
 import type { OperationDeclaration } from "./types.js";
 
 /** B6: the session's access token, for the app's own APIs. */
-export const customerAt: OperationDeclaration = {
+export const customerAt = {
   id: "B6",
   name: "token.customerAt",
   api: "pims.authentication.token",
@@ -25,7 +25,8 @@ export const customerAt: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "BasicAuthentication",
   path: null,
   summary: "Returns the session's access token (the bearer an app passes to its own APIs).",
-};
+} as const satisfies OperationDeclaration;

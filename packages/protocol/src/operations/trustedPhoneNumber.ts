@@ -2,7 +2,7 @@ import { NET } from "./errorSets.js";
 import type { OperationDeclaration } from "./types.js";
 
 /** S3: the account's trusted phone number. */
-export const trustedPhoneNumber: OperationDeclaration = {
+export const trustedPhoneNumber = {
   id: "S3",
   name: "trustedPhoneNumber.get",
   api: "pims.authentication.trustedphonenumber",
@@ -19,7 +19,8 @@ export const trustedPhoneNumber: OperationDeclaration = {
   extraErrors: {},
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/phone/trusted",
   summary: "Returns the account's trusted phone number; 2307 when it has none.",
-};
+} as const satisfies OperationDeclaration;

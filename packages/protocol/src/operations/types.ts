@@ -1,5 +1,7 @@
 /** Declaration types: one {@link OperationDeclaration} per operation of the contract. */
 
+import type { PimsErrorCode } from "../errors/ErrorCode.js";
+
 export type Verb = "get" | "set";
 
 export type Component = "BasicAuthentication" | "StrongAuthentication";
@@ -15,7 +17,9 @@ export type ParamFormat =
   | { readonly kind: "password"; readonly minLength: number; readonly maxLength: number }
   | { readonly kind: "enum"; readonly values: readonly string[] }
   | { readonly kind: "token"; readonly maxLength: number }
-  | { readonly kind: "text"; readonly maxLength: number };
+  | { readonly kind: "text"; readonly maxLength: number }
+  /** A JSON object, checked and canonicalized by `canonicalTransaction` (decision 0025). */
+  | { readonly kind: "transaction" };
 
 export interface ParamDeclaration {
   readonly name: string;
@@ -25,6 +29,11 @@ export interface ParamDeclaration {
   readonly secret: boolean;
   readonly description: string;
   readonly example?: string;
+}
+
+/** A list of parameter declarations: an operation's, or a request body's outside the operations. */
+export interface ParamList {
+  readonly params: readonly ParamDeclaration[];
 }
 
 /** One selector level: `key` (or an alias) must carry `value` (or a value alias). */
@@ -38,7 +47,9 @@ export interface SelectorDeclaration {
 export type ResultField =
   | { readonly type: "string"; readonly description: string }
   | { readonly type: "boolean"; readonly description: string }
-  | { readonly type: "enum"; readonly values: readonly string[]; readonly description: string };
+  | { readonly type: "enum"; readonly values: readonly string[]; readonly description: string }
+  /** Optional: a transaction object (`canonicalTransaction`), there when one was asked for. */
+  | { readonly type: "transaction"; readonly description: string };
 
 /**
  * Who may call an operation: `public`, anyone (create account, login); `session`, a logged-in
@@ -54,6 +65,16 @@ export type Access = "public" | "session";
  */
 export type DeviceProof = "none" | "any" | "enrolled";
 
+/**
+ * What the SDK does with this device's key around a signed operation (decision 0023):
+ * - `none`: the operation is not signed;
+ * - `use`: signs with the key the device has;
+ * - `create`: creates the key first when the device has none (S7: the key a later enrollment registers);
+ * - `enroll`: as `create`, and records the device as enrolled when the server accepts (S10, S11);
+ * - `forget`: forgets the key once the server has removed the device (S12).
+ */
+export type DeviceKeyUse = "none" | "use" | "create" | "enroll" | "forget";
+
 export interface OperationDeclaration {
   /** Stable short id: S1..S16 as in the spec, B1.. for basic authentication. */
   readonly id: string;
@@ -66,11 +87,20 @@ export interface OperationDeclaration {
   /** Result fields, or `null` when the operation has no output data. */
   readonly result: Readonly<Record<string, ResultField>> | null;
   /** Error codes the vendor documents for this operation. */
-  readonly errors: readonly number[];
+  readonly errors: readonly PimsErrorCode[];
   /** Codes Pims adds, each with the reason (docs/decisions/0002-error-codes.md). */
-  readonly extraErrors: Readonly<Record<number, string>>;
+  readonly extraErrors: Readonly<Partial<Record<PimsErrorCode, string>>>;
   readonly access: Access;
   readonly device: DeviceProof;
+  /** What the SDK does with the device key around the call; `none` exactly when `device` is `none`. */
+  readonly deviceKey: DeviceKeyUse;
+  /**
+   * The SDK's answer when this device has no key, or the server says it was removed or disabled
+   * (2312): given without asking the server (S1: not activated).
+   */
+  readonly withoutDeviceKey?: Readonly<Record<string, boolean>>;
+  /** The result carries an `otp` the SDK keeps for the next `pims.fetch` to a protected origin. */
+  readonly yieldsOtp?: boolean;
   readonly component: Component;
   /** `POST` path on the server, or `null` when the SDK answers alone. */
   readonly path: string | null;

@@ -5,7 +5,7 @@ import type { OperationDeclaration } from "./types.js";
 const api = "pims.authentication.user";
 
 /** B1: create a built-in account and open a session for it. */
-export const createAccount: OperationDeclaration = {
+export const createAccount = {
   id: "B1",
   name: "user.createAccount",
   api,
@@ -20,13 +20,14 @@ export const createAccount: OperationDeclaration = {
   },
   access: "public",
   device: "none",
+  deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/create-account",
   summary: "Creates an account with a login and a password, and logs it in.",
-};
+} as const satisfies OperationDeclaration;
 
 /** B2: log in with login and password. */
-export const loginUser: OperationDeclaration = {
+export const loginUser = {
   id: "B2",
   name: "user.login",
   api,
@@ -41,13 +42,14 @@ export const loginUser: OperationDeclaration = {
   },
   access: "public",
   device: "none",
+  deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/login",
   summary: "Logs in with a login and a password; the session is kept by the SDK.",
-};
+} as const satisfies OperationDeclaration;
 
 /** B3: log out: the server revokes the session, the SDK forgets it. */
-export const logout: OperationDeclaration = {
+export const logout = {
   id: "B3",
   name: "user.logout",
   api,
@@ -61,13 +63,14 @@ export const logout: OperationDeclaration = {
   },
   access: "session",
   device: "none",
+  deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/logout",
   summary: "Logs out: revokes the session on the server and forgets it on the device.",
-};
+} as const satisfies OperationDeclaration;
 
 /** B4: use a bearer token from the deployment's OpenID Connect issuer as the session. */
-export const loginWithToken: OperationDeclaration = {
+export const loginWithToken = {
   id: "B4",
   name: "user.loginWithToken",
   api,
@@ -90,7 +93,8 @@ export const loginWithToken: OperationDeclaration = {
   },
   access: "public",
   device: "none",
+  deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/login-with-token",
   summary: "Pims extension: uses a JWT from the configured OpenID Connect issuer as the session.",
-};
+} as const satisfies OperationDeclaration;

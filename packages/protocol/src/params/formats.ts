@@ -1,4 +1,5 @@
 import type { ParamFormat } from "../operations/types.js";
+import { canonicalTransaction } from "../transaction/canonicalTransaction.js";
 
 /** PIN as it travels: digits only. The server applies its configured length policy on top. */
 export const PIN_FORMAT: ParamFormat = { kind: "digits", minLength: 4, maxLength: 12 };
@@ -16,7 +17,8 @@ const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]+$/;
 
 /**
  * Checks one present value against its format. Returns the normalized value (digit kinds
- * become strings, logins are trimmed), or `undefined` when the value does not fit.
+ * become strings, logins are trimmed, a transaction becomes its RFC 8785 canonical text), or
+ * `undefined` when the value does not fit.
  *
  * @example
  * normalizeValue({ kind: "digits", minLength: 4, maxLength: 8 }, 1234) // "1234"
@@ -51,6 +53,8 @@ export function normalizeValue(format: ParamFormat, value: unknown): string | un
         : undefined;
     case "text":
       return typeof value === "string" && value.length <= format.maxLength && !CONTROL.test(value) ? value : undefined;
+    case "transaction":
+      return canonicalTransaction(value);
   }
 }
 

@@ -85,6 +85,20 @@ describe("validateParams", () => {
     });
   });
 
+  it("hands back a transaction as its RFC 8785 canonical text, and answers 2102 for one that is not valid", () => {
+    const transaction = { vin: "VF3LCYHZPHS123456", type: "vehicle.unlock" };
+    expect(validateParams(otpWithPin, { pinCode: "1234", transaction })).toEqual({
+      ok: true,
+      value: { pinCode: "1234", transaction: '{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}' },
+    });
+    for (const bad of [{ type: "payment", amount: 0.1 }, JSON.stringify(transaction), [transaction], 5]) {
+      expect(validateParams(otpWithPin, { pinCode: "1234", transaction: bad })).toEqual({
+        ok: false,
+        failure: { code: 2102, parameter: "transaction" },
+      });
+    }
+  });
+
   it("answers 2102 parameters when the parameters are not a plain object", () => {
     for (const bad of [null, [], "pinCode=1234", 5, new Date()]) {
       expect(validateParams(otpWithPin, bad)).toEqual({ ok: false, failure: { code: 2102, parameter: "parameters" } });

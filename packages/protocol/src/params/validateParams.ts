@@ -1,8 +1,10 @@
-import type { OperationDeclaration } from "../operations/types.js";
+import type { ParamValues } from "../operations/contract.js";
+import type { ParamList } from "../operations/types.js";
 import { isAbsent, normalizeValue } from "./formats.js";
+import { isPlainObject } from "./isPlainObject.js";
 
-export type ParamsValidation =
-  | { readonly ok: true; readonly value: Readonly<Record<string, string>> }
+export type ParamsValidation<Value = Readonly<Record<string, string>>> =
+  | { readonly ok: true; readonly value: Value }
   | { readonly ok: false; readonly failure: { readonly code: 2101 | 2102; readonly parameter: string } };
 
 /**
@@ -14,7 +16,10 @@ export type ParamsValidation =
  * validateParams(otpWithPin, { action: "withPIN", pinCode: 1234 }) // { ok: true, value: { pinCode: "1234" } }
  * validateParams(otpWithPin, { action: "withPIN" }) // { ok: false, failure: { code: 2101, parameter: "pinCode" } }
  */
-export function validateParams(operation: OperationDeclaration, params: unknown): ParamsValidation {
+export function validateParams<List extends ParamList>(
+  operation: List,
+  params: unknown,
+): ParamsValidation<ParamValues<List["params"]>> {
   if (!isPlainObject(params)) return { ok: false, failure: { code: 2102, parameter: "parameters" } };
   const value: Record<string, string> = {};
   for (const param of operation.params) {
@@ -27,12 +32,5 @@ export function validateParams(operation: OperationDeclaration, params: unknown)
     if (normalized === undefined) return { ok: false, failure: { code: 2102, parameter: param.name } };
     value[param.name] = normalized;
   }
-  return { ok: true, value };
-}
-
-/** An object literal or a null-prototype object: not an array, a date, a class instance. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return { ok: true, value: value as ParamValues<List["params"]> };
 }

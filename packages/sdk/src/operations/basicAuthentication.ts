@@ -2,6 +2,7 @@ import { errorBody, type OperationDeclaration } from "@pims/protocol";
 import { isSessionTokens } from "../session/SessionKeeper.js";
 import { callServer } from "../transport/callServer.js";
 import type { CallOutcome, Context, Handler } from "./Context.js";
+import { requestBody } from "./requestBody.js";
 import { sessionCall } from "./sessionCall.js";
 
 /** B1, B2: create an account or log in; the answer opens the session. */
@@ -55,7 +56,7 @@ function publicCall(
 ): Promise<CallOutcome> {
   return callServer(context.transport, {
     path: operation.path as string,
-    body: JSON.stringify(params),
+    body: requestBody(operation, params),
     headers: {},
     transactionId: context.transactionId,
   });

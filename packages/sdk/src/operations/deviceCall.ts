@@ -1,18 +1,18 @@
-import { errorBody, type OperationDeclaration } from "@pims/protocol";
+import { canonicalTransaction, errorBody, type OperationDeclaration } from "@pims/protocol";
 import { createDeviceKey, type DeviceKey, forgetDeviceKey, loadDeviceKey, markEnrolled } from "../device/deviceKey.js";
 import { signRequest } from "../device/signRequest.js";
 import type { CallOutcome, Context, Handler } from "./Context.js";
 import { sessionCall } from "./sessionCall.js";
 
-/** Operations that create this device's key when it has none. */
-const ENROLLING = new Set(["smscode.enrollment.validate", "enrollment.enroll", "enrollment.enrollWithPhoneNumber"]);
-/** Operations after whose success the server knows this device as enrolled. */
-const ENROLLS = new Set(["enrollment.enroll", "enrollment.enrollWithPhoneNumber"]);
-
 const fail = (code: number): CallOutcome => ({ ok: false, error: errorBody(code) });
 
+/** The declared answer of an operation for a device without a key (S1: not activated), if any. */
+const withoutKey = (operation: OperationDeclaration): CallOutcome | undefined =>
+  operation.withoutDeviceKey ? { ok: true, result: { ...operation.withoutDeviceKey } } : undefined;
+
 /**
- * Operations signed by this device (decision 0003). Creates the key when enrolling; keeps the
+ * Operations signed by this device (decision 0003), doing with the key what each declaration says
+ * (`deviceKey`, decision 0023). Creates the key when enrolling; keeps the
  * local state in step with the server's: a removed or disabled device (2312) forgets its key; a
  * device the server no longer knows although this one believed it enrolled answers 2311; when the
  * server committed an enrollment but the store could not record it, the answer is 2316 and the next
@@ -24,23 +24,40 @@ export const deviceCall: Handler = async (context, operation, params) => {
   let device: DeviceKey | undefined;
   try {
     device = await loadDeviceKey(context.store, accountId, context.crypto);
-    if (!device && ENROLLING.has(operation.name))
+    if (!device && (operation.deviceKey === "create" || operation.deviceKey === "enroll"))
       device = await createDeviceKey(context.store, accountId, context.crypto);
   } catch {
     return fail(2311);
   }
   if (!device) {
-    if (operation.name === "account.isDeviceActivated") return { ok: true, result: { isDeviceActivated: false } };
+    const answer = withoutKey(operation);
+    if (answer) return answer;
     if (operation.device === "enrolled") return fail(2313);
   }
-  const signer = device ? signerFor(device, operation, context) : undefined;
+  const transaction = params.transaction === undefined ? undefined : { accountId, canonical: params.transaction };
+  const signer = device ? signerFor(device, operation, context, transaction) : undefined;
   const outcome = await sessionCall(context, operation, params, signer);
+  if (transaction && outcome.ok && !echoes(outcome.result, transaction.canonical)) return fail(2203);
   return device ? reconcile(context, accountId, device, operation, outcome) : outcome;
 };
 
-function signerFor(device: DeviceKey, operation: OperationDeclaration, context: Context) {
+function signerFor(
+  device: DeviceKey,
+  operation: OperationDeclaration,
+  context: Context,
+  transaction: { accountId: string; canonical: string } | undefined,
+) {
   return (path: string, body: string, now: number) =>
-    signRequest(device, { path, body, now, presentKey: operation.device === "any" }, context.crypto);
+    signRequest(device, { path, body, now, presentKey: operation.device === "any", transaction }, context.crypto);
+}
+
+/**
+ * True when the server answered the transaction this device signed (decision 0025): the app shows
+ * the result's, so it must be the very one, not merely a valid one.
+ */
+function echoes(result: unknown, canonical: string): boolean {
+  const answered = (result as { transaction?: unknown } | null)?.transaction;
+  return canonicalTransaction(answered) === canonical;
 }
 
 async function reconcile(
@@ -53,7 +70,8 @@ async function reconcile(
   if (!outcome.ok) {
     if (outcome.error.code === 2312) {
       await forgetDeviceKey(context.store, accountId).catch(() => undefined);
-      if (operation.name === "account.isDeviceActivated") return { ok: true, result: { isDeviceActivated: false } };
+      const answer = withoutKey(operation);
+      if (answer) return answer;
     }
     if (outcome.error.code === 2313 && operation.device === "enrolled" && device.enrolledAt !== undefined) {
       // This device believed it was enrolled; the server does not know it: only a new enrollment mends that.
@@ -63,8 +81,8 @@ async function reconcile(
     return outcome;
   }
   try {
-    if (ENROLLS.has(operation.name)) await markEnrolled(context.store, accountId, Date.now());
-    if (operation.name === "enrollment.remove") await forgetDeviceKey(context.store, accountId);
+    if (operation.deviceKey === "enroll") await markEnrolled(context.store, accountId, Date.now());
+    if (operation.deviceKey === "forget") await forgetDeviceKey(context.store, accountId);
     const activated = (outcome.result as { isDeviceActivated?: unknown } | null)?.isDeviceActivated;
     if (activated === true && device.enrolledAt === undefined) await markEnrolled(context.store, accountId, Date.now());
   } catch {

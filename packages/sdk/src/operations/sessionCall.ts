@@ -1,6 +1,7 @@
 import type { OperationDeclaration } from "@pims/protocol";
 import { callServer } from "../transport/callServer.js";
 import type { CallOutcome, Context } from "./Context.js";
+import { requestBody } from "./requestBody.js";
 
 /** Signature headers for one attempt (each attempt gets a fresh nonce and timestamp). */
 export type Signer = (path: string, body: string, serverNow: number) => Promise<Record<string, string>>;
@@ -22,7 +23,7 @@ export async function sessionCall(
 ): Promise<CallOutcome> {
   const path = operation.path;
   if (path === null) throw new Error(`${operation.name} has no route`);
-  const body = JSON.stringify(params);
+  const body = requestBody(operation, params);
   const send = async (token: string): Promise<CallOutcome> => {
     const signature = signer ? await signer(path, body, Date.now() + context.timing.offsetMs) : {};
     const outcome = await callServer(context.transport, {

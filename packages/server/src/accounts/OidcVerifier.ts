@@ -1,9 +1,9 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
-import { randomId } from "../crypto/random.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import type { DatabaseSchema } from "../db/schema.js";
+import type { Accounts } from "./Accounts.js";
 
 export interface OidcSettings {
   readonly issuer: string;
@@ -26,6 +26,7 @@ export class OidcVerifier {
     private readonly settings: OidcSettings,
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
+    private readonly accounts: Accounts,
   ) {}
 
   /** The account of a valid token, or `undefined`. */
@@ -79,17 +80,14 @@ export class OidcVerifier {
         .executeTakeFirst();
     const existing = await find();
     if (existing) return existing;
-    const now = this.clock.now();
-    const id = randomId("acc", now);
     try {
       await this.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto("accounts")
-          .values({ id, login, login_key: null, password_hash: null, created_at: now })
-          .execute();
+        // An external account: no login key, no password (it authenticates at the issuer).
+        const account = await this.accounts.create(login, null, trx);
+        if (!account) throw new Error("external account not created");
         await trx
           .insertInto("external_identities")
-          .values({ issuer, subject, account_id: id, created_at: now })
+          .values({ issuer, subject, account_id: account.id, created_at: this.clock.now() })
           .execute();
       });
     } catch (error) {

@@ -1,5 +1,5 @@
 import { hash, verify } from "@node-rs/argon2";
-import { PimsError } from "../http/PimsError.js";
+import { PimsError } from "../core/PimsError.js";
 
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 const PARAMETERS = {

@@ -1,7 +1,7 @@
 import type { SessionTokens } from "@pims/protocol";
+import type { OperationHandler } from "../core/OperationCall.js";
+import { PimsError } from "../core/PimsError.js";
 import { sha256Hex } from "../crypto/random.js";
-import type { OperationHandler } from "../http/OperationHandler.js";
-import { PimsError } from "../http/PimsError.js";
 import { addressKey } from "../ratelimit/addressKey.js";
 import type { Services } from "../Services.js";
 import { loginKey } from "./loginKey.js";
@@ -11,18 +11,16 @@ import { loginKey } from "./loginKey.js";
  * time whether or not the login exists. Attempts are reserved before the password is checked,
  * so concurrent guesses cannot exceed the limits: per login and per client address, 2383 beyond.
  */
-export function login(services: Services): OperationHandler {
+export function login(
+  services: Pick<Services, "accounts" | "counters" | "config" | "passwords" | "audit" | "sessions">,
+): OperationHandler<"user.login"> {
+  const { accounts, counters, config, passwords, audit, sessions } = services;
   return async ({ params, clientAddress }): Promise<SessionTokens> => {
-    const { counters, config, db, passwords, audit, sessions } = services;
     const windowMs = config.login.windowSeconds * 1000;
-    const key = loginKey(params.login as string);
+    const key = loginKey(params.login);
     const addressCounter = `login-failures:address:${addressKey(clientAddress, config.ipv6PrefixLength)}`;
     const loginCounter = `login-failures:login:${sha256Hex(key)}`;
-    const account = await db
-      .selectFrom("accounts")
-      .select(["id", "login", "password_hash"])
-      .where("login_key", "=", key)
-      .executeTakeFirst();
+    const account = await accounts.withLogin(params.login);
     const refuse = async (): Promise<never> => {
       await audit.append({
         event: "login",
@@ -35,9 +33,9 @@ export function login(services: Services): OperationHandler {
     };
     if ((await counters.hit(addressCounter, windowMs)) > config.login.maxFailuresPerAddress) return refuse();
     if ((await counters.hit(loginCounter, windowMs)) > config.login.maxFailuresPerLogin) return refuse();
-    const password = params.password as string;
-    const valid = account?.password_hash
-      ? await passwords.verify(account.password_hash, password)
+    const password = params.password;
+    const valid = account?.passwordHash
+      ? await passwords.verify(account.passwordHash, password)
       : await passwords.verifyNothing(password);
     if (!account || !valid) {
       await audit.append({ event: "login", outcome: "failure", accountId: account?.id ?? null, clientAddress });

@@ -215,6 +215,21 @@ export function adminCommand(): Command {
       }),
     );
 
+  admin
+    .command("rotate-assertion-key")
+    .description(
+      "Make the next key sign step-up assertions and publish a new next one; the former key stays in /.well-known/jwks.json for the overlap (see docs/operating.md).",
+    )
+    .action(
+      run(async (call, print) => {
+        print(
+          await call("POST", "/v1/admin/assertion-keys/rotate"),
+          (r: { kid: string; next: string; retired: string | null; retiredPublishedForSeconds: number }) =>
+            `signing key ${r.kid}, next ${r.next}${r.retired ? `; ${r.retired} stays published for ${r.retiredPublishedForSeconds} s` : ""}`,
+        );
+      }),
+    );
+
   return admin;
 }
 

@@ -60,7 +60,21 @@ export interface Config {
   readonly devices: DeviceSettings;
   readonly otp: OtpSettings;
   readonly relyingParties: RelyingPartySettings;
+  /**
+   * `PIMS_PUBLIC_URL`: the URL relying parties reach this deployment at, without a trailing slash;
+   * the `iss` of step-up assertions. Unset: the URL the server listens on (development).
+   */
+  readonly publicUrl: string | undefined;
+  readonly assertions: {
+    /** `PIMS_ASSERTION_TTL`: lifetime of a step-up assertion, seconds. */
+    readonly ttlSeconds: number;
+  };
   readonly recovery: {
+    /**
+     * `PIMS_RECOVERY_VISIBLE_FOR`: for this many seconds after an SMS recovery of the PIN (S13, or
+     * S12 and a new enrollment), step-ups with the PIN report `amr` `sms` (default 30 days; 0: never).
+     */
+    readonly visibleForSeconds: number;
     /**
      * `PIMS_RECOVERY_MAX_LOGIN_AGE`: S12 and S13 (which discard the PIN) demand a login at most this
      * many seconds old; 0 (default): no such demand, the SMS code or the device suffices.

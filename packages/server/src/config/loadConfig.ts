@@ -122,7 +122,12 @@ function readConfig(read: EnvReader, env: Readonly<Record<string, string | undef
       maxFailedVerifications: read.integer("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 10, 1, 10),
     },
     relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
-    recovery: { maxLoginAgeSeconds: read.integer("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 0, 30 * 86_400) },
+    publicUrl: publicUrl(read, read.optional("PIMS_PUBLIC_URL")),
+    assertions: { ttlSeconds: read.integer("PIMS_ASSERTION_TTL", 120, 10, 600) },
+    recovery: {
+      maxLoginAgeSeconds: read.integer("PIMS_RECOVERY_MAX_LOGIN_AGE", 0, 0, 30 * 86_400),
+      visibleForSeconds: read.integer("PIMS_RECOVERY_VISIBLE_FOR", 30 * 86_400, 0, 366 * 86_400),
+    },
     adminKey: adminKey(read, read.optional("PIMS_ADMIN_KEY")),
     devices: {
       maxPerAccount: read.integer("PIMS_MAX_DEVICES", 5, 1, 100),
@@ -265,6 +270,21 @@ function adminKey(read: EnvReader, value: string | undefined): string | undefine
     read.problem("PIMS_ADMIN_KEY must be at least 32 characters (`pims secret generate` prints one)");
   }
   return value;
+}
+
+function publicUrl(read: EnvReader, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
+    read.problem(`PIMS_PUBLIC_URL must be an http(s) URL without query or fragment, got "${value}"`);
+    return undefined;
+  }
+  return value.replace(/\/+$/, "");
 }
 
 function schemaName(read: EnvReader, value: string | undefined): string | undefined {

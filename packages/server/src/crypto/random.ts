@@ -26,3 +26,8 @@ export function randomDigits(length: number): string {
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
+
+/** SHA-256 of the UTF-8 of `text`, base64url: a context's or a transaction's digest. */
+export function sha256Base64Url(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("base64url");
+}

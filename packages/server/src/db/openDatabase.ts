@@ -1,8 +1,9 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { type Dialect, Kysely, PostgresDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
-import pg from "pg";
+import type { CustomTypesConfig, Pool, PoolClient } from "pg";
 import { ImmediateSqliteDialect } from "./ImmediateSqliteDialect.js";
 import { statementName } from "./Prepared.js";
 import type { DatabaseSchema } from "./schema.js";
@@ -80,24 +81,30 @@ function createPrivately(path: string): void {
   }
 }
 
+/**
+ * The PostgreSQL driver, loaded when a PostgreSQL database is opened: a SQLite deployment does not
+ * carry it in memory (issue 14, peak RSS).
+ */
+const loadPg = (): typeof import("pg") => createRequire(import.meta.url)("pg");
+
 /** int8 (bigint) and numeric columns come back as numbers: every value Pims keeps fits in 2^53. */
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === 20 || oid === 1700) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    return loadPg().types.getTypeParser(oid, format);
   },
 };
 
-function postgresPool(url: string, options: OpenOptions, max: number, setting?: string): pg.Pool {
+function postgresPool(url: string, options: OpenOptions, max: number, setting?: string): Pool {
   const settings = [...(options.schema ? [`search_path=${options.schema}`] : []), ...(setting ? [setting] : [])];
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max,
     connectionTimeoutMillis: 5_000,
     // Names the connections in pg_stat_activity: which process, which schema.
     application_name: options.schema ? `pims:${options.schema}` : "pims",
     idleTimeoutMillis: 30_000,
-    types: types as pg.CustomTypesConfig,
+    types: types as CustomTypesConfig,
     ...(settings.length ? { options: settings.map((s) => `-c ${s}`).join(" ") } : {}),
   });
   // A lost connection surfaces as a failed query (2204); it must never crash the process. The pool
@@ -136,7 +143,7 @@ function withStatementCache(database: SQLite.Database): SqliteDatabase {
  * Kysely sends every statement as unnamed (parsed and planned on each execution); the SQL texts of
  * compiled statements (db/Prepared.ts) go as named ones instead, which the connection parses once.
  */
-function keepPrepared(client: pg.PoolClient): void {
+function keepPrepared(client: PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, ...rest: unknown[]) => {
     const name = typeof text === "string" && Array.isArray(rest[0]) ? statementName(text) : undefined;

@@ -15,6 +15,8 @@ export interface AccountsTable {
   /** Wrong PINs in a row (and PIN checks in flight); blocked at the configured maximum. */
   pin_failures: Generated<number>;
   active_devices: Generated<number>;
+  /** Owned by pin/: when the PIN was last recovered by SMS (S13, or S12 before a new enrollment). */
+  pin_recovered_at: number | null;
 }
 
 export interface SessionsTable {
@@ -145,6 +147,16 @@ export interface OtpsTable {
   consumed_by: string | null;
   /** Wrong guesses at the account's OTPs while this one was live; at the limit it is voided. */
   wrong_guesses: number;
+  /** RFC 8176 methods as issued, space-separated; null for OTPs issued before migration 0010. */
+  methods: string | null;
+  /** With a transaction (decision 0025): base64url SHA-256 of its canonical text, matched on. */
+  transaction_digest: string | null;
+  /** Its RFC 8785 canonical text. */
+  transaction_canonical: string | null;
+  /** The device's signature (P1363, base64url) over `transaction_signed`. */
+  transaction_signature: string | null;
+  /** The transaction signing string the device signed. */
+  transaction_signed: string | null;
 }
 
 export interface RelyingPartiesTable {
@@ -154,6 +166,25 @@ export interface RelyingPartiesTable {
   key_hash: string;
   created_at: number;
   revoked_at: number | null;
+}
+
+/** A signing key of step-up assertions: the private half sealed under the keyring, never sent. */
+export interface AssertionKeysTable {
+  /** RFC 7638 thumbprint of the public key. */
+  kid: string;
+  /** The public JWK as JSON (kty, crv, x, y). */
+  public_jwk: string;
+  /** Keyring key the private key is sealed under. */
+  key_id: string;
+  /** PKCS#8 DER sealed under the keyring (AAD: the kid). */
+  sealed_private_key: string;
+  created_at: number;
+  /** When a rotation made it the signing key; null while it waits as the next one. */
+  activated_at: number | null;
+  /** When a rotation replaced it; published for the overlap after. */
+  retired_at: number | null;
+  /** `active` (the one signing key), `next` (published ahead of its turn), null once retired; unique. */
+  slot: "active" | "next" | null;
 }
 
 export interface DatabaseSchema {
@@ -171,4 +202,5 @@ export interface DatabaseSchema {
   request_nonces: RequestNoncesTable;
   otps: OtpsTable;
   relying_parties: RelyingPartiesTable;
+  assertion_keys: AssertionKeysTable;
 }

@@ -1,10 +1,22 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { Clock } from "../Clock.js";
+import { PimsError } from "../core/PimsError.js";
+import { byIds } from "../db/byIds.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
-import { PimsError } from "../http/PimsError.js";
 
 export type DeviceRow = Selectable<DevicesTable>;
+
+/**
+ * The condition "the device `deviceIdColumn` names is enrolled and active", for a statement of
+ * another capability that must check it atomically (an OTP is consumed only while its device is
+ * active): the rule stays with the devices' owner.
+ */
+export function deviceIsActive(deviceIdColumn: string) {
+  return sql<boolean>`exists (select ${sql.ref("devices.id")} from ${sql.table("devices")} where ${sql.ref(
+    "devices.id",
+  )} = ${sql.ref(deviceIdColumn)} and ${sql.ref("devices.status")} = ${"active"})`;
+}
 
 /**
  * Devices of accounts: `pending` (S7 validated a code for it), `active` (enrolled), `removed`
@@ -25,6 +37,25 @@ export class Devices {
 
   find(id: string, db: Kysely<DatabaseSchema> = this.db): Promise<DeviceRow | undefined> {
     return this.#find.first(db, { id });
+  }
+
+  /** The devices of an account, oldest first, as an administrator sees them (no key). */
+  ofAccount(accountId: string) {
+    return this.db
+      .selectFrom("devices")
+      .select(["id", "status", "created_at", "enrolled_at", "removed_at"])
+      .where("account_id", "=", accountId)
+      .orderBy("created_at")
+      .execute();
+  }
+
+  /** How many active devices some accounts have, by account id (unknown ids left out). */
+  activeCounts(accountIds: readonly string[]): Promise<Map<string, number>> {
+    return byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("accounts").select(["id", "active_devices"]).where("id", "in", ids).execute(),
+      (row) => [row.id, Number(row.active_devices)],
+    );
   }
 
   /** Records that this device validated an enrollment code (S7), until `until`. */

@@ -1,24 +1,19 @@
 import { createHash, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { fromBase64Url, HEADERS, type OperationDeclaration, SIGNATURE_SHAPES, signingString } from "@pims/protocol";
-import type { FastifyRequest } from "fastify";
-import type { Principal } from "../http/OperationHandler.js";
-import { PimsError } from "../http/PimsError.js";
+import type { DeviceProof, Principal } from "../core/OperationCall.js";
+import { PimsError } from "../core/PimsError.js";
 import type { Services } from "../Services.js";
-import type { DeviceRow } from "./Devices.js";
+import { devicePublicJwk } from "./devicePublicJwk.js";
 
-/** A request whose device signature checked out. */
-export interface DeviceProof {
-  readonly deviceId: string;
-  readonly publicKey: string;
-  /** The server's record of the device; absent for a device that never validated a code. */
-  readonly record: DeviceRow | undefined;
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The exact body bytes, as text: what a device signature covers. */
-    rawBody?: string;
-  }
+/** What a device signature covers, as the transport received it. */
+export interface SignedRequest {
+  readonly method: string;
+  /** The route's path (the declared one, not the URL with its query). */
+  readonly path: string;
+  /** A request header, when it is there once. */
+  header(name: string): string | undefined;
+  /** The exact body bytes, as text. */
+  readonly body: string;
 }
 
 /**
@@ -30,15 +25,12 @@ declare module "fastify" {
  * nonce and device id, and last the nonce, remembered so a replay fails. Any mismatch: 2311.
  */
 export async function verifyDeviceProof(
-  request: FastifyRequest,
+  request: SignedRequest,
   principal: Principal,
   operation: OperationDeclaration,
-  services: Services,
+  services: Pick<Services, "config" | "clock" | "devices" | "nonces">,
 ): Promise<DeviceProof | undefined> {
-  const header = (name: string) => {
-    const value = request.headers[name];
-    return typeof value === "string" ? value : undefined;
-  };
+  const header = (name: string) => request.header(name);
   const deviceId = header(HEADERS.deviceId);
   const timestamp = header(HEADERS.timestamp);
   const nonce = header(HEADERS.nonce);
@@ -78,17 +70,15 @@ export async function verifyDeviceProof(
 
   const signed = signingString({
     method: request.method,
-    path: request.routeOptions.url ?? "",
+    path: request.path,
     timestamp,
     nonce,
-    bodyDigest: createHash("sha256")
-      .update(request.rawBody ?? "", "utf8")
-      .digest("base64url"),
+    bodyDigest: createHash("sha256").update(request.body, "utf8").digest("base64url"),
     deviceId,
   });
   if (!verifySignature(publicKey, signed, signature)) throw broken();
   if (!(await services.nonces.remember(`${deviceId}:${nonce}`, 2 * skewMs))) throw broken();
-  return { deviceId, publicKey, record };
+  return { deviceId, publicKey, record, timestamp, nonce, transactionSignature: header(HEADERS.transactionSignature) };
 }
 
 /** `dev_` + the first 22 characters of the base64url SHA-256 of the raw public key. */
@@ -100,23 +90,16 @@ export function deviceIdOf(publicKey: string): string {
 /** Public keys parsed once: devices sign every request with the same key. */
 const keyObjects = new Map<string, KeyObject>();
 
-function verifySignature(publicKey: string, signed: string, signature: string): boolean {
+/** True when `signature` (P1363, base64url) by the raw P-256 `publicKey` covers `signed` (UTF-8). */
+export function verifySignature(publicKey: string, signed: string, signature: string): boolean {
   const sig = fromBase64Url(signature);
   if (sig?.length !== 64) return false;
   try {
     let key = keyObjects.get(publicKey);
     if (!key) {
-      const raw = fromBase64Url(publicKey);
-      if (raw?.length !== 65 || raw[0] !== 4) return false;
-      key = createPublicKey({
-        key: {
-          kty: "EC",
-          crv: "P-256",
-          x: Buffer.from(raw.subarray(1, 33)).toString("base64url"),
-          y: Buffer.from(raw.subarray(33, 65)).toString("base64url"),
-        },
-        format: "jwk",
-      });
+      const jwk = devicePublicJwk(publicKey);
+      if (!jwk) return false;
+      key = createPublicKey({ key: { ...jwk }, format: "jwk" });
       if (keyObjects.size >= 10_000) keyObjects.clear();
       keyObjects.set(publicKey, key);
     }

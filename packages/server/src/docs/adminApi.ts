@@ -137,6 +137,23 @@ export function adminPaths(): Record<string, unknown> {
         id("Relying party"),
       ),
     },
+    "/v1/admin/assertion-keys/rotate": {
+      post: admin(
+        "admin.assertionKeys.rotate",
+        "Make the next key sign step-up assertions, publish a new next one; the former key stays in the JWK Set for the overlap (docs/operating.md).",
+        {
+          type: "object",
+          required: ["kid", "next", "retired", "retiredPublishedForSeconds"],
+          properties: {
+            kid: { type: "string" },
+            next: { type: "string" },
+            retired: { type: ["string", "null"] },
+            retiredPublishedForSeconds: { type: "integer" },
+          },
+        },
+        [],
+      ),
+    },
     "/v1/admin/secret/rekey": {
       post: admin(
         "admin.secret.rekey",
@@ -206,6 +223,46 @@ export function operatorPaths(): Record<string, unknown> {
         },
       },
     },
+    "/.well-known/jwks.json": {
+      get: {
+        operationId: "jwks",
+        summary: "The public keys of step-up assertions (RFC 7517 JWK Set), cacheable for 300 s.",
+        tags: ["relying party"],
+        security: [],
+        responses: {
+          200: {
+            description: "The signing key, the next one, and those retired within the overlap.",
+            content: {
+              "application/jwk-set+json": {
+                schema: {
+                  type: "object",
+                  required: ["keys"],
+                  properties: {
+                    keys: {
+                      type: "array",
+                      items: {
+                        type: "object",
+                        required: ["kid", "kty", "crv", "x", "y", "alg", "use"],
+                        properties: {
+                          kid: { type: "string" },
+                          kty: { const: "EC" },
+                          crv: { const: "P-256" },
+                          x: { type: "string" },
+                          y: { type: "string" },
+                          alg: { const: "ES256" },
+                          use: { const: "sig" },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...failures([], { body: true }),
+        },
+      },
+    },
     "/metrics": {
       get: {
         operationId: "metrics",
@@ -258,11 +315,11 @@ export const ADMIN_SCHEMAS = {
     properties: {
       id: { type: ["integer", "string"] },
       at: { type: "integer", description: "Epoch milliseconds." },
-      event: { type: "string" },
+      event: { type: "string", description: "One of docs/audit-events.md." },
       outcome: { type: "string", enum: ["success", "failure", "refused"] },
       device_id: { type: ["string", "null"] },
       client_address: { type: ["string", "null"] },
-      detail: { type: ["object", "null"] },
+      detail: { type: ["object", "null"], description: "The event's detail fields (docs/audit-events.md)." },
     },
   },
   RelyingParty: {

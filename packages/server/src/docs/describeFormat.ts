@@ -1,4 +1,4 @@
-import type { ParamFormat } from "@pims/protocol";
+import { type ParamFormat, TRANSACTION_MAX_BYTES } from "@pims/protocol";
 
 /** A parameter format in words, for the documentation. */
 export function describeFormat(format: ParamFormat): string {
@@ -17,6 +17,8 @@ export function describeFormat(format: ParamFormat): string {
       return `token, at most ${format.maxLength} characters`;
     case "text":
       return `text, at most ${format.maxLength} characters`;
+    case "transaction":
+      return `JSON object with a string \`type\`; members strings, integers or objects; no floats; at most ${TRANSACTION_MAX_BYTES} bytes canonical (RFC 8785)`;
   }
 }
 
@@ -47,5 +49,7 @@ export function formatSchema(format: ParamFormat): Record<string, unknown> {
       return { type: "string", maxLength: format.maxLength };
     case "text":
       return { type: "string", maxLength: format.maxLength };
+    case "transaction":
+      return { type: "object", required: ["type"], properties: { type: { type: "string" } } };
   }
 }

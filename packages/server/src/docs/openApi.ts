@@ -42,6 +42,10 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
           account: { type: "string" },
           accessToken: { type: "string" },
           context: { type: "string", maxLength: 256 },
+          assertion: {
+            enum: ["jws"],
+            description: "A valid verification also carries `assertion` (docs/relying-parties.md).",
+          },
         },
       }),
       responses: {
@@ -53,6 +57,14 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
             device: { type: "string" },
             factors: { type: "array", items: { enum: ["possession", "knowledge"] } },
             issuedAt: { type: "integer" },
+            acr: { enum: ["pims:possession", "pims:possession+knowledge"] },
+            amr: { type: "array", items: { enum: ["swk", "pin", "mfa", "sms"] } },
+            authTime: { type: "integer" },
+            assertion: {
+              type: "string",
+              description:
+                "Compact JWS (ES256, typ pims-stepup+jwt), when asked: check it with /.well-known/jwks.json.",
+            },
           },
           required: ["valid"],
         }),
@@ -170,13 +182,16 @@ function wireResult(op: OperationDeclaration): Record<string, unknown> {
   if (op.result === null) return { type: "null" };
   return {
     type: "object",
-    required: Object.keys(op.result),
+    required: Object.entries(op.result)
+      .filter(([, field]) => field.type !== "transaction")
+      .map(([name]) => name),
     properties: Object.fromEntries(Object.entries(op.result).map(([name, field]) => [name, fieldSchema(field)])),
   };
 }
 
 function fieldSchema(field: ResultField): Record<string, unknown> {
   if (field.type === "enum") return { type: "string", enum: [...field.values], description: field.description };
+  if (field.type === "transaction") return { type: "object", description: field.description };
   return { type: field.type, description: field.description };
 }
 

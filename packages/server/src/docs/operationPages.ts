@@ -5,6 +5,7 @@ import {
   isKnownErrorCode,
   OPERATIONS,
   type OperationDeclaration,
+  type PimsErrorCode,
 } from "@pims/protocol";
 import { describeFormat } from "./describeFormat.js";
 
@@ -74,7 +75,12 @@ function page(op: OperationDeclaration): string {
   else {
     lines.push("| field | type | description |", "|---|---|---|");
     for (const [name, field] of Object.entries(op.result)) {
-      const type = field.type === "enum" ? field.values.map((v) => `\`${v}\``).join(" \\| ") : field.type;
+      const type =
+        field.type === "enum"
+          ? field.values.map((v) => `\`${v}\``).join(" \\| ")
+          : field.type === "transaction"
+            ? "object, optional"
+            : field.type;
       lines.push(`| \`${name}\` | ${type} | ${field.description} |`);
     }
     lines.push("");
@@ -101,7 +107,7 @@ function selectorText(s: OperationDeclaration["selector"][number]): string {
   return `${keys} = ${values}`;
 }
 
-function source(op: OperationDeclaration, code: number): string {
+function source(op: OperationDeclaration, code: PimsErrorCode): string {
   if (op.errors.includes(code)) return "vendor";
   const reason = op.extraErrors[code];
   if (reason !== undefined) return `Pims: ${reason}`;

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
+import type { Principal } from "../core/OperationCall.js";
+import { PimsError } from "../core/PimsError.js";
 import type { Services } from "../Services.js";
-import type { Principal } from "./OperationHandler.js";
-import { PimsError } from "./PimsError.js";
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { errorBody, HEADERS, INTERNAL_PATHS } from "@pims/protocol";
+import { errorBody, HEADERS } from "@pims/protocol";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -9,18 +9,19 @@ import Fastify, {
 } from "fastify";
 
 import secureJsonParse from "secure-json-parse";
-import { registerAdminRoutes } from "../admin/registerAdminRoutes.js";
-import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
-import { registerDemoRoutes } from "../demo/registerDemoRoutes.js";
+import type { HandlerMap } from "../core/OperationCall.js";
+import { PimsError } from "../core/PimsError.js";
 import { openApi } from "../docs/openApi.js";
-import { registerRelyingPartyRoutes } from "../relyingParty/registerRelyingPartyRoutes.js";
 import type { Services } from "../Services.js";
+import { registerAdminRoutes } from "./adminRoutes.js";
+import { registerAssertionRoutes } from "./assertionRoutes.js";
 import { registerCors } from "./cors.js";
+import { registerDemoRoutes } from "./demoRoutes.js";
 import { failureReply } from "./failureReply.js";
-import type { HandlerMap } from "./OperationHandler.js";
-import { PimsError } from "./PimsError.js";
-import { registerHealthRoutes } from "./registerHealthRoutes.js";
-import { registerOperations } from "./registerOperations.js";
+import { registerHealthRoutes } from "./healthRoutes.js";
+import { registerOperationRoutes } from "./operationRoutes.js";
+import { registerRelyingPartyRoutes } from "./relyingPartyRoutes.js";
+import { registerSessionRoutes } from "./sessionRoutes.js";
 
 /**
  * A request Node's HTTP parser refused (malformed request line or headers, headers too large,
@@ -55,9 +56,10 @@ declare module "fastify" {
 }
 
 /**
- * The Fastify application: operation routes, the session refresh route, `/health`, and one
- * error path. Whatever fails, the client gets a catalogue code in the message shape, never a
- * stack trace; the log gets the scrubbed cause.
+ * The Fastify application: what every route shares (the body parser that keeps the signed bytes,
+ * the server-time header, the request log and metrics, one error path), then each concern's
+ * routes from its own file. Whatever fails, the client gets a catalogue code in the message shape,
+ * never a stack trace; the log gets the scrubbed cause.
  */
 export function buildApp(services: Services, handlers: HandlerMap): FastifyInstance {
   const app = Fastify({
@@ -147,37 +149,11 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
   const document = openApi();
   app.get("/openapi.json", { config: { operation: "openapi" } }, async () => document);
 
-  app.get("/metrics", { config: { operation: "metrics" } }, async (request, reply) => {
-    const token = services.config.metricsToken;
-    if (token !== undefined && !constantTimeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
-      throw new PimsError(2301);
-    }
-    return reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
-  });
-
-  app.post(INTERNAL_PATHS.refresh, async (request) => {
-    const token = (request.body as { refreshToken?: unknown } | null)?.refreshToken;
-    if (token === undefined || token === null || token === "") throw new PimsError(2101, { parameter: "refreshToken" });
-    if (typeof token !== "string" || !/^prt_[A-Za-z0-9_-]{43}$/.test(token)) {
-      throw new PimsError(2102, { parameter: "refreshToken" });
-    }
-    const tokens = await services.sessions.rotate(token);
-    if (!tokens) throw new PimsError(2301);
-    return { status: "SUCCEEDED", result: tokens };
-  });
-
-  const inbox = services.smsInbox;
-  if (inbox) {
-    // Development only: the SMS the console provider "sent", for the demo page and tests.
-    app.get("/dev/sms", async (request) => {
-      const to = (request.query as { to?: unknown }).to;
-      return { messages: inbox.list(typeof to === "string" ? to : undefined) };
-    });
-  }
-
   registerCors(app, services.config.cors);
-  registerOperations(app, services, handlers);
+  registerOperationRoutes(app, services, handlers);
+  registerSessionRoutes(app, services);
   registerRelyingPartyRoutes(app, services);
+  registerAssertionRoutes(app, services);
   registerAdminRoutes(app, services);
   registerDemoRoutes(app, services);
   return app;

@@ -22,6 +22,7 @@ export const CORS_REQUEST_HEADERS: readonly string[] = [
   HEADERS.nonce,
   HEADERS.signature,
   HEADERS.deviceKey,
+  HEADERS.transactionSignature,
 ];
 
 /** Answer headers a page's script may read: the server clock the SDK signs with, and the error code. */

@@ -1,19 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { AuditEvent } from "../audit/AuditLog.js";
+import { AUDIT_EVENTS, type AuditEvent, type AuditEventDeclaration, type AuditEventName } from "../audit/events.js";
 
-/** Audit events that are also counted, by name and outcome. */
-const EVENT_COUNTERS: Readonly<Record<string, { metric: "otps" | "sms" | "lockouts"; label: string }>> = {
-  "otp.issue:success": { metric: "otps", label: "issued" },
-  "otp.verify:success": { metric: "otps", label: "verified" },
-  "otp.verify:failure": { metric: "otps", label: "refused" },
-  "otp.verify:refused": { metric: "otps", label: "refused" },
-  "sms.send:success": { metric: "sms", label: "sent" },
-  "sms.send:refused": { metric: "sms", label: "refused" },
-  // A resend asked for within the cooldown (2005) is a normal user action, not a quota refusal.
-  "sms.send:refused:2005": { metric: "sms", label: "cooldown" },
-  "sms.send:failure": { metric: "sms", label: "failed" },
-  "account.block:success": { metric: "lockouts", label: "blocked" },
-};
+/** The catalogue, read as declarations (each may say which metric counts it). */
+const CATALOGUE: Readonly<Record<AuditEventName, AuditEventDeclaration>> = AUDIT_EVENTS;
 
 /**
  * The Prometheus metrics of one server (its own registry, so several servers can share a process):
@@ -89,14 +78,14 @@ export class Metrics {
     this.#breaker.inc({ scope });
   }
 
-  /** Counts an audit event when it is one of the counted kinds. */
+  /** Counts an audit event when the catalogue says which metric counts it (`counted`). */
   event(event: AuditEvent): void {
-    const reason = event.detail?.reason;
-    const counted =
-      (reason === undefined ? undefined : EVENT_COUNTERS[`${event.event}:${event.outcome}:${reason}`]) ??
-      EVENT_COUNTERS[`${event.event}:${event.outcome}`];
+    const counted = CATALOGUE[event.event].counted;
     if (!counted) return;
+    const reason = event.detail && "reason" in event.detail ? event.detail.reason : undefined;
+    const label = (reason === undefined ? undefined : counted.reasons?.[reason]) ?? counted.outcomes[event.outcome];
+    if (label === undefined) return;
     const metric = counted.metric === "otps" ? this.#otps : counted.metric === "sms" ? this.#sms : this.#lockouts;
-    metric.inc({ event: counted.label });
+    metric.inc({ event: label });
   }
 }

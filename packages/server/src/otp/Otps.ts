@@ -1,12 +1,13 @@
-import { createHash } from "node:crypto";
-import type { Factor } from "@pims/protocol";
+import type { AuthenticationMethod, Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
 import type { Keyring } from "../crypto/Keyring.js";
-import { randomDigits, randomId } from "../crypto/random.js";
+import { randomDigits, randomId, sha256Base64Url } from "../crypto/random.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
+import { deviceIsActive } from "../device/Devices.js";
+import type { SignedTransaction } from "../device/verifyTransactionSignature.js";
 
 /** Why live OTPs were revoked; kept in `consumed_by` as `revoked:<reason>`. */
 export type OtpRevocation = "device.removeAll" | "device.disable" | "pin.reset" | "pin.change";
@@ -23,19 +24,31 @@ export interface ConsumedOtp {
   readonly deviceId: string;
   readonly factors: readonly Factor[];
   readonly issuedAt: number;
+  /** The transaction it was issued for, as the device signed it (decision 0025). */
+  readonly transaction: SignedTransaction | undefined;
+  /** RFC 8176 methods, as recorded at issue. */
+  readonly methods: readonly AuthenticationMethod[];
 }
+
+/** The methods of factors, for an OTP issued before its methods were recorded. */
+function methodsOf(factors: readonly Factor[]): AuthenticationMethod[] {
+  return factors.includes("knowledge") ? ["swk", "pin", "mfa"] : ["swk"];
+}
+
+/** What an OTP is bound to besides account and device: nothing, a context, or a transaction. */
+type Binding = "none" | "context" | "transaction";
 
 /**
  * One-time passwords (design property 4; docs/decisions/0007-otp-scheme.md): digits from the
  * CSPRNG, issued by the server after the checks of S15/S16, stored only as an HMAC under the
- * secret key, bound to account and device (and to a context when asked), short-lived, and consumed
+ * secret key, bound to account and device (and to a context or a signed transaction when asked,
+ * never both), short-lived, and consumed
  * by one atomic statement — one success however many verifications race, on any number of nodes.
  */
 export class Otps {
-  // Compiled once (db/Prepared.ts); consume has two forms, with and without a context.
+  // Compiled once (db/Prepared.ts); consume has a form per binding.
   readonly #insert;
-  readonly #consume;
-  readonly #consumeInContext;
+  readonly #consume: Readonly<Record<Binding, ReturnType<typeof this.consumeStatement>>>;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
@@ -56,40 +69,68 @@ export class Otps {
         consumed_at: null,
         consumed_by: null,
         wrong_guesses: 0,
+        methods: param<string>("methods"),
+        transaction_digest: param<string | null>("transactionDigest"),
+        transaction_canonical: param<string | null>("transactionCanonical"),
+        transaction_signature: param<string | null>("transactionSignature"),
+        transaction_signed: param<string | null>("transactionSigned"),
       }),
     );
-    const consume = (inContext: boolean) =>
-      prepare(
-        db
-          .updateTable("otps")
-          .set({ consumed_at: param<number>("now"), consumed_by: param<string>("relyingPartyId") })
-          .where("account_id", "=", param<string>("accountId"))
-          .where("otp_mac", "=", param<string>("mac"))
-          .where("consumed_at", "is", null)
-          .where("expires_at", ">", param<number>("now"))
-          .where("wrong_guesses", "<", param<number>("maxWrongGuesses"))
-          .where((eb) =>
-            inContext ? eb("context_hash", "=", param<string>("contextHash")) : eb("context_hash", "is", null),
-          )
-          // Its device must still be enrolled: an OTP whose issue raced the device's removal or
-          // disabling (and so escaped its revocation) still dies with the device.
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom("devices")
-                .select("devices.id")
-                .whereRef("devices.id", "=", "otps.device_id")
-                .where("devices.status", "=", "active"),
-            ),
-          )
-          .returning(["device_id", "factors", "issued_at"]),
-      );
-    this.#consume = consume(false);
-    this.#consumeInContext = consume(true);
+    this.#consume = {
+      none: this.consumeStatement("none"),
+      context: this.consumeStatement("context"),
+      transaction: this.consumeStatement("transaction"),
+    };
+  }
+
+  private consumeStatement(binding: Binding) {
+    return prepare(
+      this.db
+        .updateTable("otps")
+        .set({ consumed_at: param<number>("now"), consumed_by: param<string>("relyingPartyId") })
+        .where("account_id", "=", param<string>("accountId"))
+        .where("otp_mac", "=", param<string>("mac"))
+        .where("consumed_at", "is", null)
+        .where("expires_at", ">", param<number>("now"))
+        .where("wrong_guesses", "<", param<number>("maxWrongGuesses"))
+        // An OTP of a context verifies only with it, one of a transaction only with it, and one of
+        // neither only without either.
+        .where((eb) =>
+          binding === "context"
+            ? eb("context_hash", "=", param<string>("contextHash"))
+            : eb("context_hash", "is", null),
+        )
+        .where((eb) =>
+          binding === "transaction"
+            ? eb("transaction_digest", "=", param<string>("transactionDigest"))
+            : eb("transaction_digest", "is", null),
+        )
+        // Its device must still be enrolled: an OTP whose issue raced the device's removal or
+        // disabling (and so escaped its revocation) still dies with the device.
+        .where(deviceIsActive("otps.device_id"))
+        .returning([
+          "device_id",
+          "factors",
+          "issued_at",
+          "methods",
+          "transaction_digest",
+          "transaction_canonical",
+          "transaction_signature",
+          "transaction_signed",
+        ]),
+    );
   }
 
   async issue(
-    request: { accountId: string; deviceId: string; factors: readonly Factor[]; context: string | undefined },
+    request: {
+      accountId: string;
+      deviceId: string;
+      factors: readonly Factor[];
+      /** RFC 8176 methods the issue rests on (`swk`, `pin`, `mfa`, `sms`). */
+      methods: readonly AuthenticationMethod[];
+      context: string | undefined;
+      transaction: SignedTransaction | undefined;
+    },
     db: Kysely<DatabaseSchema> = this.db,
   ): Promise<IssuedOtp> {
     const now = this.clock.now();
@@ -101,33 +142,61 @@ export class Otps {
       deviceId: request.deviceId,
       mac: this.#mac(request.accountId, otp),
       factors: request.factors.join("+"),
-      contextHash: contextHash(request.context),
+      methods: request.methods.join(" "),
+      contextHash: digestOf(request.context),
+      transactionDigest: request.transaction?.digest ?? null,
+      transactionCanonical: request.transaction?.canonical ?? null,
+      transactionSignature: request.transaction?.signature ?? null,
+      transactionSigned: request.transaction?.signedString ?? null,
       now,
       expiresAt,
     });
     return { otp, expiresAt };
   }
 
-  /** Consumes the OTP if it is live, of this account, and of this context; `undefined` otherwise. */
+  /**
+   * Consumes the OTP if it is live, of this account, and of this context or this transaction (its
+   * canonical text; at most one of the two); `undefined` otherwise.
+   */
   async consume(
-    request: { accountId: string; otp: string; context: string | undefined; relyingPartyId: string },
+    request: {
+      accountId: string;
+      otp: string;
+      context: string | undefined;
+      transaction: string | undefined;
+      relyingPartyId: string;
+    },
     db: Kysely<DatabaseSchema> = this.db,
   ): Promise<ConsumedOtp | undefined> {
     const now = this.clock.now();
-    const hash = contextHash(request.context);
-    const row = await (hash === null ? this.#consume : this.#consumeInContext).first(db, {
+    const binding: Binding =
+      request.transaction !== undefined ? "transaction" : request.context !== undefined ? "context" : "none";
+    const row = await this.#consume[binding].first(db, {
       now,
       relyingPartyId: request.relyingPartyId,
       accountId: request.accountId,
       mac: this.#mac(request.accountId, request.otp),
-      contextHash: hash,
+      contextHash: digestOf(request.context),
+      transactionDigest: digestOf(request.transaction),
       maxWrongGuesses: this.settings.maxFailedVerifications,
     });
     if (!row) return undefined;
+    const factors = row.factors.split("+") as Factor[];
+    const { transaction_digest, transaction_canonical, transaction_signature, transaction_signed } = row;
     return {
       deviceId: row.device_id,
-      factors: row.factors.split("+") as Factor[],
+      factors,
       issuedAt: Number(row.issued_at),
+      methods: row.methods === null ? methodsOf(factors) : (row.methods.split(" ") as AuthenticationMethod[]),
+      transaction:
+        transaction_digest && transaction_canonical && transaction_signature && transaction_signed
+          ? {
+              digest: transaction_digest,
+              canonical: transaction_canonical,
+              signature: transaction_signature,
+              signedString: transaction_signed,
+            }
+          : undefined,
     };
   }
 
@@ -184,6 +253,6 @@ export class Otps {
   }
 }
 
-function contextHash(context: string | undefined): string | null {
-  return context === undefined ? null : createHash("sha256").update(context, "utf8").digest("base64url");
+function digestOf(text: string | undefined): string | null {
+  return text === undefined ? null : sha256Base64Url(text);
 }

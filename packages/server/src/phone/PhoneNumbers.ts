@@ -1,6 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { PhoneSettings } from "../config/Config.js";
-import { PimsError } from "../http/PimsError.js";
+import { PimsError } from "../core/PimsError.js";
 
 /** A number Pims accepted: E.164 and its country. */
 export interface PhoneNumber {

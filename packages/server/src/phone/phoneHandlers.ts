@@ -1,6 +1,6 @@
 import { callerEvent } from "../audit/callerEvent.js";
-import { deviceOf, type HandlerMap, type OperationCall, principalOf } from "../http/OperationHandler.js";
-import { PimsError } from "../http/PimsError.js";
+import type { Handlers, OperationCall } from "../core/OperationCall.js";
+import { PimsError } from "../core/PimsError.js";
 import { checkCallerPin } from "../pin/checkCallerPin.js";
 import type { Services } from "../Services.js";
 import { languageOf } from "../sms/templates.js";
@@ -9,17 +9,22 @@ import { languageOf } from "../sms/templates.js";
  * S3 (read the trusted number), S8 (trust a certified number), S9 (replace it: possession and
  * knowledge, docs/decisions/0009-phone-change-needs-knowledge.md).
  */
-export function phoneHandlers(services: Services): HandlerMap {
-  const { trustedPhones, phoneNumbers, smsCodes, pinGuard, devices, audit, config } = services;
+export function phoneHandlers(
+  services: Pick<
+    Services,
+    "trustedPhones" | "phoneNumbers" | "smsCodes" | "pinGuard" | "devices" | "audit" | "config" | "transaction"
+  >,
+): Handlers<"trustedPhoneNumber.get" | "smscode.addPhoneNumber" | "smscode.modifyPhoneNumber"> {
+  const { trustedPhones, phoneNumbers, smsCodes, pinGuard, devices, audit, config, transaction } = services;
 
   /** The number of the request, after its S5 code was consumed. */
-  const certified = async (call: OperationCall) => {
-    const phone = phoneNumbers.parse(call.params.phoneNumber as string);
+  const certified = async (call: OperationCall<"smscode.addPhoneNumber" | "smscode.modifyPhoneNumber">) => {
+    const phone = phoneNumbers.parse(call.params.phoneNumber);
     await smsCodes.consume({
-      accountId: principalOf(call).accountId,
+      accountId: call.principal.accountId,
       purpose: "certification",
       phone: phone.e164,
-      code: call.params.smsCode as string,
+      code: call.params.smsCode,
       clientAddress: call.clientAddress,
     });
     return phone;
@@ -27,29 +32,23 @@ export function phoneHandlers(services: Services): HandlerMap {
 
   return {
     "trustedPhoneNumber.get": async (call) => {
-      const trusted = await trustedPhones.of(principalOf(call).accountId);
+      const trusted = await trustedPhones.of(call.principal.accountId);
       if (trusted === undefined) throw new PimsError(2307);
       return { phoneNumber: phoneNumbers.display(trusted) };
     },
 
     "smscode.addPhoneNumber": async (call) => {
-      const { accountId } = principalOf(call);
+      const { accountId } = call.principal;
       if ((await trustedPhones.of(accountId)) !== undefined) throw new PimsError(2317);
       const phone = await certified(call);
       await trustedPhones.add(accountId, phone.e164);
-      await audit.append({
-        event: "phone.trust",
-        outcome: "success",
-        accountId,
-        clientAddress: call.clientAddress,
-        ...(phone.country ? { detail: { country: phone.country } } : {}),
-      });
+      await audit.append(callerEvent(call, "phone.trust", phone.country ? { country: phone.country } : undefined));
       return null;
     },
 
     "smscode.modifyPhoneNumber": async (call) => {
-      const { accountId } = principalOf(call);
-      const device = deviceOf(call);
+      const { accountId } = call.principal;
+      const { device } = call;
       const refuse = async (code: 2308 | 2310) => {
         await audit.append({ ...callerEvent(call, "phone.change", { reason: code }), outcome: "refused" });
         return new PimsError(code);
@@ -65,7 +64,7 @@ export function phoneHandlers(services: Services): HandlerMap {
       }
       const phone = await certified(call);
       const former = await trustedPhones.of(accountId);
-      await services.db.transaction().execute(async (trx) => {
+      await transaction(async (trx) => {
         // A recent proof is spent by the change it allowed (one atomic statement: racing S9 cannot share
         // it). A change made with pinCode spends the proof its own PIN check left, so the device does
         // not come out of it able to change the number again without the PIN.
@@ -88,7 +87,7 @@ export function phoneHandlers(services: Services): HandlerMap {
           phone: former,
           ending: phone.e164.slice(-2),
           clientAddress: call.clientAddress,
-          language: languageOf(call.request.headers["accept-language"], config.sms.language),
+          language: languageOf(call.acceptLanguage, config.sms.language),
         });
       }
       return null;

@@ -1,9 +1,11 @@
 import type { Kysely } from "kysely";
 import type { AuditLog } from "../audit/AuditLog.js";
+import type { AuditEventOf } from "../audit/events.js";
 import type { PinSettings } from "../config/Config.js";
+import { PimsError } from "../core/PimsError.js";
+import { byIds } from "../db/byIds.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
-import { PimsError } from "../http/PimsError.js";
 import type { PinVerifiers } from "./PinVerifiers.js";
 
 /** What a PIN attempt found. */
@@ -57,12 +59,22 @@ export class PinGuard {
   }
 
   async isBlocked(accountId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom("accounts")
-      .select("pin_failures")
-      .where("id", "=", accountId)
-      .executeTakeFirst();
-    return row !== undefined && row.pin_failures >= this.settings.maxFailures;
+    const failures = (await this.failuresOf([accountId])).get(accountId);
+    return failures !== undefined && this.blocks(failures);
+  }
+
+  /** The blocking rule, in one place: this many consecutive wrong PINs block the account. */
+  blocks(failures: number): boolean {
+    return failures >= this.settings.maxFailures;
+  }
+
+  /** The consecutive wrong PINs of some accounts, by account id (unknown ids left out). */
+  failuresOf(accountIds: readonly string[]): Promise<Map<string, number>> {
+    return byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("accounts").select(["id", "pin_failures"]).where("id", "in", ids).execute(),
+      (row) => [row.id, Number(row.pin_failures)],
+    );
   }
 
   /** Resolves when `pin` is the account's PIN; throws 2310 (blocked) or 2308 (wrong, counted). */
@@ -81,7 +93,11 @@ export class PinGuard {
       max: this.settings.maxFailures,
     });
     if (!reserved) {
-      await this.#event(request, "pin.check", "refused", { reason: 2310 }, db);
+      await this.#event(
+        request,
+        { event: "pin.check", outcome: "refused", detail: { operation: request.operation, reason: 2310 } },
+        db,
+      );
       return "blocked";
     }
     let matches: boolean | undefined;
@@ -101,8 +117,11 @@ export class PinGuard {
       return "correct";
     }
     const failures = Number(reserved.pin_failures);
-    await this.#event(request, "pin.check", "failure", { failures }, db);
-    if (failures >= this.settings.maxFailures) await this.#event(request, "account.block", "success", { failures }, db);
+    const detail = { operation: request.operation, failures };
+    await this.#event(request, { event: "pin.check", outcome: "failure", detail }, db);
+    if (failures >= this.settings.maxFailures) {
+      await this.#event(request, { event: "account.block", outcome: "success", detail }, db);
+    }
     return "wrong";
   }
 
@@ -120,23 +139,14 @@ export class PinGuard {
       .execute();
   }
 
-  #event(
-    request: PinCheck,
-    event: string,
-    outcome: "success" | "failure" | "refused",
-    detail: object,
-    db: Kysely<DatabaseSchema>,
-  ) {
-    return this.audit.append(
-      {
-        event,
-        outcome,
-        accountId: request.accountId,
-        deviceId: request.deviceId,
-        clientAddress: request.clientAddress,
-        detail: { operation: request.operation, ...detail },
-      },
-      db,
-    );
+  /** Appends `event` of the request's account, device and address. */
+  #event(request: PinCheck, event: PinEvent, db: Kysely<DatabaseSchema>) {
+    const { accountId, deviceId, clientAddress } = request;
+    return this.audit.append({ ...event, accountId, deviceId, clientAddress }, db);
   }
 }
+
+type PinEventName = "pin.check" | "account.block";
+
+/** An event of the guard, before the request's account, device and address are added. */
+type PinEvent = { [E in PinEventName]: Pick<AuditEventOf<E>, "event" | "outcome" | "detail"> }[PinEventName];

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
+import { PimsError } from "../core/PimsError.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Keyring } from "../crypto/Keyring.js";
+import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
-import { PimsError } from "../http/PimsError.js";
 
 const PURPOSE = "pin-verifier";
 
@@ -42,6 +43,7 @@ export class PinVerifiers {
     return row !== undefined;
   }
 
+  /** Replaces the account's PIN (S13, S14). */
   async set(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
     const values = this.#verifier(accountId, pin);
     await db
@@ -64,6 +66,28 @@ export class PinVerifiers {
     }
   }
 
+  /**
+   * Records that the account's PIN is being recovered by SMS: reset with an S6 code (S13), or
+   * removed with every device (S12) so that the next enrollment sets a new one. Whatever PIN
+   * follows — and any PIN changed from it with S14 — rests on the phone number, not on what the
+   * user knew (decision 0027).
+   */
+  async recordRecovery(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
+    await db.updateTable("accounts").set({ pin_recovered_at: this.clock.now() }).where("id", "=", accountId).execute();
+  }
+
+  /** True when the account's PIN was recovered by SMS within the last `windowMs`. */
+  async recoveredWithin(accountId: string, windowMs: number, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {
+    if (windowMs <= 0) return false;
+    const row = await db
+      .selectFrom("accounts")
+      .select("pin_recovered_at")
+      .where("id", "=", accountId)
+      .executeTakeFirst();
+    const at = row?.pin_recovered_at;
+    return at !== null && at !== undefined && this.clock.now() - Number(at) <= windowMs;
+  }
+
   /** True when `pin` is the account's PIN; `undefined` when the account has none. */
   async matches(accountId: string, pin: string, db: Kysely<DatabaseSchema> = this.db): Promise<boolean | undefined> {
     const row = await this.#byAccount.first(db, { accountId });
@@ -75,6 +99,26 @@ export class PinVerifiers {
 
   async remove(accountId: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
     await db.deleteFrom("pin_verifiers").where("account_id", "=", accountId).execute();
+  }
+
+  /** Of some accounts, those that have a PIN. */
+  async withPin(accountIds: readonly string[]): Promise<Set<string>> {
+    const found = await byIds(
+      accountIds,
+      (ids) => this.db.selectFrom("pin_verifiers").select("account_id").where("account_id", "in", ids).execute(),
+      (row) => [row.account_id, true],
+    );
+    return new Set(found.keys());
+  }
+
+  /** How many verifiers are sealed under each key id (the start-up key check, the re-key report). */
+  async countByKey(): Promise<{ keyId: string; count: number }[]> {
+    const rows = await this.db
+      .selectFrom("pin_verifiers")
+      .select((eb) => ["key_id", eb.fn.countAll<number>().as("count")])
+      .groupBy("key_id")
+      .execute();
+    return rows.map((row) => ({ keyId: row.key_id, count: Number(row.count) }));
   }
 
   /** Re-seals every verifier under the current key (after a rotation). Returns how many changed. */

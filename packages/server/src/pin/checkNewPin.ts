@@ -1,5 +1,5 @@
 import type { PinSettings } from "../config/Config.js";
-import { PimsError } from "../http/PimsError.js";
+import { PimsError } from "../core/PimsError.js";
 import { isCommonPin } from "./commonPins.js";
 
 /**

@@ -1,5 +1,5 @@
-import { type OperationCall, principalOf } from "../http/OperationHandler.js";
-import { PimsError } from "../http/PimsError.js";
+import type { Caller } from "../core/OperationCall.js";
+import { PimsError } from "../core/PimsError.js";
 import type { Services } from "../Services.js";
 
 /**
@@ -8,9 +8,9 @@ import type { Services } from "../Services.js";
  * account password, not only the SMS. 2301 — the vendor's "log in again" — when the session's login
  * is older, or the bearer does not say when it was.
  */
-export function requireRecentLogin(services: Pick<Services, "config" | "clock">, call: OperationCall): void {
+export function requireRecentLogin(services: Pick<Services, "config" | "clock">, call: Caller): void {
   const maxAgeMs = services.config.recovery.maxLoginAgeSeconds * 1000;
   if (maxAgeMs <= 0) return;
-  const { authenticatedAt } = principalOf(call);
+  const { authenticatedAt } = call.principal;
   if (authenticatedAt === undefined || services.clock.now() - authenticatedAt > maxAgeMs) throw new PimsError(2301);
 }

@@ -3,11 +3,11 @@ import type { Logger } from "pino";
 import type { AuditLog } from "../audit/AuditLog.js";
 import type { Clock } from "../Clock.js";
 import type { SmsSettings } from "../config/Config.js";
+import { PimsError } from "../core/PimsError.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId } from "../crypto/random.js";
 import type { DatabaseSchema } from "../db/schema.js";
-import { PimsError } from "../http/PimsError.js";
 import type { Counters } from "../ratelimit/Counters.js";
 import type { SmsInbox } from "./SmsInbox.js";
 import type { SmsProvider } from "./SmsProvider.js";
@@ -203,7 +203,7 @@ export class SmsCodes {
   }): Promise<void> {
     const { provider, audit, logger, inbox, clock } = this.deps;
     const message = { to: request.phone, body: noticeText(request.language, request.notice, request.ending) };
-    const event = { event: "sms.notice", accountId: request.accountId, clientAddress: request.clientAddress };
+    const event = { event: "sms.notice" as const, accountId: request.accountId, clientAddress: request.clientAddress };
     try {
       await provider.send(message);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { SmsSettings } from "../config/Config.js";
-import { PimsError } from "../http/PimsError.js";
+import { PimsError } from "../core/PimsError.js";
 import { addressKey } from "../ratelimit/addressKey.js";
 import type { Counters } from "../ratelimit/Counters.js";
 import type { Cooldowns } from "./Cooldowns.js";

@@ -1,3 +1,13 @@
+import {
+  createAccount,
+  customerAt,
+  enrollWithPhoneNumber,
+  isDeviceActivated,
+  loginUser,
+  logout,
+  otpWithPin,
+  requestPhoneCertificationCode,
+} from "@pims/protocol";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAppOrigin } from "../support/appOrigin.js";
@@ -61,39 +71,46 @@ describe.runIf(HAS_CHROMIUM)("a web app on its own origin", () => {
     });
     const login = `cross-${Date.now()}`;
     const credentials = { login, password: "correct horse battery" };
-    expect(await call(page, "set", USER, { action: "createAccount", ...credentials })).toMatchObject({
+    expect(await call(page, "set", createAccount.api, { action: "createAccount", ...credentials })).toMatchObject({
       status: "SUCCEEDED",
     });
-    expect(await call(page, "set", USER, { action: "logout" })).toMatchObject({ status: "SUCCEEDED" });
-    expect(await call(page, "set", USER, { action: "login", ...credentials })).toMatchObject({ status: "SUCCEEDED" });
+    expect(await call(page, "set", logout.api, { action: "logout" })).toMatchObject({ status: "SUCCEEDED" });
+    expect(await call(page, "set", loginUser.api, { action: "login", ...credentials })).toMatchObject({
+      status: "SUCCEEDED",
+    });
 
     const phone = newPhone();
     expect(
-      await call(page, "get", SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }),
+      await call(page, "get", requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: phone.national,
+      }),
     ).toMatchObject({ status: "SUCCEEDED" });
     const smsCode = await latestCode(server.url, phone.e164);
     expect(
-      await call(page, "set", ENROLLMENT, {
+      await call(page, "set", enrollWithPhoneNumber.api, {
         action: "enrollmentWithPhoneNumber",
         phoneNumber: phone.national,
         smsCode,
         pinCode: "4829",
       }),
     ).toMatchObject({ status: "SUCCEEDED" });
-    expect(await call(page, "get", ACCOUNT, { actionType: "strong", type: "isDeviceActivated" })).toMatchObject({
+    expect(
+      await call(page, "get", isDeviceActivated.api, { actionType: "strong", type: "isDeviceActivated" }),
+    ).toMatchObject({
       result: { isDeviceActivated: true },
     });
 
-    const first = await call(page, "get", OTP, { action: "withPIN", pinCode: "4829" });
+    const first = await call(page, "get", otpWithPin.api, { action: "withPIN", pinCode: "4829" });
     expect(first.result?.otp).toMatch(/^\d{8}$/);
     // The browser cached the preflight of S15: the second S15 sends none.
     const before = preflights();
-    const second = await call(page, "get", OTP, { action: "withPIN", pinCode: "4829" });
+    const second = await call(page, "get", otpWithPin.api, { action: "withPIN", pinCode: "4829" });
     expect(second.result?.otp).toMatch(/^\d{8}$/);
     expect(preflights()).toBe(before);
     expect(before).toBeGreaterThan(0);
 
-    const token = (await call(page, "get", "pims.authentication.token", { type: "customerAt", action: "get" })).result
+    const token = (await call(page, "get", customerAt.api, { type: "customerAt", action: "get" })).result
       ?.token as string;
     const rp = await createRelyingParty(server.url);
     const verified = await verifyOtp(server.url, rp.key, { otp: second.result?.otp, accessToken: token });
@@ -109,7 +126,7 @@ describe.runIf(HAS_CHROMIUM)("a web app on its own origin", () => {
       status: "SUCCEEDED",
     });
     const login = `stranger-${Date.now()}`;
-    const created = await call(page, "set", USER, {
+    const created = await call(page, "set", createAccount.api, {
       action: "createAccount",
       login,
       password: "correct horse battery",
@@ -127,11 +144,6 @@ describe.runIf(HAS_CHROMIUM)("a web app on its own origin", () => {
 });
 
 const ADMIN = ADMIN_KEY;
-const USER = "pims.authentication.user";
-const SMS = "pims.authentication.smscode";
-const ENROLLMENT = "pims.authentication.enrollment";
-const ACCOUNT = "pims.authentication.account";
-const OTP = "pims.authentication.otp";
 
 interface AppWindow {
   app: {

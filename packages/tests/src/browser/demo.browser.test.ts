@@ -84,18 +84,28 @@ describe.runIf(HAS_CHROMIUM)("the demo page", () => {
     await screenshot(page, "04-otp");
   });
 
-  it("5. calls the protected API: 2302, PIN, OTP for this transfer, repeated call succeeds", async () => {
+  it("5. unlocks the car: 2302 shows the transaction before the PIN, the signed OTP opens it, one character off is refused", async () => {
     const page = deviceB;
-    const refused = await operate(page, "button[data-op=transfer]");
+    const refused = await operate(page, "button[data-op=unlock]");
     expect(refused).toMatchObject({ status: "FAILED", error: { code: 2302, label: "Need Strong Authentication" } });
     await expect(page.locator("#stepup-pin").isVisible()).resolves.toBe(true);
+    // What will be authorized is on screen before the PIN is typed.
+    expect(await page.textContent("#stepup-what")).toBe("Unlock vehicle VF3LCYHZPHS123456");
     await screenshot(page, "05a-step-up-asked");
     await field(page, "stepup", "pinCode").fill(pin);
     await page.click("button[data-op=confirm]");
     await expect
-      .poll(() => page.textContent("#transfer"), { timeout: 10_000 })
-      .toContain("Transferred €100 to bob (possession + knowledge)");
+      .poll(() => page.textContent("#unlock"), { timeout: 10_000 })
+      .toContain("Unlocked VF3LCYHZPHS123456 (possession + knowledge, signed by dev_");
+    expect(await page.textContent("#signed")).toContain('{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}');
     await screenshot(page, "05b-step-up-done");
+    // A request for another VIN (one character changed) with an OTP signed for this one: refused.
+    const tampered = await operate(page, "button[data-op=tamper]");
+    expect(tampered).toMatchObject({ status: "FAILED", error: { code: 2302 } });
+    await expect
+      .poll(() => page.textContent("#unlock"), { timeout: 10_000 })
+      .toContain("Refused for VF3LCYHZPHS123457");
+    await screenshot(page, "05c-one-character-off");
   });
 
   it("6. changes the PIN on one device; the other device checks the new one", async () => {

@@ -101,17 +101,17 @@ describe.runIf(HAS_CHROMIUM)("the demo page when things fail", () => {
     await expect.poll(() => page.textContent("#otp")).toBe(shown);
     expect(await page.getAttribute("#otp", "data-state")).toBeNull();
 
-    // The transfer carries it (and refuses it: it was not asked for this transfer); it is gone.
-    expect(await operate(page, "button[data-op=transfer]")).toMatchObject({ error: { code: 2302 } });
+    // The unlock carries it (and refuses it: it was not asked for this command); it is gone.
+    expect(await operate(page, "button[data-op=unlock]")).toMatchObject({ error: { code: 2302 } });
     expect(await page.getAttribute("#otp", "data-state")).toBe("spent");
     expect(await page.locator(`#log li[data-otp="${shown}"] .spent-tag`).textContent()).toBe("spent");
     // The 2302 is answered by the PIN prompt, not shown as a failure beside the button.
-    expect(await (await feedbackOf(page, "button[data-op=transfer]")).isVisible()).toBe(false);
+    expect(await (await feedbackOf(page, "button[data-op=unlock]")).isVisible()).toBe(false);
 
-    // Step-up: the OTP asked for the transfer is consumed by it, and marked so.
+    // Step-up: the OTP asked for the unlock is consumed by it, and marked so.
     await field(page, "stepup", "pinCode").fill("4829");
     await page.click("button[data-op=confirm]");
-    await expect.poll(() => page.textContent("#transfer"), { timeout: 10_000 }).toContain("Transferred €100 to bob");
+    await expect.poll(() => page.textContent("#unlock"), { timeout: 10_000 }).toContain("Unlocked VF3LCYHZPHS123456");
     const stepUp = page.locator("#log li[data-otp]").first();
     expect(await stepUp.getAttribute("data-otp")).not.toBe(shown);
     expect(await stepUp.locator(".spent-tag").textContent()).toBe("spent");

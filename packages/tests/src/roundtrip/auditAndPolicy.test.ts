@@ -1,10 +1,10 @@
+import { enrollWithPhoneNumber, loginUser, removeEnrollments, resetPin, updatePin } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENROLLMENT, enrollAnotherDevice, enrollWithShortcut, SMS } from "../support/enroll.js";
+import { enrollAnotherDevice, enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../support/facade.js";
-import { latestCode, newPhone } from "../support/sms.js";
+import { newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
-
-const PINCODE = "pims.authentication.pincode";
+import { accountIdOf, certificationCode, resetPinCode } from "../support/steps.js";
 
 describe("audit log", () => {
   let server: TestServer;
@@ -18,33 +18,26 @@ describe("audit log", () => {
     const pin = "64209753";
     const { phone } = await enrollWithShortcut(server.url, pims, pin);
     const second = await initializedPims(server.url);
-    expectSuccess(await second.set("pims.authentication.user", { action: "login", login, password }));
+    expectSuccess(await second.set(loginUser.api, { action: "login", login, password }));
     await enrollAnotherDevice(server.url, second, phone, pin);
-    expectSuccess(await pims.set(PINCODE, { action: "update", oldPIN: pin, newPIN: "31975308" }));
+    expectSuccess(await pims.set(updatePin.api, { action: "update", oldPIN: pin, newPIN: "31975308" }));
     for (let i = 0; i < 6; i++)
-      await pims.set(PINCODE, { action: "update", oldPIN: `4040404${i}`, newPIN: "11223344" });
-    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
+      await pims.set(updatePin.api, { action: "update", oldPIN: `4040404${i}`, newPIN: "11223344" });
     expectSuccess(
-      await pims.set(PINCODE, {
+      await pims.set(resetPin.api, {
         action: "reset",
         pinCode: "86421357",
-        smsCode: await latestCode(server.url, phone.e164),
+        smsCode: await resetPinCode(server.url, pims, phone),
       }),
     );
     for (let i = 0; i < 5; i++)
-      await pims.set(PINCODE, { action: "update", oldPIN: `5050505${i}`, newPIN: "11223344" });
-    expectSuccess(await second.set(ENROLLMENT, { action: "remove" }));
+      await pims.set(updatePin.api, { action: "update", oldPIN: `5050505${i}`, newPIN: "11223344" });
+    expectSuccess(await second.set(removeEnrollments.api, { action: "remove" }));
 
-    const token = (
-      expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
-        token: string;
-      }
-    ).token;
-    const principal = await server.server.services.sessions.authenticate(token);
     const events = await server.server.services.db
       .selectFrom("audit_events")
       .selectAll()
-      .where("account_id", "=", principal?.accountId as string)
+      .where("account_id", "=", await accountIdOf(server.server, pims))
       .orderBy("id")
       .execute();
     const kinds = events.map((e) => `${e.event}:${e.outcome}`);
@@ -90,9 +83,8 @@ describe("PIN policy", () => {
     async (pinCode) => {
       const { pims } = await loggedInPims(server.url);
       const phone = newPhone();
-      expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-      const smsCode = await latestCode(server.url, phone.e164);
-      const message = await pims.set(ENROLLMENT, {
+      const smsCode = await certificationCode(server.url, pims, phone);
+      const message = await pims.set(enrollWithPhoneNumber.api, {
         action: "enrollmentWithPhoneNumber",
         pinCode,
         smsCode,

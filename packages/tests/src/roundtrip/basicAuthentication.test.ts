@@ -1,13 +1,12 @@
+import { createAccount, customerAt, loginUser, logout, username } from "@pims/protocol";
 import { createPims, memoryStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../support/facade.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { accessToken } from "../support/steps.js";
 import { TestClock } from "../support/TestClock.js";
 
-const USER = "pims.authentication.user";
-const ACCOUNT = "pims.authentication.account";
-const TOKEN = "pims.authentication.token";
-const username = { actionType: "basic", type: "username" };
+const usernameSelector = { actionType: "basic", type: "username" };
 
 let server: TestServer;
 const clock = new TestClock();
@@ -22,20 +21,22 @@ afterAll(() => server.close());
 describe("basic authentication through the SDK", () => {
   it("creates an account, which logs it in", async () => {
     const pims = await initializedPims(server.url);
-    const created = await pims.set(USER, {
+    const created = await pims.set(createAccount.api, {
       action: "createAccount",
       login: "Carol@Example.com",
       password: "carol-password",
     });
     expect(created).toMatchObject({ status: "SUCCEEDED", result: null });
-    expect(expectSuccess(await pims.get(ACCOUNT, username))).toEqual({ username: "Carol@Example.com" });
+    expect(expectSuccess(await pims.get(username.api, usernameSelector))).toEqual({ username: "Carol@Example.com" });
   });
 
   it("refuses a login already taken, whatever its case: 2402", async () => {
     const pims = await initializedPims(server.url);
-    expectSuccess(await pims.set(USER, { action: "createAccount", login: "dave", password: "dave-password" }));
+    expectSuccess(
+      await pims.set(createAccount.api, { action: "createAccount", login: "dave", password: "dave-password" }),
+    );
     expectFailure(
-      await pims.set(USER, { action: "createAccount", login: "DAVE", password: "other-password" }),
+      await pims.set(createAccount.api, { action: "createAccount", login: "DAVE", password: "other-password" }),
       2402,
       "Login already registered",
     );
@@ -44,33 +45,34 @@ describe("basic authentication through the SDK", () => {
   it("logs in with the right password, and gets the username", async () => {
     const { login, password } = await loggedInPims(server.url);
     const pims = await initializedPims(server.url);
-    expectSuccess(await pims.set(USER, { action: "login", login: login.toUpperCase(), password }));
-    expect(expectSuccess(await pims.get(ACCOUNT, username))).toEqual({ username: login });
+    expectSuccess(await pims.set(loginUser.api, { action: "login", login: login.toUpperCase(), password }));
+    expect(expectSuccess(await pims.get(username.api, usernameSelector))).toEqual({ username: login });
   });
 
   it("answers 2401 for a wrong password and for an unknown login alike", async () => {
     const { login } = await loggedInPims(server.url);
     const pims = await initializedPims(server.url);
     expectFailure(
-      await pims.set(USER, { action: "login", login, password: "wrong-password" }),
+      await pims.set(loginUser.api, { action: "login", login, password: "wrong-password" }),
       2401,
       "Invalid login or password",
     );
-    expectFailure(await pims.set(USER, { action: "login", login: "nobody-here", password: "whatever" }), 2401);
-    expectFailure(await pims.get(ACCOUNT, username), 2301);
+    expectFailure(await pims.set(loginUser.api, { action: "login", login: "nobody-here", password: "whatever" }), 2401);
+    expectFailure(await pims.get(username.api, usernameSelector), 2301);
   });
 
   it("limits failed logins per login: 2383 after the limit, even with the right password, until the window ends", async () => {
     const { login, password } = await loggedInPims(server.url);
     const pims = await initializedPims(server.url);
-    for (let i = 0; i < 3; i++) expectFailure(await pims.set(USER, { action: "login", login, password: "bad" }), 2401);
+    for (let i = 0; i < 3; i++)
+      expectFailure(await pims.set(loginUser.api, { action: "login", login, password: "bad" }), 2401);
     expectFailure(
-      await pims.set(USER, { action: "login", login, password }),
+      await pims.set(loginUser.api, { action: "login", login, password }),
       2383,
       "error.accountTemporarilyLockedOut",
     );
     clock.advance(16 * 60_000);
-    expectSuccess(await pims.set(USER, { action: "login", login, password }));
+    expectSuccess(await pims.set(loginUser.api, { action: "login", login, password }));
   });
 
   it("a successful login clears the failures of its login", async () => {
@@ -78,20 +80,20 @@ describe("basic authentication through the SDK", () => {
     const pims = await initializedPims(server.url);
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 2; i++)
-        expectFailure(await pims.set(USER, { action: "login", login, password: "bad" }), 2401);
-      expectSuccess(await pims.set(USER, { action: "login", login, password }));
+        expectFailure(await pims.set(loginUser.api, { action: "login", login, password: "bad" }), 2401);
+      expectSuccess(await pims.set(loginUser.api, { action: "login", login, password }));
     }
   });
 
   it("logout revokes the session on the server and forgets it on the device", async () => {
     const { pims } = await loggedInPims(server.url);
-    const token = expectSuccess(await pims.get(TOKEN, { type: "customerAt", action: "get" })) as { token: string };
-    expect(await pims.set(USER, { action: "logout" })).toMatchObject({ status: "SUCCEEDED", result: null });
-    expectFailure(await pims.get(ACCOUNT, username), 2301);
-    expectFailure(await pims.set(USER, { action: "logout" }), 2301);
+    const token = await accessToken(pims);
+    expect(await pims.set(logout.api, { action: "logout" })).toMatchObject({ status: "SUCCEEDED", result: null });
+    expectFailure(await pims.get(username.api, usernameSelector), 2301);
+    expectFailure(await pims.set(logout.api, { action: "logout" }), 2301);
     const replay = await fetch(`${server.url}/v1/account/username`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: "{}",
     });
     expect(replay.status).toBe(401);
@@ -100,30 +102,35 @@ describe("basic authentication through the SDK", () => {
 
   it("answers the access token, and a new one on refresh", async () => {
     const { pims } = await loggedInPims(server.url);
-    const first = expectSuccess(await pims.get(TOKEN, { type: "customerAt", action: "get" })) as Record<string, string>;
-    expect(first.type).toBe("customerAt");
-    expect(first.token).toMatch(/^pat_[A-Za-z0-9_-]{43}$/);
-    const again = expectSuccess(await pims.get(TOKEN, { type: "customerAt", action: "get" })) as Record<string, string>;
-    expect(again.token).toBe(first.token);
-    const refreshed = expectSuccess(await pims.get(TOKEN, { type: "customerAt", action: "refresh" })) as Record<
+    const first = expectSuccess(await pims.get(customerAt.api, { type: "customerAt", action: "get" })) as Record<
       string,
       string
     >;
+    expect(first.type).toBe("customerAt");
+    expect(first.token).toMatch(/^pat_[A-Za-z0-9_-]{43}$/);
+    const again = expectSuccess(await pims.get(customerAt.api, { type: "customerAt", action: "get" })) as Record<
+      string,
+      string
+    >;
+    expect(again.token).toBe(first.token);
+    const refreshed = expectSuccess(
+      await pims.get(customerAt.api, { type: "customerAt", action: "refresh" }),
+    ) as Record<string, string>;
     expect(refreshed.token).not.toBe(first.token);
-    expectSuccess(await pims.get(ACCOUNT, username));
+    expectSuccess(await pims.get(username.api, usernameSelector));
   });
 
   it("refreshes an expired access token by itself", async () => {
     const { pims, login } = await loggedInPims(server.url);
     clock.advance(20 * 60_000);
-    expect(expectSuccess(await pims.get(ACCOUNT, username))).toEqual({ username: login });
+    expect(expectSuccess(await pims.get(username.api, usernameSelector))).toEqual({ username: login });
   });
 
   it("treats a replayed refresh token as stolen: the session is revoked", async () => {
     const store = memoryStore();
     const { pims } = await loggedInPims(server.url, store);
     const stolen = ((await store.get("pims.session")) as { refreshToken: string }).refreshToken;
-    expectSuccess(await pims.get(TOKEN, { type: "customerAt", action: "refresh" }));
+    expectSuccess(await pims.get(customerAt.api, { type: "customerAt", action: "refresh" }));
     const replay = await fetch(`${server.url}/v1/user/refresh`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -131,7 +138,7 @@ describe("basic authentication through the SDK", () => {
     });
     expect(await replay.json()).toMatchObject({ status: "FAILED", error: { code: 2301 } });
     clock.advance(20 * 60_000);
-    expectFailure(await pims.get(ACCOUNT, username), 2301);
+    expectFailure(await pims.get(username.api, usernameSelector), 2301);
   });
 
   it("purges sessions a day after their refresh token expired, and only those", async () => {
@@ -144,8 +151,8 @@ describe("basic authentication through the SDK", () => {
     const after = await db.selectFrom("sessions").select("id").execute();
     expect(after.length).toBe(1);
     expect(before.length).toBeGreaterThan(0);
-    expectFailure(await old.get(ACCOUNT, username), 2301);
-    expectSuccess(await fresh.get(ACCOUNT, username));
+    expectFailure(await old.get(username.api, usernameSelector), 2301);
+    expectSuccess(await fresh.get(username.api, usernameSelector));
   });
 
   it("keeps the session in the store, so a restarted app is still logged in", async () => {
@@ -153,7 +160,7 @@ describe("basic authentication through the SDK", () => {
     const { login } = await loggedInPims(server.url, store);
     const restarted = createPims();
     expectSuccess(await restarted.initialize({ serverUrl: server.url, store }));
-    expect(expectSuccess(await restarted.get(ACCOUNT, username))).toEqual({ username: login });
+    expect(expectSuccess(await restarted.get(username.api, usernameSelector))).toEqual({ username: login });
   });
 
   it("answers 2303 to a logout the server cannot hear, and forgets the session anyway", async () => {
@@ -162,19 +169,19 @@ describe("basic authentication through the SDK", () => {
     const session = await store.get("pims.session");
     const offline = createPims();
     expectSuccess(await offline.initialize({ serverUrl: "http://127.0.0.1:9/", store }));
-    expectFailure(await offline.set(USER, { action: "logout" }), 2303, "Failed to logout");
+    expectFailure(await offline.set(logout.api, { action: "logout" }), 2303, "Failed to logout");
     expect(await store.get("pims.session")).toBeUndefined();
     expect(session).toBeDefined();
-    expectSuccess(await pims.get(ACCOUNT, username));
+    expectSuccess(await pims.get(username.api, usernameSelector));
   });
 
   it("never writes a password or a token to the log", async () => {
     const { pims, password } = await loggedInPims(server.url);
-    const token = expectSuccess(await pims.get(TOKEN, { type: "customerAt", action: "get" })) as { token: string };
-    await pims.set(USER, { action: "login", login: "someone", password: "secret-guess-123" });
+    const token = await accessToken(pims);
+    await pims.set(loginUser.api, { action: "login", login: "someone", password: "secret-guess-123" });
     const text = server.logs.join("");
     expect(text).toContain("user.createAccount");
-    for (const secret of [password, "secret-guess-123", token.token, token.token.slice(4)]) {
+    for (const secret of [password, "secret-guess-123", token, token.slice(4)]) {
       expect(text).not.toContain(secret);
     }
   });

@@ -1,3 +1,4 @@
+import { createAccount, logout, otpWithPin, trustedPhoneNumber, username } from "@pims/protocol";
 import { createPims, memoryStore, type PimsMessage } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectFailure, expectSuccess, initializedPims } from "../support/facade.js";
@@ -13,11 +14,11 @@ describe("facade lifecycle (spec §1)", () => {
   it("answers 2001 to every verb before initialize", async () => {
     const pims = createPims();
     expectFailure(
-      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: "1234" }),
+      await pims.get(otpWithPin.api, { action: "withPIN", pinCode: "1234" }),
       2001,
       "Facade not initialized",
     );
-    expectFailure(await pims.set("pims.authentication.user", { action: "logout" }), 2001);
+    expectFailure(await pims.set(logout.api, { action: "logout" }), 2001);
     expectFailure(await pims.get("not.an.api", {}), 2001);
     expectFailure(await pims.release(), 2001);
   });
@@ -53,21 +54,21 @@ describe("facade lifecycle (spec §1)", () => {
   ])("answers 2006 for %s, and stays uninitialized", async (_name, config) => {
     const pims = createPims();
     expectFailure(await pims.initialize(config as never), 2006, "Core not well configured");
-    expectFailure(await pims.get("pims.authentication.trustedphonenumber", {}), 2001);
+    expectFailure(await pims.get(trustedPhoneNumber.api, {}), 2001);
     expectSuccess(await pims.initialize({ serverUrl: server.url }));
   });
 
   it("answers 2002 for an unknown api, and for a known api under the wrong verb", async () => {
     const pims = await initializedPims(server.url);
     expectFailure(await pims.get("pims.vehicle.vin", {}), 2002, "API not supported");
-    expectFailure(await pims.set("pims.authentication.otp", { action: "withPIN", pinCode: "1234" }), 2002);
+    expectFailure(await pims.set(otpWithPin.api, { action: "withPIN", pinCode: "1234" }), 2002);
     expectFailure(await pims.get(undefined as never, {}), 2002);
   });
 
   it("gives the callback and the promise the same single message", async () => {
     const pims = await initializedPims(server.url);
     const received: PimsMessage[] = [];
-    const message = await pims.get("pims.authentication.otp", { action: "nope" }, (m) => received.push(m));
+    const message = await pims.get(otpWithPin.api, { action: "nope" }, (m) => received.push(m));
     expect(received).toHaveLength(1);
     expect(received[0]).toBe(message);
     expectFailure(message, 2102, "Invalid action parameter");
@@ -75,11 +76,11 @@ describe("facade lifecycle (spec §1)", () => {
 
   it("never throws nor rejects, even when the callback throws", async () => {
     const pims = await initializedPims(server.url);
-    const message = await pims.get("pims.authentication.trustedphonenumber", {}, () => {
+    const message = await pims.get(trustedPhoneNumber.api, {}, () => {
       throw new Error("app bug");
     });
     expectFailure(message, 2301);
-    await expect(pims.set("pims.authentication.user", "garbage" as never)).resolves.toMatchObject({
+    await expect(pims.set(createAccount.api, "garbage" as never)).resolves.toMatchObject({
       status: "FAILED",
       error: { code: 2102, label: "Invalid parameters parameter" },
     });
@@ -87,9 +88,7 @@ describe("facade lifecycle (spec §1)", () => {
 
   it("gives each call a unique transaction id", async () => {
     const pims = await initializedPims(server.url);
-    const messages = await Promise.all(
-      Array.from({ length: 200 }, () => pims.get("pims.authentication.otp", { action: "x" })),
-    );
+    const messages = await Promise.all(Array.from({ length: 200 }, () => pims.get(otpWithPin.api, { action: "x" })));
     const ids = new Set(messages.map((m) => m.transactionId));
     expect(ids.size).toBe(200);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -99,7 +98,7 @@ describe("facade lifecycle (spec §1)", () => {
     const store = memoryStore();
     const pims = await initializedPims(server.url, store);
     expectSuccess(
-      await pims.set("pims.authentication.user", {
+      await pims.set(createAccount.api, {
         action: "createAccount",
         login: "releaser",
         password: "release-me-1",
@@ -107,8 +106,8 @@ describe("facade lifecycle (spec §1)", () => {
     );
     const released = await pims.release();
     expect(released).toMatchObject({ status: "SUCCEEDED", result: null });
-    expectFailure(await pims.get("pims.authentication.account", { actionType: "basic", type: "username" }), 2001);
+    expectFailure(await pims.get(username.api, { actionType: "basic", type: "username" }), 2001);
     expectSuccess(await pims.initialize({ serverUrl: server.url, store }));
-    expectFailure(await pims.get("pims.authentication.account", { actionType: "basic", type: "username" }), 2301);
+    expectFailure(await pims.get(username.api, { actionType: "basic", type: "username" }), 2301);
   });
 });

@@ -1,9 +1,11 @@
+import { otpWithPin, requestPhoneCertificationCode } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enrollWithShortcut, SMS } from "../support/enroll.js";
+import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { newPhone } from "../support/sms.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
+import { accessToken } from "../support/steps.js";
 
 const METRICS_TOKEN = "metrics-token-for-tests";
 let server: TestServer;
@@ -30,18 +32,13 @@ describe("GET /metrics", () => {
     const { pims } = await loggedInPims(server.url);
     const { pin } = await enrollWithShortcut(server.url, pims, "73051946");
     const rp = await createRelyingParty(server.url);
-    const token = (
-      expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
-        token: string;
-      }
-    ).token;
-    const { otp } = expectSuccess(await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin })) as {
+    const token = await accessToken(pims);
+    const { otp } = expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin })) as {
       otp: string;
     };
     await verifyOtp(server.url, rp.key, { otp, accessToken: token });
     await verifyOtp(server.url, rp.key, { otp, accessToken: token });
-    for (let i = 0; i < 5; i++)
-      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: `9090909${i}` });
+    for (let i = 0; i < 5; i++) await pims.get(otpWithPin.api, { action: "withPIN", pinCode: `9090909${i}` });
 
     const after = await scrape();
     const grew = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
@@ -68,7 +65,7 @@ describe("GET /metrics", () => {
     try {
       const { pims } = await loggedInPims(guarded.url);
       const ask = (phone: { national: string }) =>
-        pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national });
+        pims.get(requestPhoneCertificationCode.api, { type: "phoneNumberCertification", phoneNumber: phone.national });
       const [first, second, third] = [newPhone(), newPhone(), newPhone()];
       expectSuccess(await ask(first));
       expectFailure(await ask(first), 2005);

@@ -1,10 +1,11 @@
-import type { AddressInfo } from "node:net";
+import { otpWithPin } from "@pims/protocol";
 import { stepUpMiddleware } from "@pims/relying-party/express";
 import { memoryStore } from "@pims/sdk";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { listenOnLoopback } from "../support/listen.js";
 import { closedPortUrl } from "../support/rawServers.js";
 import { ADMIN_KEY, createRelyingParty } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -14,14 +15,7 @@ let server: TestServer;
 let app: { url: string; close(): Promise<void> };
 let unreachable: { url: string; close(): Promise<void> };
 
-async function listen(application: express.Express) {
-  const http = application.listen(0, "127.0.0.1");
-  await new Promise((resolve) => http.once("listening", resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
-}
+const listen = listenOnLoopback;
 
 beforeAll(async () => {
   server = await startTestServer({ env: { PIMS_ADMIN_KEY: ADMIN_KEY } });
@@ -64,7 +58,7 @@ describe("stepUpMiddleware with Express", () => {
       status: "FAILED",
       error: { code: 2302, label: "Need Strong Authentication" },
     });
-    expectSuccess(await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, context: "pay:42" }));
+    expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin, context: "pay:42" }));
     const paid = await pay();
     expect(paid.status).toBe(200);
     expect(await paid.json()).toEqual({ paidBy: login });

@@ -1,12 +1,11 @@
+import { loginWithToken, username } from "@pims/protocol";
 import { generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectFailure, expectSuccess, initializedPims } from "../support/facade.js";
 import { startOidcIssuer } from "../support/oidcIssuer.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
-const USER = "pims.authentication.user";
-const ACCOUNT = "pims.authentication.account";
-const username = { actionType: "basic", type: "username" };
+const usernameSelector = { actionType: "basic", type: "username" };
 
 let issuer: Awaited<ReturnType<typeof startOidcIssuer>>;
 let server: TestServer;
@@ -23,11 +22,13 @@ describe("bearer JWTs of a configured OpenID Connect issuer", () => {
   it("accepts a valid token: the account is created on first use, from sub", async () => {
     const token = await issuer.token({ sub: "user-42", preferred_username: "frank" });
     const pims = await initializedPims(server.url);
-    expectSuccess(await pims.set(USER, { action: "loginWithToken", token }));
-    expect(expectSuccess(await pims.get(ACCOUNT, username))).toEqual({ username: "frank" });
+    expectSuccess(await pims.set(loginWithToken.api, { action: "loginWithToken", token }));
+    expect(expectSuccess(await pims.get(username.api, usernameSelector))).toEqual({ username: "frank" });
     const again = await initializedPims(server.url);
-    expectSuccess(await again.set(USER, { action: "loginWithToken", token: await issuer.token({ sub: "user-42" }) }));
-    expect(expectSuccess(await again.get(ACCOUNT, username))).toEqual({ username: "frank" });
+    expectSuccess(
+      await again.set(loginWithToken.api, { action: "loginWithToken", token: await issuer.token({ sub: "user-42" }) }),
+    );
+    expect(expectSuccess(await again.get(username.api, usernameSelector))).toEqual({ username: "frank" });
     const accounts = await server.server.services.db.selectFrom("external_identities").selectAll().execute();
     expect(accounts.filter((row) => row.subject === "user-42")).toHaveLength(1);
   });
@@ -62,7 +63,7 @@ describe("bearer JWTs of a configured OpenID Connect issuer", () => {
     ["no subject", () => issuer.token({})],
   ])("refuses %s: 2301", async (_name, make) => {
     const pims = await initializedPims(server.url);
-    expectFailure(await pims.set(USER, { action: "loginWithToken", token: await make() }), 2301);
+    expectFailure(await pims.set(loginWithToken.api, { action: "loginWithToken", token: await make() }), 2301);
   });
 
   it("refuses an unsigned token (alg none): 2301", async () => {
@@ -84,7 +85,7 @@ describe("without an OpenID Connect issuer", () => {
     try {
       const pims = await initializedPims(plain.url);
       expectFailure(
-        await pims.set(USER, { action: "loginWithToken", token: await issuer.token({ sub: "u" }) }),
+        await pims.set(loginWithToken.api, { action: "loginWithToken", token: await issuer.token({ sub: "u" }) }),
         2344,
         "OpenIdConnect not configured",
       );

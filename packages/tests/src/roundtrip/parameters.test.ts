@@ -1,9 +1,10 @@
-import { OPERATIONS, type OperationDeclaration } from "@pims/protocol";
+import { OPERATIONS, type OperationDeclaration, type SelectorDeclaration } from "@pims/protocol";
 import { createPims, type Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { invalidValue, selectorParams, validParams } from "../support/sampleValues.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { accessToken } from "../support/steps.js";
 
 /**
  * 2101/2102 for every declared operation and parameter, generated from the declarations, on
@@ -18,11 +19,7 @@ let offlinePims: Pims;
 beforeAll(async () => {
   server = await startTestServer();
   const { pims } = await loggedInPims(server.url);
-  bearer = (
-    expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
-      token: string;
-    }
-  ).token;
+  bearer = await accessToken(pims);
   offlinePims = createPims();
   expectSuccess(
     await offlinePims.initialize({
@@ -74,7 +71,7 @@ function cases(): Case[] {
 function selectorCases(): Case[] {
   const all: Case[] = [];
   for (const operation of OPERATIONS) {
-    operation.selector.forEach((selector, level) => {
+    operation.selector.forEach((selector: SelectorDeclaration, level) => {
       const params = validParams(operation);
       delete params[selector.key];
       // A lower selector level left out: the first level that cannot be told is named.

@@ -1,12 +1,18 @@
+import {
+  addPhoneNumber,
+  modifyPhoneNumber,
+  requestEnrollmentCode,
+  requestPhoneCertificationCode,
+  requestResetPinCode,
+  trustedPhoneNumber,
+} from "@pims/protocol";
 import type { Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut, trustNumber } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
-import { inbox, latestCode, newPhone, otherCode } from "../support/sms.js";
+import { inbox, newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
-
-const SMS = "pims.authentication.smscode";
-const TRUSTED = "pims.authentication.trustedphonenumber";
+import { accessToken, certificationCode } from "../support/steps.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -19,21 +25,21 @@ const trust = (pims: Pims, phone: { national: string; e164: string }) => trustNu
 describe("S3 trusted phone number", () => {
   it("answers 2307 when the account has none", async () => {
     const { pims } = await loggedInPims(server.url);
-    expectFailure(await pims.get(TRUSTED, {}), 2307, "User dont have a phone number");
+    expectFailure(await pims.get(trustedPhoneNumber.api, {}), 2307, "User dont have a phone number");
   });
 
   it("answers the national format for a number of the default region", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
     await trust(pims, { national: phone.e164, e164: phone.e164 });
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: phone.national });
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: phone.national });
   });
 
   it("answers E.164 for a number of another region", async () => {
     const { pims } = await loggedInPims(server.url);
     const belgian = { national: "+32470123456", e164: "+32470123456" };
     await trust(pims, belgian);
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: "+32470123456" });
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: "+32470123456" });
   });
 });
 
@@ -41,12 +47,18 @@ describe("S5 phone number certification", () => {
   it("sends a 6-digit code to the given number, in national or international form", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const message = await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national });
+    const message = await pims.get(requestPhoneCertificationCode.api, {
+      type: "phoneNumberCertification",
+      phoneNumber: phone.national,
+    });
     expect(message).toMatchObject({ status: "SUCCEEDED", result: null });
     const [sms] = await inbox(server.url, phone.e164);
     expect(sms?.body).toMatch(/^\d{6} is your Pims code to confirm this phone number\. It expires in 5 min\./);
     expectSuccess(
-      await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: `+33 ${phone.national.slice(1)}` }),
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: `+33 ${phone.national.slice(1)}`,
+      }),
     );
     expect(await inbox(server.url, phone.e164)).toHaveLength(2);
   });
@@ -54,11 +66,7 @@ describe("S5 phone number certification", () => {
   it("writes the SMS in French when the app asks for French", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const token = (
-      expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
-        token: string;
-      }
-    ).token;
+    const token = await accessToken(pims);
     const response = await fetch(`${server.url}/v1/sms/phone-certification`, {
       method: "POST",
       headers: {
@@ -82,7 +90,7 @@ describe("S5 phone number certification", () => {
     const { pims } = await loggedInPims(server.url);
     const before = (await inbox(server.url)).length;
     expectFailure(
-      await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber }),
+      await pims.get(requestPhoneCertificationCode.api, { type: "phoneNumberCertification", phoneNumber }),
       2102,
       "Invalid phoneNumber parameter",
     );
@@ -91,7 +99,11 @@ describe("S5 phone number certification", () => {
 
   it("answers 2101 without a number", async () => {
     const { pims } = await loggedInPims(server.url);
-    expectFailure(await pims.get(SMS, { type: "phoneNumberCertification" }), 2101, "Missing phoneNumber parameter");
+    expectFailure(
+      await pims.get(requestPhoneCertificationCode.api, { type: "phoneNumberCertification" }),
+      2101,
+      "Missing phoneNumber parameter",
+    );
   });
 });
 
@@ -100,63 +112,65 @@ describe("S8 add phone number", () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
     await trust(pims, phone);
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: phone.national });
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: phone.national });
   });
 
   it("accepts `type` in place of `action` (the vendor's pages disagree)", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-    const smsCode = await latestCode(server.url, phone.e164);
-    expectSuccess(await pims.set(SMS, { type: "addPhoneNumber", smsCode, phoneNumber: phone.e164 }));
+    const smsCode = await certificationCode(server.url, pims, phone);
+    expectSuccess(await pims.set(addPhoneNumber.api, { type: "addPhoneNumber", smsCode, phoneNumber: phone.e164 }));
   });
 
   it("answers 2305 for a wrong code, and keeps no number", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-    const smsCode = otherCode(await latestCode(server.url, phone.e164));
-    expectFailure(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }), 2305);
-    expectFailure(await pims.get(TRUSTED, {}), 2307);
+    const smsCode = otherCode(await certificationCode(server.url, pims, phone));
+    expectFailure(
+      await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }),
+      2305,
+    );
+    expectFailure(await pims.get(trustedPhoneNumber.api, {}), 2307);
   });
 
   it("answers 2390 when another account trusts the number", async () => {
     const phone = newPhone();
     await trust((await loggedInPims(server.url)).pims, phone);
     const { pims } = await loggedInPims(server.url);
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-    const smsCode = await latestCode(server.url, phone.e164);
+    const smsCode = await certificationCode(server.url, pims, phone);
     expectFailure(
-      await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }),
+      await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }),
       2390,
       "Phone number allready registered",
     );
-    expectFailure(await pims.get(TRUSTED, {}), 2307);
+    expectFailure(await pims.get(trustedPhoneNumber.api, {}), 2307);
   });
 
   it("answers 2317 when the account already trusts a number (S9 replaces it)", async () => {
     const { pims } = await loggedInPims(server.url);
     await trust(pims, newPhone());
     const second = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: second.national }));
-    const smsCode = await latestCode(server.url, second.e164);
-    expectFailure(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: second.national }), 2317);
+    const smsCode = await certificationCode(server.url, pims, second);
+    expectFailure(
+      await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode, phoneNumber: second.national }),
+      2317,
+    );
   });
 
   it("answers 2101/2102 naming the parameter", async () => {
     const { pims } = await loggedInPims(server.url);
     expectFailure(
-      await pims.set(SMS, { action: "addPhoneNumber", phoneNumber: "0612345678" }),
+      await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", phoneNumber: "0612345678" }),
       2101,
       "Missing smsCode parameter",
     );
     expectFailure(
-      await pims.set(SMS, { action: "addPhoneNumber", smsCode: "123456" }),
+      await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode: "123456" }),
       2101,
       "Missing phoneNumber parameter",
     );
     expectFailure(
-      await pims.set(SMS, { action: "addPhoneNumber", smsCode: "12x456", phoneNumber: "0612345678" }),
+      await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode: "12x456", phoneNumber: "0612345678" }),
       2102,
       "Invalid smsCode parameter",
     );
@@ -165,21 +179,24 @@ describe("S8 add phone number", () => {
 
 describe("S4 enrollment code and S6 reset-PIN code", () => {
   it.each([
-    ["S4", "enrollment", /to enroll this device/],
-    ["S6", "resetPIN", /to reset your PIN/],
-  ])("%s sends its code to the trusted number", async (_id, type, text) => {
+    ["S4", requestEnrollmentCode, "enrollment", /to enroll this device/],
+    ["S6", requestResetPinCode, "resetPIN", /to reset your PIN/],
+  ] as const)("%s sends its code to the trusted number", async (_id, operation, type, text) => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
     await trust(pims, phone);
-    expect(await pims.get(SMS, { type })).toMatchObject({ status: "SUCCEEDED", result: null });
+    expect(await pims.get(operation.api, { type })).toMatchObject({ status: "SUCCEEDED", result: null });
     const [sms] = await inbox(server.url, phone.e164);
     expect(sms?.body).toMatch(text);
   });
 
-  it.each(["enrollment", "resetPIN"])("%s without a trusted number answers 2307 and sends nothing", async (type) => {
+  it.each([
+    ["enrollment", requestEnrollmentCode],
+    ["resetPIN", requestResetPinCode],
+  ] as const)("%s without a trusted number answers 2307 and sends nothing", async (type, operation) => {
     const { pims } = await loggedInPims(server.url);
     const before = (await inbox(server.url)).length;
-    expectFailure(await pims.get(SMS, { type }), 2307);
+    expectFailure(await pims.get(operation.api, { type }), 2307);
     expect((await inbox(server.url)).length).toBe(before);
   });
 });
@@ -189,34 +206,39 @@ describe("S9 modify phone number", () => {
     const { pims } = await loggedInPims(server.url);
     await trust(pims, newPhone());
     const next = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
-    const smsCode = await latestCode(server.url, next.e164);
-    expectFailure(await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: next.national }), 2313);
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).not.toEqual({ phoneNumber: next.national });
+    const smsCode = await certificationCode(server.url, pims, next);
+    expectFailure(
+      await pims.set(modifyPhoneNumber.api, { type: "modifyPhoneNumber", smsCode, phoneNumber: next.national }),
+      2313,
+    );
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).not.toEqual({ phoneNumber: next.national });
   });
 
   it("replaces the trusted number with a newly certified one", async () => {
     const { pims } = await loggedInPims(server.url);
     const { pin } = await enrollWithShortcut(server.url, pims);
     const next = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
-    const smsCode = await latestCode(server.url, next.e164);
+    const smsCode = await certificationCode(server.url, pims, next);
     expectSuccess(
-      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: next.national, pinCode: pin }),
+      await pims.set(modifyPhoneNumber.api, {
+        type: "modifyPhoneNumber",
+        smsCode,
+        phoneNumber: next.national,
+        pinCode: pin,
+      }),
     );
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: next.national });
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: next.national });
   });
 
   it("voids codes sent to the former number", async () => {
     const { pims } = await loggedInPims(server.url);
     const { phone: former, pin } = await enrollWithShortcut(server.url, pims);
-    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
+    expectSuccess(await pims.get(requestResetPinCode.api, { type: "resetPIN" }));
     const next = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: next.national }));
     expectSuccess(
-      await pims.set(SMS, {
+      await pims.set(modifyPhoneNumber.api, {
         type: "modifyPhoneNumber",
-        smsCode: await latestCode(server.url, next.e164),
+        smsCode: await certificationCode(server.url, pims, next),
         phoneNumber: next.e164,
         pinCode: pin,
       }),
@@ -235,13 +257,17 @@ describe("S9 modify phone number", () => {
     await trust((await loggedInPims(server.url)).pims, taken);
     const { pims } = await loggedInPims(server.url);
     const { phone: mine, pin } = await enrollWithShortcut(server.url, pims);
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: taken.national }));
-    const smsCode = await latestCode(server.url, taken.e164);
+    const smsCode = await certificationCode(server.url, pims, taken);
     expectFailure(
-      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: taken.national, pinCode: pin }),
+      await pims.set(modifyPhoneNumber.api, {
+        type: "modifyPhoneNumber",
+        smsCode,
+        phoneNumber: taken.national,
+        pinCode: pin,
+      }),
       2390,
     );
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: mine.national });
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: mine.national });
   });
 
   it("answers 2305 for a code of another number", async () => {
@@ -249,10 +275,14 @@ describe("S9 modify phone number", () => {
     const { pin } = await enrollWithShortcut(server.url, pims);
     const asked = newPhone();
     const claimed = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: asked.national }));
-    const smsCode = await latestCode(server.url, asked.e164);
+    const smsCode = await certificationCode(server.url, pims, asked);
     expectFailure(
-      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode, phoneNumber: claimed.national, pinCode: pin }),
+      await pims.set(modifyPhoneNumber.api, {
+        type: "modifyPhoneNumber",
+        smsCode,
+        phoneNumber: claimed.national,
+        pinCode: pin,
+      }),
       2305,
     );
   });

@@ -2,9 +2,10 @@ import { documentedErrors, ERROR_CATALOGUE, OPERATIONS, type OperationDeclaratio
 import type { PimsMessage } from "@pims/sdk";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectSuccess, loggedInPims } from "../support/facade.js";
+import { loggedInPims } from "../support/facade.js";
 import { invalidValue, selectorParams, validValue } from "../support/sampleValues.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { accessToken } from "../support/steps.js";
 
 /**
  * Property: for every declared operation and any parameters, the facade delivers exactly one
@@ -16,11 +17,7 @@ let bearer: string;
 beforeAll(async () => {
   server = await startTestServer({ env: { PIMS_MAX_ACCOUNTS_PER_ADDRESS: "100000" } });
   const { pims } = await loggedInPims(server.url);
-  bearer = (
-    expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
-      token: string;
-    }
-  ).token;
+  bearer = await accessToken(pims);
 });
 afterAll(() => server.close());
 

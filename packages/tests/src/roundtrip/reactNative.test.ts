@@ -1,10 +1,19 @@
 import { webcrypto } from "node:crypto";
+import {
+  createAccount,
+  isDeviceActivated,
+  loginUser,
+  otpWithoutPin,
+  otpWithPin,
+  removeEnrollments,
+} from "@pims/protocol";
 import { createPims, type Pims, type SecureStorageAdapter, secureStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollAnotherDevice, enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { accessToken } from "../support/steps.js";
 
 /**
  * What React Native gives the SDK, as far as Node can stand in for it: no `globalThis.crypto` (the
@@ -65,20 +74,18 @@ describe("React Native: injected WebCrypto, secureStore over strings-only storag
     const pims = await nativeLikePims(phoneStorage);
     const login = `rn-${Math.random().toString(36).slice(2)}`;
     const password = "a long password for rn";
-    expectSuccess(await pims.set("pims.authentication.user", { action: "createAccount", login, password }));
+    expectSuccess(await pims.set(createAccount.api, { action: "createAccount", login, password }));
     const { pin, phone } = await enrollWithShortcut(server.url, pims);
     expect(
-      expectSuccess(await pims.get("pims.authentication.account", { actionType: "strong", type: "isDeviceActivated" })),
+      expectSuccess(await pims.get(isDeviceActivated.api, { actionType: "strong", type: "isDeviceActivated" })),
     ).toEqual({
       isDeviceActivated: true,
     });
 
-    const { otp } = expectSuccess(await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin })) as {
+    const { otp } = expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin })) as {
       otp: string;
     };
-    const { token } = expectSuccess(
-      await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
-    ) as { token: string };
+    const token = await accessToken(pims);
     const verified = await verifyOtp(server.url, rpKey, { otp, accessToken: token });
     expect(verified.body.result).toMatchObject({ valid: true, factors: ["possession", "knowledge"] });
 
@@ -92,7 +99,7 @@ describe("React Native: injected WebCrypto, secureStore over strings-only storag
 
     // The app restarts: a new facade over the same storage signs with the kept key.
     const restarted = await nativeLikePims(phoneStorage);
-    const again = expectSuccess(await restarted.get("pims.authentication.otp", { action: "withoutPIN" })) as {
+    const again = expectSuccess(await restarted.get(otpWithoutPin.api, { action: "withoutPIN" })) as {
       otp: string;
     };
     const after = await verifyOtp(server.url, rpKey, { otp: again.otp, accessToken: token });
@@ -101,22 +108,20 @@ describe("React Native: injected WebCrypto, secureStore over strings-only storag
     // A second phone of the same account enrolls by the full method (S4, S7, S10 with the PIN).
     const secondStorage = mapSecureStore();
     const second = await nativeLikePims(secondStorage);
-    expectSuccess(await second.set("pims.authentication.user", { action: "login", login, password }));
+    expectSuccess(await second.set(loginUser.api, { action: "login", login, password }));
     await enrollAnotherDevice(server.url, second, phone, pin);
-    const secondOtp = expectSuccess(
-      await second.get("pims.authentication.otp", { action: "withPIN", pinCode: pin }),
-    ) as { otp: string };
-    const secondToken = expectSuccess(
-      await second.get("pims.authentication.token", { type: "customerAt", action: "get" }),
-    ) as { token: string };
-    const third = await verifyOtp(server.url, rpKey, { otp: secondOtp.otp, accessToken: secondToken.token });
+    const secondOtp = expectSuccess(await second.get(otpWithPin.api, { action: "withPIN", pinCode: pin })) as {
+      otp: string;
+    };
+    const secondToken = await accessToken(second);
+    const third = await verifyOtp(server.url, rpKey, { otp: secondOtp.otp, accessToken: secondToken });
     expect(third.body.result).toMatchObject({ valid: true });
     expect((third.body.result as { device: string }).device).not.toBe(
       (verified.body.result as { device: string }).device,
     );
 
     // S12 removes the enrollment: the key leaves the storage too.
-    expectSuccess(await second.set("pims.authentication.enrollment", { action: "remove" }));
+    expectSuccess(await second.set(removeEnrollments.api, { action: "remove" }));
     expect([...secondStorage.values.keys()].some((key) => key.startsWith("pims.device."))).toBe(false);
   });
 });

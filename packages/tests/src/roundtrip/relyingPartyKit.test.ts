@@ -1,3 +1,4 @@
+import { otpWithPin } from "@pims/protocol";
 import { createVerifier, type PimsFailureKind, stepUpMiddleware } from "@pims/relying-party";
 import { pimsPlugin } from "@pims/relying-party/fastify";
 import Fastify, { type FastifyRequest } from "fastify";
@@ -135,9 +136,7 @@ describe("the typed Fastify plugin", () => {
           body: JSON.stringify({ to: "bob", amount: 7 }),
         });
       expect((await send()).status).toBe(401);
-      expectSuccess(
-        await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, context: "transfer:bob:7" }),
-      );
+      expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin, context: "transfer:bob:7" }));
       const paid = await send();
       expect(paid.status).toBe(200);
       expect(await paid.json()).toEqual({ by: login, factors: ["possession", "knowledge"] });

@@ -1,3 +1,4 @@
+import { loginUser } from "@pims/protocol";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -19,9 +20,9 @@ describe(`limits, cooldowns and nonces (${TEST_REDIS ? "Redis" : "database"})`, 
     const { pims, login } = await loggedInPims(server.url);
     await enrollWithShortcut(server.url, pims);
     for (let i = 0; i < 2; i++) {
-      expectFailure(await pims.set("pims.authentication.user", { action: "login", login, password: "bad" }), 2401);
+      expectFailure(await pims.set(loginUser.api, { action: "login", login, password: "bad" }), 2401);
     }
-    expectFailure(await pims.set("pims.authentication.user", { action: "login", login, password: "bad" }), 2383);
+    expectFailure(await pims.set(loginUser.api, { action: "login", login, password: "bad" }), 2383);
     const { db, config } = server.server.services;
     const rows = {
       counters: (await db.selectFrom("rate_limits").selectAll().execute()).length,

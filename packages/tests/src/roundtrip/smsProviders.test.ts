@@ -1,12 +1,11 @@
 import { createHmac } from "node:crypto";
+import { requestPhoneCertificationCode } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { readBody, startFakeTwilio } from "../support/fakeTwilio.js";
 import { rawServer } from "../support/rawServers.js";
 import { newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
-
-const SMS = "pims.authentication.smscode";
 
 interface Received {
   readonly headers: Record<string, string | string[] | undefined>;
@@ -44,7 +43,12 @@ describe("webhook provider, against a local receiver", () => {
     answer = 200;
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+    expectSuccess(
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: phone.national,
+      }),
+    );
     expect(received).toHaveLength(1);
     const [request] = received as [Received];
     expect(request.headers["content-type"]).toBe("application/json");
@@ -65,7 +69,10 @@ describe("webhook provider, against a local receiver", () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
     expectFailure(
-      await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }),
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: phone.national,
+      }),
       2204,
       "Server Error",
     );
@@ -78,14 +85,25 @@ describe("webhook provider, against a local receiver", () => {
     expect(await counters.peek(`sms:phone:d:${phone.e164}`, 86_400_000)).toBe(0);
     // Not counted as sent: once the operator is back, the number is served at once.
     answer = 200;
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+    expectSuccess(
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: phone.national,
+      }),
+    );
   });
 
   it("does not retry a 400 (the operator refused the message)", async () => {
     received.length = 0;
     answer = 400;
     const { pims } = await loggedInPims(server.url);
-    expectFailure(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: newPhone().national }), 2204);
+    expectFailure(
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: newPhone().national,
+      }),
+      2204,
+    );
     expect(received).toHaveLength(1);
   });
 
@@ -112,7 +130,13 @@ describe("webhook provider, receiver unreachable or too slow", () => {
     try {
       const { pims } = await loggedInPims(server.url);
       const started = Date.now();
-      expectFailure(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: newPhone().national }), 2204);
+      expectFailure(
+        await pims.get(requestPhoneCertificationCode.api, {
+          type: "phoneNumberCertification",
+          phoneNumber: newPhone().national,
+        }),
+        2204,
+      );
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await server.close();
@@ -146,7 +170,12 @@ describe("Twilio provider, against a local fake of its API", () => {
   it("sends through the Messages API with Basic auth and a form body", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
+    expectSuccess(
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: phone.national,
+      }),
+    );
     const call = twilio.received.at(-1);
     expect(call?.to).toBe(phone.e164);
     expect(call?.from).toBe("+15005550006");
@@ -157,7 +186,12 @@ describe("Twilio provider, against a local fake of its API", () => {
     twilio.failNext(1);
     const { pims } = await loggedInPims(server.url);
     const before = twilio.received.length;
-    expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: newPhone().national }));
+    expectSuccess(
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: newPhone().national,
+      }),
+    );
     expect(twilio.received.length).toBe(before + 1);
   });
 
@@ -174,7 +208,13 @@ describe("Twilio provider, against a local fake of its API", () => {
     });
     try {
       const { pims } = await loggedInPims(wrong.url);
-      expectFailure(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: newPhone().national }), 2204);
+      expectFailure(
+        await pims.get(requestPhoneCertificationCode.api, {
+          type: "phoneNumberCertification",
+          phoneNumber: newPhone().national,
+        }),
+        2204,
+      );
       expect(wrong.logs.join("")).not.toContain("not-the-token");
     } finally {
       await wrong.close();
@@ -189,7 +229,12 @@ describe("development inbox", () => {
     });
     try {
       const { pims } = await loggedInPims(production.url);
-      expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: newPhone().national }));
+      expectSuccess(
+        await pims.get(requestPhoneCertificationCode.api, {
+          type: "phoneNumberCertification",
+          phoneNumber: newPhone().national,
+        }),
+      );
       const response = await fetch(`${production.url}/dev/sms`);
       expect(response.status).toBe(404);
       expect(await response.json()).toMatchObject({ error: { code: 2002 } });

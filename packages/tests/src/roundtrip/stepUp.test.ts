@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createAccount, otpWithoutPin, otpWithPin } from "@pims/protocol";
 import { createPims, memoryStore, needsStrongAuthentication, type Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -40,7 +41,7 @@ beforeAll(async () => {
   pims = createPims();
   expectSuccess(await pims.initialize({ serverUrl: pimsUrl, store: memoryStore(), protectedOrigins: [rpUrl] }));
   expectSuccess(
-    await pims.set("pims.authentication.user", {
+    await pims.set(createAccount.api, {
       action: "createAccount",
       login: "stepup-user",
       password: "step-up-password",
@@ -74,7 +75,7 @@ describe("step-up across SDK, Pims and a relying party", () => {
 
     // The app's few lines: ask the PIN, get an OTP for this transfer, repeat the call.
     const { otp } = expectSuccess(
-      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, context: "transfer:bob:100" }),
+      await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin, context: "transfer:bob:100" }),
     ) as { otp: string };
     const second = await postTransfer();
     expect(second.status).toBe(200);
@@ -91,25 +92,21 @@ describe("step-up across SDK, Pims and a relying party", () => {
   });
 
   it("an expired OTP → 2302", async () => {
-    expectSuccess(
-      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, context: "transfer:bob:100" }),
-    );
+    expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin, context: "transfer:bob:100" }));
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(await needsStrongAuthentication(await postTransfer())).toBe(true);
   });
 
   it("an OTP asked for another transfer (another context) → refused", async () => {
-    expectSuccess(
-      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, context: "transfer:bob:100" }),
-    );
+    expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin, context: "transfer:bob:100" }));
     const other = await postTransfer({ to: "eve", amount: 9_999 });
     expect(await needsStrongAuthentication(other)).toBe(true);
   });
 
   it("an OTP without PIN (S16) does not pass a route that demands the PIN, but passes one that does not", async () => {
-    expectSuccess(await pims.get("pims.authentication.otp", { action: "withoutPIN", context: "transfer:bob:100" }));
+    expectSuccess(await pims.get(otpWithoutPin.api, { action: "withoutPIN", context: "transfer:bob:100" }));
     expect(await needsStrongAuthentication(await postTransfer())).toBe(true);
-    expectSuccess(await pims.get("pims.authentication.otp", { action: "withoutPIN" }));
+    expectSuccess(await pims.get(otpWithoutPin.api, { action: "withoutPIN" }));
     const profile = await pims.fetch(`${rpUrl}/profile`);
     expect(await profile.json()).toEqual({
       status: "SUCCEEDED",

@@ -1,3 +1,4 @@
+import { createAccount } from "@pims/protocol";
 import { createPims } from "@pims/sdk";
 import { describe, it } from "vitest";
 import { expectFailure, expectSuccess } from "../support/facade.js";
@@ -7,7 +8,7 @@ import { closedPortUrl, rawServer } from "../support/rawServers.js";
 async function createAccountAgainst(serverUrl: string, timeoutMs = 2_000) {
   const pims = createPims();
   expectSuccess(await pims.initialize({ serverUrl, timeoutMs }));
-  return pims.set("pims.authentication.user", { action: "createAccount", login: "erin", password: "erin-password" });
+  return pims.set(createAccount.api, { action: "createAccount", login: "erin", password: "erin-password" });
 }
 
 describe("transport failures map to catalogue codes", () => {

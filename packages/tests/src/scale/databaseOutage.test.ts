@@ -1,3 +1,4 @@
+import { username } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -30,13 +31,11 @@ describe.runIf(Boolean(url))("PostgreSQL lost, then back", () => {
 
   it("answers 2204 while the database is away, /health says so, and serves again once it is back", async () => {
     const { pims } = await loggedInPims(server.url);
-    const username = { actionType: "basic", type: "username" };
-    expectSuccess(await pims.get("pims.authentication.account", username));
+    const usernameSelector = { actionType: "basic", type: "username" };
+    expectSuccess(await pims.get(username.api, usernameSelector));
 
     proxy.cut();
-    const during = await Promise.all(
-      Array.from({ length: 6 }, () => pims.get("pims.authentication.account", username)),
-    );
+    const during = await Promise.all(Array.from({ length: 6 }, () => pims.get(username.api, usernameSelector)));
     for (const message of during) expectFailure(message, 2204, "Server Error");
     const unhealthy = await fetch(`${server.url}/health`);
     expect(unhealthy.status).toBe(503);
@@ -47,7 +46,7 @@ describe.runIf(Boolean(url))("PostgreSQL lost, then back", () => {
     });
 
     proxy.restore();
-    expectSuccess(await pims.get("pims.authentication.account", username));
+    expectSuccess(await pims.get(username.api, usernameSelector));
     expect(await (await fetch(`${server.url}/health`)).json()).toEqual({
       status: "ok",
       database: "postgres",

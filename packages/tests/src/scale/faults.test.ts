@@ -1,3 +1,4 @@
+import { createAccount, enrollWithPhoneNumber, isDeviceActivated, requestPhoneCertificationCode } from "@pims/protocol";
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLUSTER_ENGINES, type Cluster, clusterCode, startCluster } from "../support/cluster.js";
@@ -32,19 +33,19 @@ describe.each(ENGINES)("SIGKILL under load (%s)", (engine) => {
       const store = memoryStore();
       const pims: Pims = createPims();
       await pims.initialize({ serverUrl: running.urls[index] as string, store, timeoutMs: 5_000 });
-      const created = await pims.set("pims.authentication.user", {
+      const created = await pims.set(createAccount.api, {
         action: "createAccount",
         login: `load-${engine}-${Math.random().toString(36).slice(2)}`,
         password: "load-test-password",
       });
       if (created.status !== "SUCCEEDED") return false;
       const phone = newPhone();
-      const asked = await pims.get("pims.authentication.smscode", {
+      const asked = await pims.get(requestPhoneCertificationCode.api, {
         type: "phoneNumberCertification",
         phoneNumber: phone.national,
       });
       if (asked.status !== "SUCCEEDED") return false;
-      const enrolled = await pims.set("pims.authentication.enrollment", {
+      const enrolled = await pims.set(enrollWithPhoneNumber.api, {
         action: "enrollmentWithPhoneNumber",
         pinCode: "51739264",
         smsCode: clusterCode(running, phone.e164),
@@ -76,7 +77,7 @@ describe.each(ENGINES)("SIGKILL under load (%s)", (engine) => {
     for (const { store } of acknowledged) {
       const pims = createPims();
       await pims.initialize({ serverUrl: restarted, store });
-      const status = await pims.get("pims.authentication.account", { actionType: "strong", type: "isDeviceActivated" });
+      const status = await pims.get(isDeviceActivated.api, { actionType: "strong", type: "isDeviceActivated" });
       if (status.status === "SUCCEEDED" && (status.result as { isDeviceActivated: boolean }).isDeviceActivated) found++;
     }
     console.log(

@@ -1,3 +1,11 @@
+import {
+  createAccount,
+  enrollWithPhoneNumber,
+  otpWithoutPin,
+  otpWithPin,
+  requestPhoneCertificationCode,
+  updatePin,
+} from "@pims/protocol";
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER_ENGINES, type Cluster, clusterCode, startCluster } from "../support/cluster.js";
@@ -5,6 +13,7 @@ import { expectFailure, expectSuccess } from "../support/facade.js";
 import { recordingFetch, replay } from "../support/recordingFetch.js";
 import { createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { newPhone } from "../support/sms.js";
+import { accessToken } from "../support/steps.js";
 
 /**
  * Three server processes, one shared store: every limit is global. Clients are spread across the
@@ -40,7 +49,7 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     const [first] = await facades(store, fetchImpl);
     const pims = first as Pims;
     expectSuccess(
-      await pims.set("pims.authentication.user", {
+      await pims.set(createAccount.api, {
         action: "createAccount",
         login: `mp-${engine}-${Math.random().toString(36).slice(2)}`,
         password: "multi-process-password",
@@ -48,10 +57,13 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     );
     const phone = newPhone();
     expectSuccess(
-      await pims.get("pims.authentication.smscode", { type: "phoneNumberCertification", phoneNumber: phone.national }),
+      await pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: phone.national,
+      }),
     );
     expectSuccess(
-      await pims.set("pims.authentication.enrollment", {
+      await pims.set(enrollWithPhoneNumber.api, {
         action: "enrollmentWithPhoneNumber",
         pinCode: pin,
         smsCode: clusterCode(cluster, phone.e164),
@@ -65,7 +77,7 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     const { all } = await enrolledEverywhere("24681357");
     const answers = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        (all[i % 3] as Pims).get("pims.authentication.otp", { action: "withPIN", pinCode: String(10_000_000 + i) }),
+        (all[i % 3] as Pims).get(otpWithPin.api, { action: "withPIN", pinCode: String(10_000_000 + i) }),
       ),
     );
     const codes = answers.map((a) => (a.status === "FAILED" ? a.error.code : 0));
@@ -81,16 +93,10 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
   it("one OTP verified concurrently on all three → exactly one success", async () => {
     const { all } = await enrolledEverywhere("13572468");
     const pims = all[1] as Pims;
-    const { otp } = expectSuccess(
-      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: "13572468" }),
-    ) as {
+    const { otp } = expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: "13572468" })) as {
       otp: string;
     };
-    const { token } = expectSuccess(
-      await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
-    ) as {
-      token: string;
-    };
+    const token = await accessToken(pims);
     const rp = await createRelyingParty(cluster.urls[0] as string);
     const results = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
@@ -108,10 +114,8 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     const { all } = await enrolledEverywhere("97864213");
     const pims = all[2] as Pims;
     const issue = async () =>
-      (expectSuccess(await pims.get("pims.authentication.otp", { action: "withoutPIN" })) as { otp: string }).otp;
-    const { token } = expectSuccess(
-      await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
-    ) as { token: string };
+      (expectSuccess(await pims.get(otpWithoutPin.api, { action: "withoutPIN" })) as { otp: string }).otp;
+    const token = await accessToken(pims);
     const rp = await createRelyingParty(cluster.urls[0] as string);
     const verify = (otp: string, i: number) =>
       verifyOtp(cluster.urls[i % 3] as string, rp.key, { otp, accessToken: token });
@@ -143,7 +147,7 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
         const pims = createPims();
         expectSuccess(await pims.initialize({ serverUrl }));
         expectSuccess(
-          await pims.set("pims.authentication.user", {
+          await pims.set(createAccount.api, {
             action: "createAccount",
             login: `quota-${engine}-${i}-${Math.random().toString(36).slice(2)}`,
             password: "quota-password",
@@ -154,7 +158,7 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     );
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        (askers[i % 3] as Pims).get("pims.authentication.smscode", {
+        (askers[i % 3] as Pims).get(requestPhoneCertificationCode.api, {
           type: "phoneNumberCertification",
           phoneNumber: phone.national,
         }),
@@ -178,7 +182,7 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     const recorder = recordingFetch();
     const { all } = await enrolledEverywhere("86427531", recorder.fetch);
     expectSuccess(
-      await (all[0] as Pims).set("pims.authentication.pincode", {
+      await (all[0] as Pims).set(updatePin.api, {
         action: "update",
         oldPIN: "86427531",
         newPIN: "97531864",
@@ -191,7 +195,7 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
     console.log(`[figures] ${engine}: signed PIN change replayed to another process → ${replayed.body.error?.code}`);
     expect(replayed.body.error?.code).toBe(2311);
     expectFailure(
-      await (all[1] as Pims).set("pims.authentication.pincode", {
+      await (all[1] as Pims).set(updatePin.api, {
         action: "update",
         oldPIN: "86427531",
         newPIN: "11223344",

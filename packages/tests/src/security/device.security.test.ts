@@ -1,10 +1,13 @@
 import { webcrypto } from "node:crypto";
+import { createAccount, enroll, removeEnrollments, updatePin } from "@pims/protocol";
 import { createPims, memoryStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENROLLMENT, enrollWithShortcut } from "../support/enroll.js";
+import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess } from "../support/facade.js";
 import { type Recorded, recordingFetch, replay } from "../support/recordingFetch.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { accessToken } from "../support/steps.js";
+import { storedSession } from "../support/stores.js";
 import { TestClock } from "../support/TestClock.js";
 
 /**
@@ -12,7 +15,6 @@ import { TestClock } from "../support/TestClock.js";
  * enrolled device is signed over method, path, body digest, timestamp and nonce; each test opens
  * with what the attacker tries.
  */
-const PINCODE = "pims.authentication.pincode";
 const clock = new TestClock();
 let server: TestServer;
 beforeAll(async () => {
@@ -27,18 +29,14 @@ async function enrolledAndRecorded() {
   const pims = createPims();
   expectSuccess(await pims.initialize({ serverUrl: server.url, store, fetch: recorder.fetch }));
   expectSuccess(
-    await pims.set("pims.authentication.user", {
+    await pims.set(createAccount.api, {
       action: "createAccount",
       login: `victim-${Math.random().toString(36).slice(2)}`,
       password: "victim-password",
     }),
   );
   const { pin, phone } = await enrollWithShortcut(server.url, pims);
-  const token = (
-    expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
-      token: string;
-    }
-  ).token;
+  const token = await accessToken(pims);
   return { pims, store, pin, phone, token, sent: recorder.sent };
 }
 
@@ -55,7 +53,7 @@ const failures = async (accountId: string) =>
 describe("recorded traffic", () => {
   it("the attacker replays a signed PIN change exactly as it was sent: refused (2311)", async () => {
     const victim = await enrolledAndRecorded();
-    expectSuccess(await victim.pims.set(PINCODE, { action: "update", oldPIN: victim.pin, newPIN: "97531" }));
+    expectSuccess(await victim.pims.set(updatePin.api, { action: "update", oldPIN: victim.pin, newPIN: "97531" }));
     const recorded = lastTo(victim.sent, "/v1/pin/update");
     expect((await replay(recorded)).body.error?.code).toBe(2311);
   });
@@ -100,7 +98,7 @@ describe("recorded traffic", () => {
 describe("an attacker holding only the access token", () => {
   it("cannot change the PIN, reset it, move the number, remove enrollments or enroll — nor lock the account", async () => {
     const victim = await enrolledAndRecorded();
-    const accountId = ((await victim.store.get("pims.session")) as { accountId: string }).accountId;
+    const accountId = (await storedSession(victim.store)).accountId;
     const post = async (path: string, body: object, headers: Record<string, string> = {}) => {
       const response = await fetch(`${server.url}${path}`, {
         method: "POST",
@@ -122,10 +120,10 @@ describe("an attacker holding only the access token", () => {
     const restored = createPims();
     expectSuccess(await restored.initialize({ serverUrl: server.url, store: attackerStore }));
     for (const guess of ["1234", "0000", "1111", "4321", "2580", "9999"]) {
-      expectFailure(await restored.set(ENROLLMENT, { action: "enroll", pinCode: guess }), 2305);
+      expectFailure(await restored.set(enroll.api, { action: "enroll", pinCode: guess }), 2305);
     }
-    expectFailure(await restored.set(PINCODE, { action: "update", oldPIN: "1234", newPIN: "4321" }), 2313);
-    expectFailure(await restored.set(ENROLLMENT, { action: "remove" }), 2305);
+    expectFailure(await restored.set(updatePin.api, { action: "update", oldPIN: "1234", newPIN: "4321" }), 2313);
+    expectFailure(await restored.set(removeEnrollments.api, { action: "remove" }), 2305);
     expect(await failures(accountId)).toBe(0);
   });
 });
@@ -143,7 +141,7 @@ describe("a device key of another account", () => {
 describe("the device key itself", () => {
   it("is non-extractable where the store keeps CryptoKey objects", async () => {
     const victim = await enrolledAndRecorded();
-    const session = (await victim.store.get("pims.session")) as { accountId: string };
+    const session = await storedSession(victim.store);
     const device = (await victim.store.get(`pims.device.${session.accountId}`)) as { privateKey: CryptoKey };
     expect(device.privateKey.extractable).toBe(false);
     await expect(webcrypto.subtle.exportKey("jwk", device.privateKey as never)).rejects.toThrow();
@@ -174,7 +172,7 @@ async function signedButNotSent(
       },
     }),
   );
-  expectFailure(await pims.set(PINCODE, params), 2202);
+  expectFailure(await pims.set(updatePin.api, params), 2202);
   if (!captured) throw new Error("nothing captured");
   return captured;
 }

@@ -1,10 +1,12 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { createAccount, otpWithPin } from "@pims/protocol";
 import { createPims, memoryStore, type Pims, type PimsConfig } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess } from "../support/facade.js";
 import { rawServer } from "../support/rawServers.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { accessToken } from "../support/steps.js";
 
 /**
  * The attack: an app calls pims.fetch on a third-party origin (an analytics endpoint, a CDN, a URL
@@ -50,16 +52,12 @@ async function holdingAnOtp(config: Partial<PimsConfig> = {}): Promise<{ pims: P
   const pims = createPims();
   expectSuccess(await pims.initialize({ serverUrl: server.url, store: memoryStore(), ...config }));
   const login = `fetch-${Math.random().toString(36).slice(2)}`;
-  expectSuccess(
-    await pims.set("pims.authentication.user", { action: "createAccount", login, password: "a long password" }),
-  );
+  expectSuccess(await pims.set(createAccount.api, { action: "createAccount", login, password: "a long password" }));
   const { pin } = await enrollWithShortcut(server.url, pims);
-  const { otp } = expectSuccess(await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin })) as {
+  const { otp } = expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin })) as {
     otp: string;
   };
-  const { token } = expectSuccess(
-    await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
-  ) as { token: string };
+  const token = await accessToken(pims);
   return { pims, otp, token };
 }
 

@@ -1,13 +1,24 @@
-import type { AddressInfo } from "node:net";
+import {
+  enroll,
+  loginUser,
+  otpWithoutPin,
+  otpWithPin,
+  requestEnrollmentCode,
+  requestPhoneCertificationCode,
+  requestResetPinCode,
+  resetPin,
+  validateEnrollmentCode,
+} from "@pims/protocol";
 import { stepUpMiddleware } from "@pims/relying-party";
-import type { Pims } from "@pims/sdk";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENROLLMENT, enrollWithShortcut, SMS } from "../support/enroll.js";
+import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../support/facade.js";
+import { listenOnLoopback } from "../support/listen.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
-import { inbox, latestCode, newPhone, otherCode } from "../support/sms.js";
+import { inbox, newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { accessToken, accountIdOf, enrollmentCode, resetPinCode } from "../support/steps.js";
 import { TestClock } from "../support/TestClock.js";
 
 /**
@@ -16,8 +27,6 @@ import { TestClock } from "../support/TestClock.js";
  * bounded (docs/security.md, "Limits that cannot be turned into levers"). The servers run with
  * the shipped defaults of every limit these tests are about.
  */
-const PINCODE = "pims.authentication.pincode";
-const OTP = "pims.authentication.otp";
 const DEFAULT_LIMITS = {
   PIMS_SMS_COOLDOWN: "30",
   PIMS_SMS_PER_PHONE_HOUR: "5",
@@ -45,12 +54,7 @@ beforeAll(async () => {
   application.get("/account", stepUpMiddleware({ pimsUrl: server.url, apiKey: rpKey }), (_req, res) =>
     res.json({ ok: true }),
   );
-  const http = application.listen(0, "127.0.0.1");
-  await new Promise((resolve) => http.once("listening", resolve));
-  protectedApp = {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
+  protectedApp = await listenOnLoopback(application);
 });
 afterAll(async () => {
   await protectedApp?.close();
@@ -65,36 +69,28 @@ async function victimAndTokenHolder() {
   const user = await loggedInPims(server.url);
   const { phone, pin } = await enrollWithShortcut(server.url, user.pims, "48213579");
   const attacker = await initializedPims(server.url);
-  expectSuccess(
-    await attacker.set("pims.authentication.user", { action: "login", login: user.login, password: user.password }),
-  );
+  expectSuccess(await attacker.set(loginUser.api, { action: "login", login: user.login, password: user.password }));
   pastCooldown();
   return { user: user.pims, attacker, phone, pin, login: user.login, password: user.password };
-}
-
-async function accessToken(pims: Pims): Promise<string> {
-  return (
-    expectSuccess(await pims.get("pims.authentication.token", { type: "customerAt", action: "get" })) as {
-      token: string;
-    }
-  ).token;
 }
 
 describe("a token holder cannot block the PIN reset", () => {
   it("10 junk S13 with no code outstanding, then the user's S6 + S13: the PIN is reset", async () => {
     const { user, attacker, phone } = await victimAndTokenHolder();
     for (let i = 0; i < 10; i++) {
-      expectFailure(await attacker.set(PINCODE, { action: "reset", pinCode: "73195286", smsCode: "000000" }), 2305);
+      expectFailure(
+        await attacker.set(resetPin.api, { action: "reset", pinCode: "73195286", smsCode: "000000" }),
+        2305,
+      );
     }
-    expectSuccess(await user.get(SMS, { type: "resetPIN" }));
-    const answer = await user.set(PINCODE, {
+    const answer = await user.set(resetPin.api, {
       action: "reset",
       pinCode: "86421357",
-      smsCode: await latestCode(server.url, phone.e164),
+      smsCode: await resetPinCode(server.url, user, phone),
     });
     console.log(`[figures] 10 junk S13, then the user's S6 + S13: ${answer.status}`);
     expectSuccess(answer);
-    expectSuccess(await user.get(OTP, { action: "withPIN", pinCode: "86421357" }));
+    expectSuccess(await user.get(otpWithPin.api, { action: "withPIN", pinCode: "86421357" }));
   });
 
   it("the attacker asks for codes and spends the whole try budget: the user's fresh code still works", async () => {
@@ -102,30 +98,31 @@ describe("a token holder cannot block the PIN reset", () => {
     let wrong = 0;
     // Four codes × three wrong tries: 12 wrong tries, past the budget of 10.
     for (let round = 0; round < 4; round++) {
-      expectSuccess(await attacker.get(SMS, { type: "resetPIN" }));
-      const code = await latestCode(server.url, phone.e164);
+      const code = await resetPinCode(server.url, attacker, phone);
       for (let i = 0; i < 3; i++) {
-        const answer = await attacker.set(PINCODE, { action: "reset", pinCode: "73195286", smsCode: otherCode(code) });
+        const answer = await attacker.set(resetPin.api, {
+          action: "reset",
+          pinCode: "73195286",
+          smsCode: otherCode(code),
+        });
         expectFailure(answer, 2305);
         wrong++;
       }
       pastCooldown();
     }
     // Guessing stays bounded: with the budget spent, a new code faces one wrong try and is void.
-    expectSuccess(await attacker.get(SMS, { type: "resetPIN" }));
-    const fifth = await latestCode(server.url, phone.e164);
+    const fifth = await resetPinCode(server.url, attacker, phone);
     expectFailure(
-      await attacker.set(PINCODE, { action: "reset", pinCode: "73195286", smsCode: otherCode(fifth) }),
+      await attacker.set(resetPin.api, { action: "reset", pinCode: "73195286", smsCode: otherCode(fifth) }),
       2305,
     );
-    const voided = await attacker.set(PINCODE, { action: "reset", pinCode: "73195286", smsCode: fifth });
+    const voided = await attacker.set(resetPin.api, { action: "reset", pinCode: "73195286", smsCode: fifth });
     expectFailure(voided, 2305);
     pastCooldown();
-    expectSuccess(await user.get(SMS, { type: "resetPIN" }));
-    const answer = await user.set(PINCODE, {
+    const answer = await user.set(resetPin.api, {
       action: "reset",
       pinCode: "86421357",
-      smsCode: await latestCode(server.url, phone.e164),
+      smsCode: await resetPinCode(server.url, user, phone),
     });
     console.log(
       `[figures] ${wrong} wrong S13 over 4 codes (budget 10 spent); a 5th code, one wrong try, then its right value: ${voided.status}; then the user's S6 + S13: ${answer.status}`,
@@ -138,16 +135,15 @@ describe("a token holder cannot block enrollment", () => {
   it("10 junk S7 and 10 junk S10 with no code outstanding, then the user's S4 + S7 + S10 enroll a new device", async () => {
     const { attacker, phone, pin, login, password } = await victimAndTokenHolder();
     for (let i = 0; i < 10; i++) {
-      expectFailure(await attacker.set(SMS, { action: "enrollment", smsCode: "000000" }), 2305);
-      expectFailure(await attacker.set(ENROLLMENT, { action: "enroll", pinCode: pin, smsCode: "000000" }), 2305);
+      expectFailure(await attacker.set(validateEnrollmentCode.api, { action: "enrollment", smsCode: "000000" }), 2305);
+      expectFailure(await attacker.set(enroll.api, { action: "enroll", pinCode: pin, smsCode: "000000" }), 2305);
     }
     // The user, on a new device.
     const newDevice = await initializedPims(server.url);
-    expectSuccess(await newDevice.set("pims.authentication.user", { action: "login", login, password }));
-    expectSuccess(await newDevice.get(SMS, { type: "enrollment" }));
-    const smsCode = await latestCode(server.url, phone.e164);
-    expectSuccess(await newDevice.set(SMS, { action: "enrollment", smsCode }));
-    const answer = await newDevice.set(ENROLLMENT, { action: "enroll", pinCode: pin });
+    expectSuccess(await newDevice.set(loginUser.api, { action: "login", login, password }));
+    const smsCode = await enrollmentCode(server.url, newDevice, phone);
+    expectSuccess(await newDevice.set(validateEnrollmentCode.api, { action: "enrollment", smsCode }));
+    const answer = await newDevice.set(enroll.api, { action: "enroll", pinCode: pin });
     console.log(`[figures] 10 junk S7 + 10 junk S10, then the user's S4 + S7 + S10: ${answer.status}`);
     expectSuccess(answer);
   });
@@ -161,7 +157,7 @@ describe("a token holder cannot block step-up", () => {
     const { user, attacker } = await victimAndTokenHolder();
     const token = await accessToken(attacker);
     for (let i = 0; i < 10; i++) expect((await protectedCall(token, String(10_000_000 + i))).status).toBe(401);
-    const { otp } = expectSuccess(await user.get(OTP, { action: "withoutPIN" })) as { otp: string };
+    const { otp } = expectSuccess(await user.get(otpWithoutPin.api, { action: "withoutPIN" })) as { otp: string };
     const response = await protectedCall(await accessToken(user), otp);
     console.log(
       `[figures] 10 junk verifications, then the user's fresh OTP: ${response.status === 200 ? "valid" : "refused"}`,
@@ -172,20 +168,19 @@ describe("a token holder cannot block step-up", () => {
   it("junk while an OTP is live: it faces 10 wrong guesses, then it is void; the next fresh OTP is valid", async () => {
     const { user, attacker } = await victimAndTokenHolder();
     const token = await accessToken(attacker);
-    const { otp: live } = expectSuccess(await user.get(OTP, { action: "withoutPIN" })) as { otp: string };
+    const { otp: live } = expectSuccess(await user.get(otpWithoutPin.api, { action: "withoutPIN" })) as { otp: string };
     for (let i = 0; i < 25; i++)
       await verifyOtp(server.url, rpKey, { otp: String(20_000_000 + i), accessToken: token });
-    const principal = await server.server.services.sessions.authenticate(token);
     const row = await server.server.services.db
       .selectFrom("otps")
       .select(["wrong_guesses", "consumed_by"])
-      .where("account_id", "=", principal?.accountId as string)
+      .where("account_id", "=", await accountIdOf(server.server, attacker))
       .executeTakeFirstOrThrow();
     expect(row.consumed_by).toBe("voided:guessing-limit");
     expect(row.wrong_guesses).toBe(10);
     const stale = await verifyOtp(server.url, rpKey, { otp: live, accessToken: token });
     expect(stale.body.result?.valid).toBe(false);
-    const { otp } = expectSuccess(await user.get(OTP, { action: "withoutPIN" })) as { otp: string };
+    const { otp } = expectSuccess(await user.get(otpWithoutPin.api, { action: "withoutPIN" })) as { otp: string };
     const fresh = await verifyOtp(server.url, rpKey, { otp, accessToken: await accessToken(user) });
     console.log(
       `[figures] 25 junk verifications while an OTP lived: it faced ${row.wrong_guesses} and was voided; the next fresh OTP: ${fresh.body.result?.valid ? "valid" : "refused"}`,
@@ -196,16 +191,15 @@ describe("a token holder cannot block step-up", () => {
   it("60 concurrent wrong guesses and the right one: the live OTP faces at most 10", async () => {
     const { user, attacker } = await victimAndTokenHolder();
     const token = await accessToken(attacker);
-    const { otp } = expectSuccess(await user.get(OTP, { action: "withoutPIN" })) as { otp: string };
+    const { otp } = expectSuccess(await user.get(otpWithoutPin.api, { action: "withoutPIN" })) as { otp: string };
     const guesses = Array.from({ length: 60 }, (_, i) => String(30_000_000 + i)).filter((g) => g !== otp);
     const answers = await Promise.all(
       [...guesses, otp].map((g) => verifyOtp(server.url, rpKey, { otp: g, accessToken: token })),
     );
-    const principal = await server.server.services.sessions.authenticate(token);
     const [row] = await server.server.services.db
       .selectFrom("otps")
       .select(["wrong_guesses", "consumed_by"])
-      .where("account_id", "=", principal?.accountId as string)
+      .where("account_id", "=", await accountIdOf(server.server, attacker))
       .orderBy("issued_at", "desc")
       .limit(1)
       .execute();
@@ -228,7 +222,10 @@ describe("a stranger cannot block the owner's SMS", () => {
     const answers: string[] = [];
     let cooldown = 30;
     for (let i = 0; i < 12; i++) {
-      const answer = await stranger.pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national });
+      const answer = await stranger.pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: phone.national,
+      });
       answers.push(answer.status === "SUCCEEDED" ? "sent" : String(answer.error.code));
       if (answer.status === "SUCCEEDED") {
         // As fast as the cooldown allows: all within the hour.
@@ -237,8 +234,8 @@ describe("a stranger cannot block the owner's SMS", () => {
       }
     }
     const certifications = (await inbox(server.url, phone.e164)).filter((m) => /confirm this phone/.test(m.body));
-    const reset = await owner.pims.get(SMS, { type: "resetPIN" });
-    const enrollment = await owner.pims.get(SMS, { type: "enrollment" });
+    const reset = await owner.pims.get(requestResetPinCode.api, { type: "resetPIN" });
+    const enrollment = await owner.pims.get(requestEnrollmentCode.api, { type: "enrollment" });
     console.log(
       `[figures] 12 S5 by a stranger (${answers.join(", ")}), then the owner's S6: ${reset.status === "SUCCEEDED" ? "sent" : JSON.stringify(reset)}, S4: ${enrollment.status === "SUCCEEDED" ? "sent" : JSON.stringify(enrollment)}`,
     );
@@ -256,8 +253,8 @@ describe("the cooldown is per number and purpose", () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
     await enrollWithShortcut(server.url, pims, "48213579", phone);
-    const reset = await pims.get(SMS, { type: "resetPIN" });
-    const again = await pims.get(SMS, { type: "resetPIN" });
+    const reset = await pims.get(requestResetPinCode.api, { type: "resetPIN" });
+    const again = await pims.get(requestResetPinCode.api, { type: "resetPIN" });
     console.log(
       `[figures] S5 + S11, then S6 within 30 s: ${reset.status === "SUCCEEDED" ? "sent" : JSON.stringify(reset)}; S6 repeated: ${again.status === "FAILED" ? again.error.code : "sent"}`,
     );

@@ -1,17 +1,17 @@
+import { addPhoneNumber, modifyPhoneNumber, requestPhoneCertificationCode, trustedPhoneNumber } from "@pims/protocol";
 import type { Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
-import { inbox, latestCode, newPhone, otherCode } from "../support/sms.js";
+import { inbox, newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { certificationCode, enrollmentCode, resetPinCode } from "../support/steps.js";
 import { TestClock } from "../support/TestClock.js";
 
 /**
  * SMS codes and trusted numbers under attack (design properties 5–7). Each test opens with what
  * the attacker tries.
  */
-const SMS = "pims.authentication.smscode";
-const TRUSTED = "pims.authentication.trustedphonenumber";
 
 const clock = new TestClock();
 let server: TestServer;
@@ -20,43 +20,38 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function certify(pims: Pims, phone: { national: string; e164: string }) {
-  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-  return latestCode(server.url, phone.e164);
-}
-
 const add = (pims: Pims, smsCode: string, phone: { national: string }) =>
-  pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national });
+  pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national });
 
 describe("guessing a code", () => {
   it("the attacker tries three wrong codes: the right one then fails too", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const code = await certify(pims, phone);
+    const code = await certificationCode(server.url, pims, phone);
     for (let i = 0; i < 3; i++) expectFailure(await add(pims, otherCode(code), phone), 2305);
     expectFailure(await add(pims, code, phone), 2305, "The sms code is invalid");
-    expectFailure(await pims.get(TRUSTED, {}), 2307);
+    expectFailure(await pims.get(trustedPhoneNumber.api, {}), 2307);
   });
 
   it("the attacker asks for a new code after each burst: the budget is not restored", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const first = await certify(pims, phone);
+    const first = await certificationCode(server.url, pims, phone);
     for (let i = 0; i < 3; i++) expectFailure(await add(pims, otherCode(first), phone), 2305);
-    const second = await certify(pims, phone);
+    const second = await certificationCode(server.url, pims, phone);
     for (let i = 0; i < 2; i++) expectFailure(await add(pims, otherCode(second), phone), 2305);
     // Five tries spent the account's budget: over it a code allows one try, and this one has had
     // two, so the right code is refused. (A fresh code would still get its one try.)
     expectFailure(await add(pims, second, phone), 2305);
     clock.advance(24 * 3_600_000 + 1);
-    const third = await certify(pims, phone);
+    const third = await certificationCode(server.url, pims, phone);
     expectSuccess(await add(pims, third, phone));
   });
 
   it("the attacker sends 20 guesses at once: at most 3 are compared, the right code among them or not", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const code = await certify(pims, phone);
+    const code = await certificationCode(server.url, pims, phone);
     const guesses = Array.from({ length: 20 }, (_, i) => (i === 19 ? code : otherCode(code)));
     const answers = await Promise.all(guesses.map((g) => add(pims, g, phone)));
     const rows = await server.server.services.db
@@ -73,7 +68,7 @@ describe("using a code outside what it was sent for", () => {
   it("the attacker waits: a code older than its lifetime (5 min) is refused", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const code = await certify(pims, phone);
+    const code = await certificationCode(server.url, pims, phone);
     clock.advance(5 * 60_000 + 1);
     expectFailure(await add(pims, code, phone), 2305);
   });
@@ -82,22 +77,26 @@ describe("using a code outside what it was sent for", () => {
     const { pims } = await loggedInPims(server.url);
     const { phone, pin } = await enrollWithShortcut(server.url, pims);
     const next = newPhone();
-    const code = await certify(pims, next);
+    const code = await certificationCode(server.url, pims, next);
     const change = { type: "modifyPhoneNumber", smsCode: code, phoneNumber: next.national, pinCode: pin };
-    expectSuccess(await pims.set(SMS, change));
-    expectFailure(await pims.set(SMS, change), 2305);
+    expectSuccess(await pims.set(modifyPhoneNumber.api, change));
+    expectFailure(await pims.set(modifyPhoneNumber.api, change), 2305);
     expect(phone.e164).not.toBe(next.e164);
   });
 
   it("the attacker uses a reset-PIN code to certify a number (another purpose)", async () => {
     const { pims } = await loggedInPims(server.url);
     const { phone, pin } = await enrollWithShortcut(server.url, pims);
-    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
-    const resetCode = await latestCode(server.url, phone.e164);
+    const resetCode = await resetPinCode(server.url, pims, phone);
     const other = newPhone();
-    await certify(pims, other);
+    await certificationCode(server.url, pims, other);
     expectFailure(
-      await pims.set(SMS, { type: "modifyPhoneNumber", smsCode: resetCode, phoneNumber: other.national, pinCode: pin }),
+      await pims.set(modifyPhoneNumber.api, {
+        type: "modifyPhoneNumber",
+        smsCode: resetCode,
+        phoneNumber: other.national,
+        pinCode: pin,
+      }),
       2305,
     );
   });
@@ -106,7 +105,7 @@ describe("using a code outside what it was sent for", () => {
     const { pims } = await loggedInPims(server.url);
     const own = newPhone();
     const victim = newPhone();
-    const code = await certify(pims, own);
+    const code = await certificationCode(server.url, pims, own);
     expectFailure(await add(pims, code, victim), 2305);
   });
 
@@ -114,16 +113,16 @@ describe("using a code outside what it was sent for", () => {
     const alice = await loggedInPims(server.url);
     const mallory = await loggedInPims(server.url);
     const phone = newPhone();
-    const code = await certify(alice.pims, phone);
-    await certify(mallory.pims, newPhone());
+    const code = await certificationCode(server.url, alice.pims, phone);
+    await certificationCode(server.url, mallory.pims, newPhone());
     expectFailure(await add(mallory.pims, code, phone), 2305);
   });
 
   it("an earlier code is void once a new one is asked for", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const first = await certify(pims, phone);
-    const second = await certify(pims, phone);
+    const first = await certificationCode(server.url, pims, phone);
+    const second = await certificationCode(server.url, pims, phone);
     if (first !== second) expectFailure(await add(pims, first, phone), 2305);
     expectSuccess(await add(pims, second, phone));
   });
@@ -134,7 +133,7 @@ describe("two accounts racing for one number", () => {
     const phone = newPhone();
     const contenders = await Promise.all(Array.from({ length: 6 }, () => loggedInPims(server.url)));
     const codes: string[] = [];
-    for (const { pims } of contenders) codes.push(await certify(pims, phone));
+    for (const { pims } of contenders) codes.push(await certificationCode(server.url, pims, phone));
     const answers = await Promise.all(contenders.map(({ pims }, i) => add(pims, codes[i] as string, phone)));
     const won = answers.filter((a) => a.status === "SUCCEEDED");
     expect(won).toHaveLength(1);
@@ -152,25 +151,24 @@ describe("the secrets stay out of the logs", () => {
   it("no SMS code and no phone number appears in any log line", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const code = await certify(pims, phone);
+    const code = await certificationCode(server.url, pims, phone);
     await add(pims, otherCode(code), phone);
     await add(pims, code, phone);
-    expectSuccess(await pims.get(SMS, { type: "enrollment" }));
-    const enrollmentCode = await latestCode(server.url, phone.e164);
+    const enrollmentSmsCode = await enrollmentCode(server.url, pims, phone);
     const text = server.logs.join("\n");
     expect(text).toContain("smscode.addPhoneNumber");
-    for (const secret of [code, otherCode(code), enrollmentCode, phone.e164, phone.national, phone.e164.slice(1)]) {
+    for (const secret of [code, otherCode(code), enrollmentSmsCode, phone.e164, phone.national, phone.e164.slice(1)]) {
       expect(text).not.toContain(secret);
     }
     const audit = await server.server.services.db.selectFrom("audit_events").selectAll().execute();
     const auditText = JSON.stringify(audit);
-    for (const secret of [code, enrollmentCode]) expect(auditText).not.toContain(secret);
+    for (const secret of [code, enrollmentSmsCode]) expect(auditText).not.toContain(secret);
   });
 
   it("the database keeps no code in clear, only keyed MACs", async () => {
     const { pims } = await loggedInPims(server.url);
     const phone = newPhone();
-    const code = await certify(pims, phone);
+    const code = await certificationCode(server.url, pims, phone);
     const rows = await server.server.services.db.selectFrom("sms_codes").selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(code);
   });
@@ -194,7 +192,7 @@ describe("pumping: scripts asking for SMS without end", () => {
   afterAll(() => guarded.close());
 
   const ask = (pims: Pims, phone: { national: string }) =>
-    pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national });
+    pims.get(requestPhoneCertificationCode.api, { type: "phoneNumberCertification", phoneNumber: phone.national });
 
   it("asking again within the cooldown gets 2005 and sends nothing; the cooldown grows", async () => {
     const { pims } = await loggedInPims(guarded.url);

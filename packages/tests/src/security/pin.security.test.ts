@@ -1,18 +1,19 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Pims } from "@pims/sdk";
+import { updatePin } from "@pims/protocol";
 import { Keyring } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
+import { accountIdOf } from "../support/steps.js";
+import { storedSession } from "../support/stores.js";
 
 /**
  * The PIN under attack (design properties 1, 2, 7). Each test opens with what the attacker has
  * and tries.
  */
-const PINCODE = "pims.authentication.pincode";
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -25,7 +26,7 @@ describe("an enrolled device without the PIN", () => {
     await enrollWithShortcut(server.url, pims, "58026413");
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        pims.set(PINCODE, { action: "update", oldPIN: String(10_000_000 + i), newPIN: "97531" }),
+        pims.set(updatePin.api, { action: "update", oldPIN: String(10_000_000 + i), newPIN: "97531" }),
       ),
     );
     const codes = answers.map((a) => (a.status === "FAILED" ? a.error.code : 0));
@@ -34,13 +35,13 @@ describe("an enrolled device without the PIN", () => {
     const checks = await server.server.services.db
       .selectFrom("audit_events")
       .select(["event", "outcome"])
-      .where("account_id", "=", await accountIdOf(pims))
+      .where("account_id", "=", await accountIdOf(server.server, pims))
       .where("event", "in", ["pin.check", "account.block"])
       .execute();
     expect(checks.filter((e) => e.event === "pin.check" && e.outcome === "failure")).toHaveLength(5);
     expect(checks.filter((e) => e.event === "account.block")).toHaveLength(1);
     // Even the right PIN is refused now.
-    const right = await pims.set(PINCODE, { action: "update", oldPIN: "58026413", newPIN: "97531" });
+    const right = await pims.set(updatePin.api, { action: "update", oldPIN: "58026413", newPIN: "97531" });
     expect(right.status === "FAILED" && right.error.code).toBe(2310);
   });
 });
@@ -50,7 +51,7 @@ describe("a copy of the database, without PIMS_SECRET_KEY", () => {
     const { pims } = await loggedInPims(server.url);
     const pin = "60419375";
     await enrollWithShortcut(server.url, pims, pin);
-    const accountId = await accountIdOf(pims);
+    const accountId = await accountIdOf(server.server, pims);
     // What a thief of the database holds: every row (a file copy on SQLite, a dump on PostgreSQL).
     const row = await server.server.services.db
       .selectFrom("pin_verifiers")
@@ -89,8 +90,8 @@ describe("the PIN is never written anywhere", () => {
     const pin = "83027164";
     const next = "59173028";
     await enrollWithShortcut(server.url, pims, pin);
-    expectSuccess(await pims.set(PINCODE, { action: "update", oldPIN: pin, newPIN: next }));
-    await pims.set(PINCODE, { action: "update", oldPIN: "40404040", newPIN: next });
+    expectSuccess(await pims.set(updatePin.api, { action: "update", oldPIN: pin, newPIN: next }));
+    await pims.set(updatePin.api, { action: "update", oldPIN: "40404040", newPIN: next });
     const logs = server.logs.join("\n");
     expect(logs).toContain("pincode.update");
     // Every row of every table, on either engine; and, on SQLite, the raw bytes of the file and its WAL.
@@ -125,16 +126,8 @@ describe("the PIN is never written anywhere", () => {
     const store = memoryStore();
     const { pims } = await loggedInPims(server.url, store);
     await enrollWithShortcut(server.url, pims, "71830294");
-    const session = (await store.get("pims.session")) as { accountId: string };
+    const session = await storedSession(store);
     const device = await store.get(`pims.device.${session.accountId}`);
     expect(JSON.stringify([session, device])).not.toContain("71830294");
   });
 });
-
-async function accountIdOf(pims: Pims): Promise<string> {
-  const message = await pims.get("pims.authentication.token", { type: "customerAt", action: "get" });
-  const { token } = expectSuccess(message) as { token: string };
-  const principal = await server.server.services.sessions.authenticate(token);
-  if (!principal) throw new Error("no session");
-  return principal.accountId;
-}

@@ -1,6 +1,7 @@
+import { createAccount, requestPhoneCertificationCode } from "@pims/protocol";
 import { createPims, memoryStore, type Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SMS } from "../support/enroll.js";
+
 import { expectFailure, expectSuccess } from "../support/facade.js";
 import { inbox, newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -34,7 +35,7 @@ async function accountAt(url: string, address: string): Promise<Pims> {
   };
   expectSuccess(await pims.initialize({ serverUrl: url, store: memoryStore(), fetch: fetchFrom }));
   expectSuccess(
-    await pims.set("pims.authentication.user", {
+    await pims.set(createAccount.api, {
       action: "createAccount",
       login: `pumper-${++addressSequence}-${Math.random().toString(36).slice(2)}@example.com`,
       password: "pumping-password-long",
@@ -43,7 +44,8 @@ async function accountAt(url: string, address: string): Promise<Pims> {
   return pims;
 }
 
-const certify = (pims: Pims, phoneNumber: string) => pims.get(SMS, { type: "phoneNumberCertification", phoneNumber });
+const certify = (pims: Pims, phoneNumber: string) =>
+  pims.get(requestPhoneCertificationCode.api, { type: "phoneNumberCertification", phoneNumber });
 const outcome = (m: { status: string; error?: { code: number } }) =>
   m.status === "SUCCEEDED" ? "sent" : String(m.error?.code);
 

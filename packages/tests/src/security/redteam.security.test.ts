@@ -1,12 +1,14 @@
-import { createPims, memoryStore, type Pims } from "@pims/sdk";
+import { modifyPhoneNumber, otpWithoutPin, otpWithPin, removeEnrollments, updatePin } from "@pims/protocol";
+import { createPims, memoryStore } from "@pims/sdk";
 import { loadConfig } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENROLLMENT, enrollAnotherDevice, enrollWithShortcut, SMS } from "../support/enroll.js";
+import { enrollAnotherDevice, enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { rawServer } from "../support/rawServers.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
-import { latestCode, newPhone } from "../support/sms.js";
+import { newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { certificationCode } from "../support/steps.js";
 import { storedDeviceId, storedSession } from "../support/stores.js";
 
 /**
@@ -15,7 +17,6 @@ import { storedDeviceId, storedSession } from "../support/stores.js";
  * pass) and now shows the hole closed. The races are real only on PostgreSQL: SQLite serializes
  * writers, so there the tests pass either way.
  */
-const OTP = "pims.authentication.otp";
 
 let server: TestServer;
 let rp: { id: string; key: string };
@@ -92,7 +93,7 @@ describe("an OTP issued concurrently with the removal of its device", () => {
     const { accessToken } = await storedSession(secondStore);
     const deviceId = await storedDeviceId(secondStore);
     const hold = holdAfterDeviceCheck(deviceId);
-    const s15 = second.get(OTP, { action: "withPIN", pinCode: pin });
+    const s15 = second.get(otpWithPin.api, { action: "withPIN", pinCode: pin });
     await hold.reached;
     expect((await adminDisable(deviceId)).status).toBe(200);
     hold.release();
@@ -110,9 +111,9 @@ describe("an OTP issued concurrently with the removal of its device", () => {
     const { accessToken } = await storedSession(secondStore);
     const deviceId = await storedDeviceId(secondStore);
     const hold = holdAfterDeviceCheck(deviceId);
-    const s16 = second.get(OTP, { action: "withoutPIN" });
+    const s16 = second.get(otpWithoutPin.api, { action: "withoutPIN" });
     await hold.reached;
-    expectSuccess(await pims.set(ENROLLMENT, { action: "remove" }));
+    expectSuccess(await pims.set(removeEnrollments.api, { action: "remove" }));
     hold.release();
     const answer = await s16;
     const valid = await stillValid([answer], accessToken);
@@ -161,7 +162,7 @@ describe("the same race, uninstrumented", () => {
       );
       await enrollAnotherDevice(server.url, second, phone, pin);
       const { accessToken } = await storedSession(secondStore);
-      const s16 = second.get(OTP, { action: "withoutPIN" });
+      const s16 = second.get(otpWithoutPin.api, { action: "withoutPIN" });
       await onTheWire;
       await new Promise((resolve) => setTimeout(resolve, round % 3));
       expect((await adminDisable(await storedDeviceId(secondStore))).status).toBe(200);
@@ -191,7 +192,7 @@ describe("an OTP issued concurrently with a PIN change", () => {
       await inChange.opened;
       return originalSet(...args);
     };
-    const change = pims.set("pims.authentication.pincode", { action: "update", oldPIN: pin, newPIN: "97531864" });
+    const change = pims.set(updatePin.api, { action: "update", oldPIN: pin, newPIN: "97531864" });
     await inChange.reached;
     // S15 with the old PIN (second device) holds right after its PIN comparison.
     verifiers.matches = async (...args) => {
@@ -201,7 +202,7 @@ describe("an OTP issued concurrently with a PIN change", () => {
       await inCheck.opened;
       return result;
     };
-    const s15 = second.get(OTP, { action: "withPIN", pinCode: pin });
+    const s15 = second.get(otpWithPin.api, { action: "withPIN", pinCode: pin });
     // On SQLite S15 cannot even begin while S14's transaction is open: the race does not exist there.
     const raced = await Promise.race([
       inCheck.reached.then(() => true),
@@ -233,7 +234,7 @@ describe("pims.fetch and foreign origins (issue 11, item 5)", () => {
       const store = memoryStore();
       const { pims } = await loggedInPims(server.url, store);
       const { pin } = await enrollWithShortcut(server.url, pims, "70531864");
-      expectSuccess(await pims.get(OTP, { action: "withPIN", pinCode: pin }));
+      expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin }));
       // e.g. an image, an analytics beacon or a URL taken from content: not the app's protected API.
       await pims.fetch(`${foreign.url}/pixel.gif`);
       const { accessToken } = await storedSession(store);
@@ -258,24 +259,20 @@ describe("the S9 knowledge proof", () => {
     const store = memoryStore();
     const { pims } = await loggedInPims(server.url, store);
     const { pin } = await enrollWithShortcut(server.url, pims, "70531864");
-    const certify = async (phone: { national: string; e164: string }) => {
-      expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-      return latestCode(server.url, phone.e164);
-    };
     const mine = newPhone();
     expectSuccess(
-      await pims.set(SMS, {
+      await pims.set(modifyPhoneNumber.api, {
         type: "modifyPhoneNumber",
-        smsCode: await certify(mine),
+        smsCode: await certificationCode(server.url, pims, mine),
         phoneNumber: mine.national,
         pinCode: pin,
       }),
     );
     // Minutes later, the device in other hands: no PIN given, no PIN-verified operation since the change.
     const thief = newPhone();
-    const answer = await pims.set(SMS, {
+    const answer = await pims.set(modifyPhoneNumber.api, {
       type: "modifyPhoneNumber",
-      smsCode: await certify(thief),
+      smsCode: await certificationCode(server.url, pims, thief),
       phoneNumber: thief.national,
     });
     console.log(`[redteam] S9 without PIN right after the owner's S9 with pinCode: ${answer.status}`);
@@ -300,7 +297,3 @@ describe("the SMS inbox rule", () => {
     expect(refused || config?.mode === "production").toBe(true);
   });
 });
-
-void ENROLLMENT;
-void SMS;
-void ({} as Pims);

@@ -1,12 +1,24 @@
-import { INTERNAL_PATHS } from "@pims/protocol";
+import {
+  INTERNAL_PATHS,
+  loginUser,
+  modifyPhoneNumber,
+  otpWithPin,
+  removeEnrollments,
+  requestPhoneCertificationCode,
+  requestResetPinCode,
+  resetPin,
+  trustedPhoneNumber,
+  updatePin,
+} from "@pims/protocol";
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { loadConfig } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENROLLMENT, enrollWithShortcut, SMS } from "../support/enroll.js";
+import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
-import { inbox, latestCode, newPhone } from "../support/sms.js";
+import { inbox, newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
+import { certificationCode, resetPinCode } from "../support/steps.js";
 import { storedDeviceId, storedSession } from "../support/stores.js";
 import { TestClock } from "../support/TestClock.js";
 
@@ -14,9 +26,6 @@ import { TestClock } from "../support/TestClock.js";
  * Account takeover from a partial compromise (issue "Security I"). Each test opens with the attack,
  * as an attacker would run it against a server started as the README says.
  */
-const OTP = "pims.authentication.otp";
-const PIN = "pims.authentication.pincode";
-const TRUSTED = "pims.authentication.trustedphonenumber";
 
 const clock = new TestClock();
 let server: TestServer;
@@ -35,13 +44,8 @@ async function victim(store: PimsStore = memoryStore()) {
   return { pims, phone, pin, store };
 }
 
-async function certify(pims: Pims, phone: { national: string; e164: string }): Promise<string> {
-  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-  return latestCode(server.url, phone.e164);
-}
-
 const modify = (pims: Pims, smsCode: string, phone: { national: string }, pinCode?: string) =>
-  pims.set(SMS, {
+  pims.set(modifyPhoneNumber.api, {
     type: "modifyPhoneNumber",
     smsCode,
     phoneNumber: phone.national,
@@ -61,15 +65,15 @@ describe("a stolen device without the PIN", () => {
   it("the thief certifies their own number and replaces the trusted one with S9 signed by the stolen device: 2308, the number stays", async () => {
     const { pims, phone } = await victim();
     const thiefPhone = newPhone();
-    const code = await certify(pims, thiefPhone);
+    const code = await certificationCode(server.url, pims, thiefPhone);
     expectFailure(await modify(pims, code, thiefPhone), 2308);
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: phone.national });
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: phone.national });
     // With no way to move the number, S6 sends the reset code to the victim, not to the thief.
-    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
+    expectSuccess(await pims.get(requestResetPinCode.api, { type: "resetPIN" }));
     expect((await inbox(server.url, thiefPhone.e164)).some((m) => /reset/i.test(m.body))).toBe(false);
     expect((await inbox(server.url, phone.e164))[0]?.body).toMatch(/reset your PIN/);
     // ... so the thief's own PIN gets no OTP.
-    expectFailure(await pims.get(OTP, { action: "withPIN", pinCode: "13572468" }), 2308);
+    expectFailure(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: "13572468" }), 2308);
     console.log("[figures] stolen device, no PIN: S9 → 2308, trusted number unchanged, S6 code to the victim's number");
   });
 
@@ -77,21 +81,21 @@ describe("a stolen device without the PIN", () => {
     const { pims, pin, store } = await victim();
     const thiefPhone = newPhone();
     for (let i = 1; i <= 5; i++) {
-      const code = await certify(pims, thiefPhone);
+      const code = await certificationCode(server.url, pims, thiefPhone);
       expectFailure(await modify(pims, code, thiefPhone, `1357246${i}`), 2308);
       expect(await failuresOf(store)).toBe(i);
     }
-    const code = await certify(pims, thiefPhone);
+    const code = await certificationCode(server.url, pims, thiefPhone);
     expectFailure(await modify(pims, code, thiefPhone, pin), 2310);
     console.log("[figures] 5 wrong PINs through S9 → blocked; the 6th attempt, with the right PIN: 2310");
   });
 
   it("the account is blocked: S9 answers 2310 before any code is spent", async () => {
     const { pims, store } = await victim();
-    for (let i = 0; i < 5; i++) await pims.get(OTP, { action: "withPIN", pinCode: `2468013${i}` });
+    for (let i = 0; i < 5; i++) await pims.get(otpWithPin.api, { action: "withPIN", pinCode: `2468013${i}` });
     expect(await failuresOf(store)).toBe(5);
     const thiefPhone = newPhone();
-    const code = await certify(pims, thiefPhone);
+    const code = await certificationCode(server.url, pims, thiefPhone);
     expectFailure(await modify(pims, code, thiefPhone), 2310);
     const row = await server.server.services.db
       .selectFrom("sms_codes")
@@ -103,25 +107,25 @@ describe("a stolen device without the PIN", () => {
 
   it("a PIN proof the owner made minutes ago is spent by one S9 and expires: a thief arriving later gets 2308", async () => {
     const { pims, pin } = await victim();
-    expectSuccess(await pims.get(OTP, { action: "withPIN", pinCode: pin }));
+    expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin }));
     // The owner changes the number right after a PIN-verified operation: allowed once, without pinCode.
     const mine = newPhone();
-    expectSuccess(await modify(pims, await certify(pims, mine), mine));
+    expectSuccess(await modify(pims, await certificationCode(server.url, pims, mine), mine));
     // The proof was spent: a second change needs the PIN again.
     const thiefPhone = newPhone();
-    expectFailure(await modify(pims, await certify(pims, thiefPhone), thiefPhone), 2308);
+    expectFailure(await modify(pims, await certificationCode(server.url, pims, thiefPhone), thiefPhone), 2308);
     // A proof older than the window (5 min) is worth nothing.
-    expectSuccess(await pims.get(OTP, { action: "withPIN", pinCode: pin }));
+    expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin }));
     clock.advance(5 * 60_000 + 1);
-    expectFailure(await modify(pims, await certify(pims, thiefPhone), thiefPhone), 2308);
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: mine.national });
+    expectFailure(await modify(pims, await certificationCode(server.url, pims, thiefPhone), thiefPhone), 2308);
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: mine.national });
   });
 
   it("the owner, with the PIN, moves the number: the former number is told by SMS and the change is audited", async () => {
     const { pims, phone: former, pin, store } = await victim();
     const next = newPhone();
-    expectSuccess(await modify(pims, await certify(pims, next), next, pin));
-    expect(expectSuccess(await pims.get(TRUSTED, {}))).toEqual({ phoneNumber: next.national });
+    expectSuccess(await modify(pims, await certificationCode(server.url, pims, next), next, pin));
+    expect(expectSuccess(await pims.get(trustedPhoneNumber.api, {}))).toEqual({ phoneNumber: next.national });
     const [notice] = await inbox(server.url, former.e164);
     expect(notice?.body).toBe(
       `Pims: your account's trusted phone number was changed to a number ending in ${next.e164.slice(-2)}. If you did not do this, contact support now.`,
@@ -148,7 +152,7 @@ describe("a stolen device without the PIN", () => {
     const next = newPhone();
     // The same device and session, through a fetch that sends Accept-Language.
     const french = await facadeWithLanguage(store, "fr-FR");
-    expectSuccess(await modify(french, await certify(french, next), next, pin));
+    expectSuccess(await modify(french, await certificationCode(server.url, french, next), next, pin));
     const [notice] = await inbox(server.url, former.e164);
     expect(notice?.body).toBe(
       `Pims : le numéro de confiance de votre compte a été remplacé par un numéro se terminant par ${next.e164.slice(-2)}. Si ce n'est pas vous, contactez le support sans attendre.`,
@@ -176,13 +180,15 @@ async function facadeWithLanguage(store: PimsStore, language: string): Promise<P
 describe("OTPs die with what vouched for them", () => {
   async function liveOtp() {
     const v = await victim();
-    const { otp } = expectSuccess(await v.pims.get(OTP, { action: "withPIN", pinCode: v.pin })) as { otp: string };
+    const { otp } = expectSuccess(await v.pims.get(otpWithPin.api, { action: "withPIN", pinCode: v.pin })) as {
+      otp: string;
+    };
     return { ...v, otp, token: (await storedSession(v.store)).accessToken };
   }
 
   it("an OTP issued just before S12 (remove all enrollments) no longer verifies", async () => {
     const { pims, otp, token } = await liveOtp();
-    expectSuccess(await pims.set(ENROLLMENT, { action: "remove" }));
+    expectSuccess(await pims.set(removeEnrollments.api, { action: "remove" }));
     expect((await verifyOtp(server.url, rp.key, { otp, accessToken: token })).body.result).toEqual({ valid: false });
   });
 
@@ -199,15 +205,14 @@ describe("OTPs die with what vouched for them", () => {
 
   it("an OTP issued just before S13 (PIN reset by SMS) no longer verifies", async () => {
     const { pims, otp, token, phone } = await liveOtp();
-    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
-    const smsCode = await latestCode(server.url, phone.e164);
-    expectSuccess(await pims.set(PIN, { action: "reset", pinCode: "86420975", smsCode }));
+    const smsCode = await resetPinCode(server.url, pims, phone);
+    expectSuccess(await pims.set(resetPin.api, { action: "reset", pinCode: "86420975", smsCode }));
     expect((await verifyOtp(server.url, rp.key, { otp, accessToken: token })).body.result).toEqual({ valid: false });
   });
 
   it("an OTP issued just before S14 (PIN change) no longer verifies", async () => {
     const { pims, otp, token, pin } = await liveOtp();
-    expectSuccess(await pims.set(PIN, { action: "update", oldPIN: pin, newPIN: "97531864" }));
+    expectSuccess(await pims.set(updatePin.api, { action: "update", oldPIN: pin, newPIN: "97531864" }));
     expect((await verifyOtp(server.url, rp.key, { otp, accessToken: token })).body.result).toEqual({ valid: false });
   });
 
@@ -220,7 +225,7 @@ describe("OTPs die with what vouched for them", () => {
     expectSuccess(await second.initialize({ serverUrl: server.url, store: secondStore }));
     const { enrollAnotherDevice } = await import("../support/enroll.js");
     await enrollAnotherDevice(server.url, second, phone, pin);
-    const { otp: otherOtp } = expectSuccess(await second.get(OTP, { action: "withPIN", pinCode: pin })) as {
+    const { otp: otherOtp } = expectSuccess(await second.get(otpWithPin.api, { action: "withPIN", pinCode: pin })) as {
       otp: string;
     };
     const disabled = await fetch(`${server.url}/v1/admin/devices/${await storedDeviceId(secondStore)}/disable`, {
@@ -304,7 +309,12 @@ describe("the development SMS inbox", () => {
     });
     try {
       const { pims } = await loggedInPims(real.url);
-      expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: newPhone().national }));
+      expectSuccess(
+        await pims.get(requestPhoneCertificationCode.api, {
+          type: "phoneNumberCertification",
+          phoneNumber: newPhone().national,
+        }),
+      );
       expect(receiver.length).toBe(1);
       const response = await fetch(`${real.url}/dev/sms`);
       expect(response.status).toBe(404);
@@ -328,13 +338,12 @@ describe("a stolen unlocked phone with its SIM, where the deployment demands a r
     const { pims, login, password } = await loggedInPims(strict.url);
     const { phone } = await enrollWithShortcut(strict.url, pims, "70531864");
     recoveryClock.advance(3_600_000); // the session was opened an hour ago (refreshes keep its login time)
-    expectSuccess(await pims.get(SMS, { type: "resetPIN" }));
-    const smsCode = await latestCode(strict.url, phone.e164);
-    expectFailure(await pims.set(PIN, { action: "reset", pinCode: "86420975", smsCode }), 2301);
-    expectFailure(await pims.set(ENROLLMENT, { action: "remove" }), 2301);
+    const smsCode = await resetPinCode(strict.url, pims, phone);
+    expectFailure(await pims.set(resetPin.api, { action: "reset", pinCode: "86420975", smsCode }), 2301);
+    expectFailure(await pims.set(removeEnrollments.api, { action: "remove" }), 2301);
     // The genuine user proves the password again: the same code still works.
-    expectSuccess(await pims.set("pims.authentication.user", { action: "login", login, password }));
-    expectSuccess(await pims.set(PIN, { action: "reset", pinCode: "86420975", smsCode }));
+    expectSuccess(await pims.set(loginUser.api, { action: "login", login, password }));
+    expectSuccess(await pims.set(resetPin.api, { action: "reset", pinCode: "86420975", smsCode }));
     console.log(
       "[figures] PIMS_RECOVERY_MAX_LOGIN_AGE=600, session 1 h old: S13 → 2301, S12 → 2301; after a fresh login: S13 ok",
     );

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describeError } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishedKids } from "../support/assertions.js";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { closedPortUrl } from "../support/rawServers.js";
@@ -12,8 +13,9 @@ import { startTestServer, type TestServer } from "../support/startTestServer.js"
 /**
  * The `pims` command: each admin subcommand against a running server, bad arguments, help, demo.
  * Every test spawns real `pims` processes. The ones that leave the blocked, enrolled account as it is
- * run concurrently; the two that change it (unblock, disable-device) come last in "pims admin" and,
- * being sequential tests, start only once all of those have finished.
+ * run concurrently; the ones that change it or the server's keys (unblock, rotate-assertion-key,
+ * disable-device) come last in "pims admin" and, being sequential tests, start only once all of
+ * those have finished.
  */
 let server: TestServer;
 let account: { id: string; login: string; deviceId: string; phone: { national: string; e164: string } };
@@ -161,12 +163,25 @@ describe("pims admin", () => {
     expect(missing.stderr).toContain("missing required argument");
   });
 
-  // The two that change the account, in order, once every concurrent test above is done.
+  // The ones that change the account or the keys, in order, once every concurrent test above is done.
   it("unblock: the account can use its PIN again", async () => {
     const result = await admin("unblock", account.id);
     expect(result).toMatchObject({ code: 0 });
     expect(result.stdout.trim()).toBe("unblocked");
     expect((await admin("find", account.id)).stdout).toContain("pin set (0 wrong)");
+  });
+
+  it("rotate-assertion-key: the next key signs, a new next is published, the former one stays for the overlap", async () => {
+    const [active, next] = await publishedKids(server.url);
+    const result = await admin("rotate-assertion-key");
+    expect(result.code).toBe(0);
+    const kid = "([A-Za-z0-9_-]{43})";
+    const match = new RegExp(`^signing key ${kid}, next ${kid}; ${kid} stays published for 480 s\n$`).exec(
+      result.stdout,
+    );
+    expect(match, result.stdout).not.toBeNull();
+    expect([match?.[1], match?.[3]]).toEqual([next, active]);
+    expect(await publishedKids(server.url)).toEqual([next, match?.[2], active]);
   });
 
   it("disable-device: the device is disabled", async () => {

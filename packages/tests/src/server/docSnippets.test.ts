@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { createVerifier } from "@pims/relying-party";
+import { checkStepUp, createVerifier } from "@pims/relying-party";
 import { createPims, memoryStore } from "@pims/sdk";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertionFor, enrolledAccount } from "../support/assertions.js";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
@@ -54,6 +55,13 @@ const EXPECTED: Record<string, string> = {
   [`${RP_DOC}#1`]: "json",
   [`${RP_DOC}#2`]: "ts",
   [`${RP_DOC}#3`]: "text",
+  [`${RP_DOC}#4`]: "text",
+  [`${RP_DOC}#5`]: "json",
+  [`${RP_DOC}#6`]: "ts",
+  [`${RP_DOC}#7`]: "json",
+  [`${RP_DOC}#8`]: "json",
+  [`${RP_DOC}#9`]: "json",
+  [`${RP_DOC}#10`]: "ts",
 };
 
 let blocks: Map<string, Block>;
@@ -143,6 +151,32 @@ async function waitFor(url: string, describe: () => string): Promise<void> {
   }
 }
 
+/** Compiles the TypeScript files of `folder` (strict, Node ESM) into `folder/out`. */
+async function compileStrict(folder: string) {
+  const compilerOptions = {
+    target: "ES2022",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    lib: ["ES2023"],
+    types: ["node"],
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: true,
+    outDir: "out",
+  };
+  await writeFile(join(folder, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["*.ts"] }));
+  await writeFile(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
+  return run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], { cwd: folder });
+}
+
+/** A JSON block's top-level values, one per unindented line. */
+const jsonLines = (code: string): Record<string, unknown>[] =>
+  code
+    .replace(/\n\s+/g, " ")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+
 /** Same keys and value types, recursively; `…` in the documentation stands for any string. */
 function shapeOf(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(shapeOf);
@@ -152,15 +186,12 @@ function shapeOf(value: unknown): unknown {
   return typeof value;
 }
 
-// Each test has its own files (under `work`) and its own relying parties: they run concurrently.
-describe.concurrent("the documentation's code blocks", () => {
-  it("are all known to this test, each with its language", ({ expect }) => {
+describe("the documentation's code blocks", () => {
+  it("are all known to this test, each with its language", () => {
     expect(Object.fromEntries([...blocks.values()].map((b) => [b.key, b.lang]))).toEqual(EXPECTED);
   });
 
-  it("README: the two commands — npm start serves the demo page; npm ci checks; npm test is what CI runs", async ({
-    expect,
-  }) => {
+  it("README: the two commands — npm start serves the demo page; npm ci checks; npm test is what CI runs", async () => {
     const lines = block(`${README}#0`)
       .split("\n")
       .map((line) => line.replace(/#.*$/, "").trim())
@@ -192,7 +223,7 @@ describe.concurrent("the documentation's code blocks", () => {
     expect(ciScript.trim().split("\n").at(-1)).toBe(lines[1]);
   }, 120_000);
 
-  it("README: the FAILED message shown is the one the SDK answers before login", async ({ expect }) => {
+  it("README: the FAILED message shown is the one the SDK answers before login", async () => {
     const pims = createPims();
     expectSuccess(await pims.initialize({ serverUrl: server.url, store: memoryStore() }));
     const answer = await pims.get("pims.authentication.account", { actionType: "basic", type: "username" });
@@ -200,7 +231,7 @@ describe.concurrent("the documentation's code blocks", () => {
     expect(answer).toEqual({ ...documented, transactionId: answer.transactionId });
   });
 
-  it("README: npm run pack writes the tarballs it names", async ({ expect }) => {
+  it("README: npm run pack writes the tarballs it names", async () => {
     const code = block(`${README}#3`);
     const [command, comment] = code.split("#").map((part) => part.trim());
     expect(command).toBe("npm ci && npm run pack");
@@ -215,9 +246,7 @@ describe.concurrent("the documentation's code blocks", () => {
     }
   }, 60_000);
 
-  it("README and docs/relying-parties.md: the TypeScript blocks type-check (strict) and run: 2302 → S15 → 200", async ({
-    expect,
-  }) => {
+  it("README and docs/relying-parties.md: the TypeScript blocks type-check (strict) and run: 2302 → S15 → 200", async () => {
     const { key } = await createRelyingParty(server.url, "readme-rp");
     const port = await freePort();
     const rpUrl = `http://127.0.0.1:${port}`;
@@ -256,25 +285,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     await writeFile(join(work, "app.ts"), app);
     await writeFile(join(work, "relyingParty.ts"), localize(block(`${README}#5`)));
     await writeFile(join(work, "imports.ts"), imports);
-    await writeFile(
-      join(work, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          lib: ["ES2023"],
-          types: ["node"],
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          skipLibCheck: true,
-          outDir: "out",
-        },
-        include: ["*.ts"],
-      }),
-    );
-    await writeFile(join(work, "package.json"), JSON.stringify({ type: "module", private: true }));
-    const compiled = await run("node", [join(REPOSITORY_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."]);
+    const compiled = await compileStrict(work);
     expect(compiled.code, compiled.output).toBe(0);
 
     const importsRan = await run("node", ["out/imports.js"]);
@@ -292,7 +303,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     expect((await stat(join(work, "pims-device.json"))).mode & 0o777).toBe(0o600);
   }, 120_000);
 
-  it("docs/relying-parties.md: the admin commands create a relying party and revoke one", async ({ expect }) => {
+  it("docs/relying-parties.md: the admin commands create a relying party and revoke one", async () => {
     const victim = await createRelyingParty(server.url, "to-revoke");
     const ran = await run("bash", ["-euo", "pipefail", "-c", block(`${RP_DOC}#0`)], {
       env: { PIMS: server.url, PIMS_ADMIN_KEY: ADMIN_KEY, RP_ID: victim.id },
@@ -315,7 +326,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     expect(refused.body.error?.code).toBe(2301);
   });
 
-  it("docs/relying-parties.md: the verification answers have the documented shape", async ({ expect }) => {
+  it("docs/relying-parties.md: the verification answers have the documented shape", async () => {
     const { key } = await createRelyingParty(server.url, "shape-rp");
     const { pims } = await loggedInPims(server.url);
     const { pin } = await enrollWithShortcut(server.url, pims);
@@ -338,7 +349,7 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     expect(invalid.body).toEqual(documented[1]);
   });
 
-  it("docs/relying-parties.md: the log line shown is the one the kit writes for a refused key", async ({ expect }) => {
+  it("docs/relying-parties.md: the log line shown is the one the kit writes for a refused key", async () => {
     const { id, key } = await createRelyingParty(server.url, "log-line-rp");
     await fetch(`${server.url}/v1/admin/relying-parties/${id}/revoke`, {
       method: "POST",
@@ -348,11 +359,119 @@ for (const f of [createVerifier, stepUpMiddleware, fastifyStepUp, pimsPlugin]) i
     const verify = createVerifier({ pimsUrl: server.url, apiKey: key, logger: { warn: (line) => lines.push(line) } });
     await verify({ otp: "12345678", accessToken: "pat_x" }).catch(() => undefined);
     expect(lines.map((line) => line.replaceAll(new URL(server.url).origin, "http://127.0.0.1:8080"))).toEqual([
-      block(`${RP_DOC}#3`).trim(),
+      block(`${RP_DOC}#4`).trim(),
     ]);
   });
 
-  it("README: the diagram is a text block (code blocks are tagged with their language)", ({ expect }) => {
+  it("docs/relying-parties.md: the RFC 9470 challenge shown is the one the kit sends", async () => {
+    const decision = await checkStepUp({}, { authorization: "Bearer pat_x" }, async () => ({ valid: false }), {
+      acr: "pims:possession+knowledge",
+      maxAge: 60,
+    });
+    expect(decision.ok).toBe(false);
+    const header = decision.ok ? undefined : decision.refusal.headers["www-authenticate"];
+    expect(`WWW-Authenticate: ${header}`).toBe(block(`${RP_DOC}#3`).trim());
+  });
+
+  it("docs/relying-parties.md: a transaction's verification has the documented shape, and the WebCrypto check shown verifies its evidence (and refuses another VIN)", async () => {
+    const { key } = await createRelyingParty(server.url, "transaction-rp");
+    const { pims } = await loggedInPims(server.url);
+    const { pin } = await enrollWithShortcut(server.url, pims);
+    const documented = JSON.parse(block(`${RP_DOC}#5`).replace(/\n\s+/g, " "));
+    const transaction = JSON.parse(documented.result.transaction.canonical);
+    const { otp } = expectSuccess(
+      await pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin, transaction }),
+    ) as { otp: string };
+    const { token } = expectSuccess(
+      await pims.get("pims.authentication.token", { type: "customerAt", action: "get" }),
+    ) as { token: string };
+    const valid = await verifyOtp(server.url, key, { otp, accessToken: token, transaction });
+    expect(shapeOf(valid.body)).toEqual(shapeOf(documented));
+    expect(valid.body.result?.transaction?.canonical).toBe(documented.result.transaction.canonical);
+    expect(valid.body.result?.transaction?.publicKey).toMatchObject({ kty: "EC", crv: "P-256" });
+
+    const evidence = valid.body.result?.transaction;
+    const forged = { ...evidence, canonical: evidence?.canonical.replace("VF3", "VF4") };
+    const dir = join(work, "evidence");
+    await mkdir(dir);
+    await writeFile(join(dir, "checkEvidence.ts"), block(`${RP_DOC}#6`));
+    await writeFile(
+      join(dir, "run.ts"),
+      `import { checkEvidence } from "./checkEvidence.js";
+const [evidence, forged, account, device] = JSON.parse(process.argv[2] ?? "[]");
+process.stdout.write(JSON.stringify([
+  await checkEvidence(evidence, account, device),
+  await checkEvidence(forged, account, device),
+  await checkEvidence(evidence, account, "dev_0000000000000000000000"),
+]));
+`,
+    );
+    const compiled = await compileStrict(dir);
+    expect(compiled.code, compiled.output).toBe(0);
+    const args = JSON.stringify([evidence, forged, valid.body.result?.account?.id, valid.body.result?.device]);
+    const ran = await run("node", ["out/run.js", args], { cwd: dir });
+    expect(ran.code, ran.output).toBe(0);
+    expect(JSON.parse(ran.output)).toEqual([true, false, false]);
+  });
+
+  it("README: the diagram is a text block (code blocks are tagged with their language)", () => {
     expect(block(`${README}#6`)).toContain("@pims/sdk");
   });
+
+  it("docs/relying-parties.md: an assertion, its header and claims, and the JWK Set have the documented shapes", async () => {
+    const { id, key } = await createRelyingParty(server.url, "assertion-doc-rp");
+    const account = await enrolledAccount(server.url, "48213579");
+    const { otp } = expectSuccess(
+      await account.pims.get("pims.authentication.otp", { action: "withPIN", pinCode: account.pin }),
+    ) as { otp: string };
+    const answer = await verifyOtp(server.url, key, { otp, accessToken: account.token, assertion: "jws" });
+    const [documentedAnswer] = jsonLines(block(`${RP_DOC}#7`));
+    expect(shapeOf(answer.body)).toEqual(shapeOf(documentedAnswer));
+
+    const jws = answer.body.result?.assertion ?? "";
+    const [header, claims] = jws
+      .split(".")
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, "base64url").toString()) as Record<string, unknown>);
+    const [documentedHeader, documentedClaims] = jsonLines(block(`${RP_DOC}#8`));
+    expect(shapeOf(header)).toEqual(shapeOf(documentedHeader));
+    expect(shapeOf(claims)).toEqual(shapeOf(documentedClaims));
+    expect(header).toMatchObject({ alg: documentedHeader?.alg, typ: documentedHeader?.typ });
+    expect(claims).toMatchObject({
+      iss: server.url,
+      aud: id,
+      acr: documentedClaims?.acr,
+      amr: documentedClaims?.amr,
+      exp: Number(claims?.iat) + 120,
+    });
+
+    const jwks = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
+    const [documentedSet] = jsonLines(block(`${RP_DOC}#9`));
+    expect(shapeOf(jwks)).toEqual(shapeOf(documentedSet));
+    expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+  });
+
+  it("docs/relying-parties.md: the downstream service's check type-checks and tells a good assertion from another relying party's", async () => {
+    const mine = await createRelyingParty(server.url, "downstream-rp");
+    const theirs = await createRelyingParty(server.url, "other-rp");
+    const account = await enrolledAccount(server.url, "48213579");
+    const good = await assertionFor(server.url, mine.key, account);
+    const foreign = await assertionFor(server.url, theirs.key, account);
+    const folder = join(work, "downstream");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "unlock.ts"), block(`${RP_DOC}#10`).replaceAll("http://127.0.0.1:8080", server.url));
+    await writeFile(
+      join(folder, "main.ts"),
+      [
+        'import { unlockAllowed } from "./unlock.js";',
+        'const [good = "", foreign = "", rp = ""] = process.argv.slice(2);',
+        "process.stdout.write(JSON.stringify([await unlockAllowed(good, rp), await unlockAllowed(foreign, rp)]));",
+      ].join("\n"),
+    );
+    const compiled = await compileStrict(folder);
+    expect(compiled.code, compiled.output).toBe(0);
+    const ran = await run("node", ["out/main.js", good.jws, foreign.jws, mine.id], { cwd: folder });
+    expect(ran.code, ran.output).toBe(0);
+    expect(JSON.parse(ran.output.trim())).toEqual([true, false]);
+  }, 60_000);
 });

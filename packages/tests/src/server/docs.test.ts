@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describeError, ERROR_CATALOGUE, OPERATIONS } from "@pims/protocol";
-import { operationPages } from "@pims/server";
+import { AUDIT_EVENTS, auditEventsPage, operationPages } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY } from "../support/relyingParty.js";
 import { REPOSITORY_ROOT } from "../support/spawnPims.js";
@@ -27,6 +27,17 @@ describe("docs/operations/errors.md", () => {
     }
     const s15 = await readFile(join(REPOSITORY_ROOT, "docs", "operations", "S15-otp.withPIN.md"), "utf8");
     expect(s15).toContain(`| 2313 | ${ERROR_CATALOGUE[2313].label} | ${describeError(2313)} |`);
+  });
+});
+
+describe("docs/audit-events.md", () => {
+  it("is what `npm run docs` generates from the audit event catalogue, a section per event", async () => {
+    const page = await readFile(join(REPOSITORY_ROOT, "docs", "audit-events.md"), "utf8");
+    expect(page, "docs/audit-events.md is out of date: run npm run docs").toBe(auditEventsPage());
+    for (const [name, event] of Object.entries(AUDIT_EVENTS)) {
+      expect(page, name).toContain(`## \`${name}\`\n\n${event.description}\n`);
+    }
+    expect(page).toContain("| `revokedOtps` | number | Live OTPs that died with the change. |");
   });
 });
 

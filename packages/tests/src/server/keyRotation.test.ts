@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createAccount, otpWithPin } from "@pims/protocol";
 import { createPims, memoryStore, type Pims } from "@pims/sdk";
 import { createPimsServer, Keyring, loadConfig, type PimsServer } from "@pims/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,13 +30,13 @@ async function serve(env: Record<string, string>): Promise<{ server: PimsServer;
   return { server, url, pims };
 }
 
-const otpWithPin = (pims: Pims) => pims.get("pims.authentication.otp", { action: "withPIN", pinCode: pin });
+const askOtpWithPin = (pims: Pims) => pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin });
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "pims-rotation-"));
   const { server, url, pims } = await serve({ PIMS_SECRET_KEY: keyA });
   expectSuccess(
-    await pims.set("pims.authentication.user", {
+    await pims.set(createAccount.api, {
       action: "createAccount",
       login: "rotator",
       password: "rotation-password",
@@ -67,7 +68,7 @@ describe("secret key rotation", () => {
   it("new key with the former one kept: PINs verify; rotate-secret re-seals; then the new key alone suffices", async () => {
     const rolling = await serve({ PIMS_SECRET_KEY: keyB, PIMS_SECRET_KEY_PREVIOUS: keyA });
     try {
-      expectSuccess(await otpWithPin(rolling.pims));
+      expectSuccess(await askOtpWithPin(rolling.pims));
       const rotated = await runInRepository("node", [
         "packages/server/bin/pims.js",
         "admin",
@@ -84,7 +85,7 @@ describe("secret key rotation", () => {
     }
     const after = await serve({ PIMS_SECRET_KEY: keyB });
     try {
-      expectSuccess(await otpWithPin(after.pims));
+      expectSuccess(await askOtpWithPin(after.pims));
     } finally {
       await after.server.close();
     }

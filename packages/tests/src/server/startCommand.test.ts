@@ -70,6 +70,30 @@ describe("pims command", () => {
     expect(result.stderr).toContain("PIMS_SMS_PROVIDER=webhook sends real SMS: set PIMS_MODE=production");
   });
 
+  it("in production, says when PIMS_PUBLIC_URL (the assertions' issuer) is not set, and not when it is", async () => {
+    const production = {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_PORT: "0",
+      PIMS_MODE: "production",
+      PIMS_SECRET_KEY: "ab".repeat(32),
+      PIMS_METRICS_TOKEN: "metrics-token-for-a-start-test-0123456789",
+      PIMS_SMS_PROVIDER: "webhook",
+      PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms",
+    };
+    const warning = "PIMS_PUBLIC_URL is not set: step-up assertions name this listening URL as issuer";
+    const unset = spawnInRepository("node", ["packages/server/bin/pims.js", "serve"], production);
+    await unset.listening;
+    expect(await unset.stop("SIGTERM")).toBe(0);
+    expect(unset.output()).toContain(warning);
+    const set = spawnInRepository("node", ["packages/server/bin/pims.js", "serve"], {
+      ...production,
+      PIMS_PUBLIC_URL: "https://pims.example.com",
+    });
+    await set.listening;
+    expect(await set.stop("SIGTERM")).toBe(0);
+    expect(set.output()).not.toContain("PIMS_PUBLIC_URL");
+  });
+
   it("refuses a bad port: exit 2", async () => {
     const result = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--port", "http"]);
     expect(result.code).toBe(2);

@@ -6,7 +6,7 @@ import pg from "pg";
 import { readBody } from "./fakeTwilio.js";
 import { rawServer } from "./rawServers.js";
 import { ADMIN_KEY } from "./relyingParty.js";
-import { type Spawned, spawnInRepository } from "./spawnPims.js";
+import { runInRepository, type Spawned, spawnInRepository } from "./spawnPims.js";
 
 /** The storage configurations available to this run: SQLite always, PostgreSQL (+ Redis) when their URLs are set. */
 export const CLUSTER_ENGINES = [
@@ -30,7 +30,13 @@ export interface Cluster {
  * for `postgres+redis`) — with one secret key, one admin key, and SMS delivered by webhook to a
  * receiver in the test process.
  */
-export async function startCluster(engine: string, size: number, env: Record<string, string> = {}): Promise<Cluster> {
+export async function startCluster(
+  engine: string,
+  size: number,
+  env: Record<string, string> = {},
+  /** Migrate with `pims migrate`, then start every process at once (they race for the first keys). */
+  together = false,
+): Promise<Cluster> {
   const dataDir = await mkdtemp(join(tmpdir(), "pims-cluster-"));
   const isolation = randomBytes(6).toString("hex");
   const sms: { to: string; body: string }[] = [];
@@ -67,9 +73,15 @@ export async function startCluster(engine: string, size: number, env: Record<str
     const spawned = spawnInRepository("node", ["packages/server/bin/pims.js", "serve"], shared);
     return { spawned, url: await spawned.listening };
   };
-  // The first process migrates; the others then start together.
-  const first = await start();
-  const rest = await Promise.all(Array.from({ length: size - 1 }, start));
+  // The first process migrates; the others then start together (or all at once, when asked).
+  if (together) {
+    const migrated = await runInRepository("node", ["packages/server/bin/pims.js", "migrate"], shared);
+    if (migrated.code !== 0) throw new Error(`pims migrate failed: ${migrated.stderr}`);
+  }
+  const [first, ...rest] = together
+    ? await Promise.all(Array.from({ length: size }, start))
+    : [await start(), ...(await Promise.all(Array.from({ length: size - 1 }, start)))];
+  if (!first) throw new Error("a cluster has at least one process");
   const processes = [first.spawned, ...rest.map((r) => r.spawned)];
   const urls = [first.url, ...rest.map((r) => r.url)];
   return {

@@ -1,15 +1,26 @@
+import {
+  addPhoneNumber,
+  enroll,
+  enrollWithPhoneNumber,
+  requestEnrollmentCode,
+  validateEnrollmentCode,
+} from "@pims/protocol";
 import type { Pims } from "@pims/sdk";
 import { expectSuccess } from "./facade.js";
-import { latestCode, newPhone } from "./sms.js";
+import { newPhone } from "./sms.js";
+import { certificationCode, enrollmentCode } from "./steps.js";
 
-export const SMS = "pims.authentication.smscode";
-export const ENROLLMENT = "pims.authentication.enrollment";
+/**
+ * API names for security/defaults.security.test.ts, which another change is reworking: new code
+ * takes `.api` from the operation's declaration instead.
+ */
+export const SMS = requestEnrollmentCode.api;
+export const ENROLLMENT = enroll.api;
 
 /** S5 then S8: the account trusts `phone` (the full method's first step). */
 export async function trustNumber(url: string, pims: Pims, phone: { national: string; e164: string }): Promise<void> {
-  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-  const smsCode = await latestCode(url, phone.e164);
-  expectSuccess(await pims.set(SMS, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }));
+  const smsCode = await certificationCode(url, pims, phone);
+  expectSuccess(await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }));
 }
 
 /**
@@ -22,10 +33,9 @@ export async function enrollWithShortcut(
   pin = "48213579",
   phone = newPhone(),
 ): Promise<{ phone: { national: string; e164: string }; pin: string }> {
-  expectSuccess(await pims.get(SMS, { type: "phoneNumberCertification", phoneNumber: phone.national }));
-  const smsCode = await latestCode(url, phone.e164);
+  const smsCode = await certificationCode(url, pims, phone);
   expectSuccess(
-    await pims.set(ENROLLMENT, {
+    await pims.set(enrollWithPhoneNumber.api, {
       action: "enrollmentWithPhoneNumber",
       pinCode: pin,
       smsCode,
@@ -37,9 +47,10 @@ export async function enrollWithShortcut(
 
 /** The full method on another device of the same account (S4, S7, S10 with the account PIN). */
 export async function enrollAnotherDevice(url: string, pims: Pims, phone: { e164: string }, pin: string) {
-  expectSuccess(await pims.get(SMS, { type: "enrollment" }));
-  const smsCode = await latestCode(url, phone.e164);
-  const status = expectSuccess(await pims.set(SMS, { action: "enrollment", smsCode })) as { status: string };
-  expectSuccess(await pims.set(ENROLLMENT, { action: "enroll", pinCode: pin }));
+  const smsCode = await enrollmentCode(url, pims, phone);
+  const status = expectSuccess(await pims.set(validateEnrollmentCode.api, { action: "enrollment", smsCode })) as {
+    status: string;
+  };
+  expectSuccess(await pims.set(enroll.api, { action: "enroll", pinCode: pin }));
   return status;
 }

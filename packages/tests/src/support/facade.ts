@@ -1,3 +1,4 @@
+import { createAccount } from "@pims/protocol";
 import { createPims, memoryStore, type Pims, type PimsMessage, type PimsStore } from "@pims/sdk";
 import { expect } from "vitest";
 
@@ -24,7 +25,7 @@ export async function loggedInPims(
   accountCounter += 1;
   const login = `user${accountCounter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const password = `pw-${Math.random().toString(36).slice(2)}-long`;
-  expectSuccess(await pims.set("pims.authentication.user", { action: "createAccount", login, password }));
+  expectSuccess(await pims.set(createAccount.api, { action: "createAccount", login, password }));
   return { pims, login, password };
 }
 

@@ -1,3 +1,4 @@
+import type { TransactionEvidence } from "@pims/protocol";
 import { expect } from "vitest";
 
 export const ADMIN_KEY = "admin-key-for-tests-0123456789abcdef";
@@ -31,6 +32,11 @@ interface VerifyAnswer {
     device?: string;
     factors?: string[];
     issuedAt?: number;
+    acr?: string;
+    amr?: string[];
+    authTime?: number;
+    transaction?: TransactionEvidence;
+    assertion?: string;
   };
   error?: { code: number; label: string };
 }

@@ -18,6 +18,8 @@ export function validValue(param: ParamDeclaration): unknown {
       return "header.payload.signature";
     case "text":
       return "context";
+    case "transaction":
+      return { type: "vehicle.unlock", vin: "VF3LCYHZPHS123456" };
   }
 }
 
@@ -39,6 +41,9 @@ export function invalidValue(param: ParamDeclaration): unknown {
       return "not a token";
     case "text":
       return "x".repeat(format.maxLength + 1);
+    case "transaction":
+      // A float amount: amounts are integers in minor units or decimal strings (decision 0025).
+      return { type: "payment", amount: 19.99 };
   }
 }
 

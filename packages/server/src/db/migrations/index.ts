@@ -6,6 +6,9 @@ import * as otps from "./0004_otps_and_relying_parties.js";
 import * as sessionFamilies from "./0005_session_families_and_pin_proofs.js";
 import * as limitsWithoutLevers from "./0006_limits_without_levers.js";
 import * as sessionsRefreshExpiry from "./0007_sessions_refresh_expiry.js";
+import * as transactions from "./0008_transactions.js";
+import * as assertionKeys from "./0009_assertion_keys.js";
+import * as authenticationMethods from "./0010_authentication_methods.js";
 
 /**
  * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
@@ -19,4 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0005_session_families_and_pin_proofs": sessionFamilies,
   "0006_limits_without_levers": limitsWithoutLevers,
   "0007_sessions_refresh_expiry": sessionsRefreshExpiry,
+  "0008_transactions": transactions,
+  "0009_assertion_keys": assertionKeys,
+  "0010_authentication_methods": authenticationMethods,
 };

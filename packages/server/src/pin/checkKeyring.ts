@@ -1,7 +1,6 @@
-import type { Kysely } from "kysely";
 import { ConfigError } from "../config/ConfigError.js";
-import type { DatabaseSchema } from "../db/schema.js";
-import type { Keyring } from "./Keyring.js";
+import type { Keyring } from "../crypto/Keyring.js";
+import type { PinVerifiers } from "./PinVerifiers.js";
 
 /**
  * Refuses to start when the database holds PIN verifiers sealed under a key this process does not
@@ -11,16 +10,12 @@ import type { Keyring } from "./Keyring.js";
  * in the database. Without the check such a process starts and answers 2204 at the first PIN.
  * A database without any verifier has nothing to check against (docs/decisions/0019).
  */
-export async function checkKeyring(db: Kysely<DatabaseSchema>, keyring: Keyring): Promise<void> {
-  const rows = await db
-    .selectFrom("pin_verifiers")
-    .select((eb) => ["key_id", eb.fn.countAll<number>().as("count")])
-    .groupBy("key_id")
-    .execute();
-  const missing = rows.filter((row) => !keyring.has(row.key_id));
+export async function checkKeyring(verifiers: Pick<PinVerifiers, "countByKey">, keyring: Keyring): Promise<void> {
+  const rows = await verifiers.countByKey();
+  const missing = rows.filter((row) => !keyring.has(row.keyId));
   if (missing.length === 0) return;
   const held = keyring.ids.join(", ");
-  const described = missing.map((row) => `${Number(row.count)} under key ${row.key_id}`).join(", ");
+  const described = missing.map((row) => `${row.count} under key ${row.keyId}`).join(", ");
   throw new ConfigError(
     `PIMS_SECRET_KEY does not fit this database: it holds PIN verifiers this process cannot check (${described}); ` +
       `this process has key ${held}. Set the key the other processes use, or keep the former key in ` +

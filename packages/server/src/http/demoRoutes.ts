@@ -5,10 +5,10 @@ import { fileURLToPath } from "node:url";
 import { normalizeValue, OTP_FORMAT } from "@pims/protocol";
 import { checkStepUp } from "@pims/relying-party";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { CORS_PATHS } from "../http/cors.js";
-import { PimsError } from "../http/PimsError.js";
-import { verifyForRelyingParty } from "../relyingParty/registerRelyingPartyRoutes.js";
+import { PimsError } from "../core/PimsError.js";
+import { readVerifyRequest, verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
 import type { Services } from "../Services.js";
+import { CORS_PATHS } from "./cors.js";
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -27,11 +27,19 @@ export const IMPORT_MAP = JSON.stringify({
 });
 
 /**
- * Development mode only: the demo page at `/` (the real SDK in the browser, an IndexedDB store),
- * the SDK's modules, and a protected sample endpoint, `POST /demo/api/transfer`, that answers 2302
- * until the call carries an OTP obtained with the PIN for that very transfer.
+ * Development mode only: `/dev/sms` (with the console SMS provider), the demo page at `/` (the real SDK in the browser, an IndexedDB store),
+ * the SDK's modules, and a protected sample endpoint, `POST /demo/api/unlock`, that answers 2302
+ * until the call carries an OTP obtained with the PIN for that very command (a signed transaction).
  */
 export function registerDemoRoutes(app: FastifyInstance, services: Services): void {
+  const inbox = services.smsInbox;
+  if (inbox) {
+    // Development with the console provider only: the SMS it "sent", for the demo page and tests.
+    app.get("/dev/sms", async (request) => {
+      const to = (request.query as { to?: unknown }).to;
+      return { messages: inbox.list(typeof to === "string" ? to : undefined) };
+    });
+  }
   if (services.config.mode !== "development") return;
   const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
   const roots = {
@@ -82,26 +90,33 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
     );
   }
 
-  app.post("/demo/api/transfer", { config: { operation: "demo.transfer" } }, async (request, reply) => {
-    const body = (request.body ?? {}) as { to?: unknown; amount?: unknown };
+  // The protected sample: a remote vehicle command, authorized for this very transaction (decision
+  // 0025): the OTP must have been asked, with the PIN, for the same command on the same VIN.
+  app.post("/demo/api/unlock", { config: { operation: "demo.unlock" } }, async (request, reply) => {
+    const body = (request.body ?? {}) as { vin?: unknown };
+    const vin = typeof body.vin === "string" ? body.vin : "";
     const decision = await checkStepUp(
       request,
       request.headers,
       async (input) => {
         const otp = normalizeValue(OTP_FORMAT, input.otp);
         if (otp === undefined) return { valid: false };
-        return verifyForRelyingParty(services, "rp_demo", { ...input, otp }, request.ip);
+        return verifyForRelyingParty(services, "rp_demo", readVerifyRequest({ ...input, otp }), request.ip);
       },
-      { require: ["possession", "knowledge"], context: () => `transfer:${String(body.to)}:${String(body.amount)}` },
+      {
+        acr: "pims:possession+knowledge",
+        transaction: () => (/^[A-HJ-NPR-Z0-9]{17}$/.test(vin) ? { type: "vehicle.unlock", vin } : undefined),
+      },
     );
-    if (!decision.ok) return reply.code(decision.refusal.status).send(decision.refusal.body);
+    if (!decision.ok)
+      return reply.code(decision.refusal.status).headers(decision.refusal.headers).send(decision.refusal.body);
     return {
       status: "SUCCEEDED",
       result: {
-        transferred: body.amount,
-        to: body.to,
+        unlocked: vin,
         by: decision.stepUp.account.username,
         factors: decision.stepUp.factors,
+        signedBy: decision.stepUp.device,
       },
     };
   });

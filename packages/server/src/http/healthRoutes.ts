@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { sql } from "kysely";
+import { PimsError } from "../core/PimsError.js";
+import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Services } from "../Services.js";
 
 /** A dependency check gives up after this long: a load balancer's probe must not hang. */
@@ -8,15 +9,16 @@ const CHECK_TIMEOUT_MS = 2_000;
 type Check = "ok" | "unreachable";
 
 /**
- * `GET /health` (readiness: 200 when the database and, when configured, Redis answer; 503 naming
+ * What operators and their probes read: `GET /health` (readiness: 200 when the database and, when configured, Redis answer; 503 naming
  * which does not) and `GET /health/live` (liveness: 200 while the process serves HTTP, whatever
- * its dependencies — restarting a process does not bring a database back).
+ * its dependencies — restarting a process does not bring a database back), and `GET /metrics`
+ * (Prometheus; bearer `PIMS_METRICS_TOKEN` when set, 2301 otherwise).
  */
 export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
   const { redis } = services;
   app.get("/health", async (_request, reply) => {
     const [database, redisCheck] = await Promise.all([
-      check(services, "database", () => sql`select 1`.execute(services.db)),
+      check(services, "database", () => services.pingDatabase()),
       redis ? check(services, "Redis", () => redis.ping()) : undefined,
     ]);
     const checks = { database, ...(redisCheck ? { redis: redisCheck } : {}) };
@@ -27,6 +29,14 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
   });
 
   app.get("/health/live", async () => ({ status: "ok" }));
+
+  app.get("/metrics", { config: { operation: "metrics" } }, async (request, reply) => {
+    const token = services.config.metricsToken;
+    if (token !== undefined && !constantTimeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
+      throw new PimsError(2301);
+    }
+    return reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
+  });
 }
 
 async function check(services: Services, name: string, probe: () => Promise<unknown>): Promise<Check> {

@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE, errorBody, isKnownErrorCode, type PimsErrorBody } from "@pims/protocol";
+import { ERROR_CATALOGUE, errorBody, type PimsErrorBody, type ServerErrorCode } from "@pims/protocol";
 
 export interface PimsErrorOptions {
   /** Fills `[PARAMETER]` (2101, 2102). */
@@ -12,22 +12,24 @@ export interface PimsErrorOptions {
 }
 
 /**
- * The one error the server fails with: a catalogue code, translated to the wire at the edge.
+ * The one error the server fails with: a catalogue code the server may answer (not one only the
+ * SDK produces, such as 2001), translated to the wire at the edge. `new PimsError(2341)` does not
+ * compile.
  *
  * @example
  * throw new PimsError(2308); // wrong PIN
  */
 export class PimsError extends Error {
   override readonly name = "PimsError";
-  readonly code: number;
+  readonly code: ServerErrorCode;
   readonly httpStatus: number;
   readonly #options: PimsErrorOptions;
 
-  constructor(code: number, options: PimsErrorOptions = {}) {
+  constructor(code: ServerErrorCode, options: PimsErrorOptions = {}) {
     super(`pims error ${code}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.#options = options;
-    this.httpStatus = options.httpStatus ?? (isKnownErrorCode(code) ? ERROR_CATALOGUE[code].httpStatus : 500);
+    this.httpStatus = options.httpStatus ?? ERROR_CATALOGUE[code].httpStatus;
   }
 
   /** The `error` member of the FAILED answer. */

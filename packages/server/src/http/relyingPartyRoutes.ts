@@ -1,0 +1,28 @@
+import { RELYING_PARTY_PATHS } from "@pims/protocol";
+import type { FastifyInstance } from "fastify";
+import { PimsError } from "../core/PimsError.js";
+import { readVerifyRequest, verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
+import type { Services } from "../Services.js";
+import { bearerOf } from "./authenticate.js";
+
+/**
+ * `POST /v1/rp/verify`: a relying party (its API key as bearer) verifies an OTP for an account
+ * (by id, or by the access token the client called it with) and, when asked, a context. A valid
+ * OTP is consumed. Limits: verifications per relying party per minute (reserved atomically), and
+ * wrong guesses per live OTP (then the account's live OTPs are voided; nothing after is refused).
+ * Every verification is audited.
+ */
+export function registerRelyingPartyRoutes(app: FastifyInstance, services: Services): void {
+  const { relyingParties, counters, config } = services;
+
+  app.post(RELYING_PARTY_PATHS.verify, { config: { operation: "rp.verify" } }, async (request) => {
+    const key = bearerOf(request);
+    const relyingParty = key === undefined ? undefined : await relyingParties.authenticate(key);
+    if (!relyingParty) throw new PimsError(2301);
+    if ((await counters.hit(`rp:${relyingParty.id}`, 60_000)) > config.relyingParties.maxPerMinute) {
+      throw new PimsError(2383);
+    }
+    const result = await verifyForRelyingParty(services, relyingParty.id, readVerifyRequest(request.body), request.ip);
+    return { status: "SUCCEEDED", result };
+  });
+}

@@ -1,0 +1,28 @@
+import { INTERNAL_PATHS, type ParamList } from "@pims/protocol";
+import type { FastifyInstance } from "fastify";
+import { PimsError } from "../core/PimsError.js";
+import { readParams } from "../core/readParams.js";
+import type { Services } from "../Services.js";
+
+const REFRESH = {
+  params: [
+    {
+      name: "refreshToken",
+      required: true,
+      format: { kind: "token", maxLength: 47 },
+      secret: true,
+      description: "The refresh token of the session (`prt_…`).",
+    },
+  ],
+} as const satisfies ParamList;
+
+/** `POST` {@link INTERNAL_PATHS.refresh}: the SDK trades its refresh token for new tokens (decision 0010). */
+export function registerSessionRoutes(app: FastifyInstance, services: Pick<Services, "sessions">): void {
+  app.post(INTERNAL_PATHS.refresh, async (request) => {
+    const { refreshToken } = readParams(REFRESH, request.body ?? {});
+    if (!/^prt_[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new PimsError(2102, { parameter: "refreshToken" });
+    const tokens = await services.sessions.rotate(refreshToken);
+    if (!tokens) throw new PimsError(2301);
+    return { status: "SUCCEEDED", result: tokens };
+  });
+}
