@@ -80,82 +80,28 @@ export interface AuthChallenge {
  * `token68` challenge keeps it under `token68`. Malformed input yields what parsed before it.
  */
 export function parseWwwAuthenticate(header: string): AuthChallenge[] {
-  const challenges: { scheme: string; params: Record<string, string> }[] = [];
-  let i = 0;
-  const n = header.length;
-  const skipSpace = () => {
-    while (i < n && (header[i] === " " || header[i] === "\t")) i++;
+  const challenges: AuthChallenge[] = [];
+  // Sticky expressions read from `at` on: linear in the header's length, whatever it holds.
+  const scheme = /[\s,]*([!#$%&'*+.^_`|~\w-]+)/y;
+  const token68 = /[ \t]+([\w.~+/-]+=*)[ \t]*(?:,|$)/y;
+  const param = /[\s,]*([!#$%&'*+.^_`|~\w-]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([!#$%&'*+.^_`|~\w-]+))[ \t]*/y;
+  let at = 0;
+  const read = (pattern: RegExp) => {
+    pattern.lastIndex = at;
+    const match = pattern.exec(header);
+    if (match) at = pattern.lastIndex;
+    return match;
   };
-  const token = () => {
-    const start = i;
-    while (i < n && /[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(header[i] as string)) i++;
-    return header.slice(start, i);
-  };
-  while (i < n) {
-    skipSpace();
-    while (i < n && header[i] === ",") {
-      i++;
-      skipSpace();
-    }
-    const scheme = token();
-    if (scheme === "") break;
-    const current = { scheme, params: {} as Record<string, string> };
-    challenges.push(current);
-    skipSpace();
-    // auth-params: name = value, separated by commas, until a token not followed by "=".
-    for (;;) {
-      const mark = i;
-      skipSpace();
-      if (Object.keys(current.params).length === 0) {
-        // A token68 standing alone (e.g. `Basic dXNlcg==`, `Negotiate …==`): its "=" padding and
-        // "/" are not token characters, so read as a name it would end the parse there.
-        TOKEN68.lastIndex = i;
-        if (TOKEN68.test(header)) {
-          current.params.token68 = header.slice(i, TOKEN68.lastIndex).trimEnd();
-          i = TOKEN68.lastIndex;
-          if (header[i] === ",") i++;
-          continue;
-        }
+  for (let found = read(scheme); found; found = read(scheme)) {
+    const params: Record<string, string> = {};
+    const blob = read(token68);
+    if (blob)
+      params.token68 = blob[1] as string; // e.g. Basic dXNlcg==
+    else
+      for (let p = read(param); p; p = read(param)) {
+        params[(p[1] as string).toLowerCase()] = p[3] ?? (p[2] as string).replace(/\\(.)/g, "$1");
       }
-      const name = token();
-      skipSpace();
-      if (name === "" || header[i] !== "=") {
-        if (name !== "" && Object.keys(current.params).length === 0 && /^[A-Za-z0-9._~+/-]+=*$/.test(name)) {
-          current.params.token68 = name; // e.g. Basic dXNlcg==
-          skipSpace();
-          if (header[i] === ",") i++;
-          continue;
-        }
-        i = mark;
-        break;
-      }
-      i++; // "="
-      skipSpace();
-      let value = "";
-      if (header[i] === '"') {
-        i++;
-        while (i < n && header[i] !== '"') {
-          if (header[i] === "\\" && i + 1 < n) i++;
-          value += header[i];
-          i++;
-        }
-        i++; // closing quote
-      } else {
-        value = token();
-      }
-      current.params[name.toLowerCase()] = value;
-      skipSpace();
-      if (header[i] !== ",") break;
-      i++;
-      // A comma may end this challenge: look ahead for "token =" (another param) or "token" (a new scheme).
-      const save = i;
-      skipSpace();
-      const next = token();
-      skipSpace();
-      const isParam = next !== "" && header[i] === "=";
-      i = save;
-      if (!isParam) break;
-    }
+    challenges.push({ scheme: found[1] as string, params });
   }
   return challenges;
 }
