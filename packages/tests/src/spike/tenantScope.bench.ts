@@ -93,6 +93,12 @@ describe("compiled statement (db/Prepared.ts): bind and execute", () => {
     async () => void (await executeScoped(byLoginScoped, peugeot, { key: loginKey("user500") })),
     options,
   );
+  // The same statement with the tenant given by hand: the slot's cost without the plugin lookup.
+  bench(
+    "tenant bound by hand",
+    async () => void (await byLoginScoped.first(plain, { key: loginKey("user500"), tenant: "peugeot" })),
+    options,
+  );
 });
 
 describe("the tenant's database for a request", () => {
