@@ -2,6 +2,7 @@ import {
   AliasNode,
   BinaryOperationNode,
   ColumnNode,
+  type Compilable,
   type DeleteQueryNode,
   type InsertQueryNode,
   JoinNode,
@@ -26,7 +27,7 @@ import {
   ValueNode,
   ValuesNode,
 } from "kysely";
-import { type Prepared, param } from "../../../server/src/db/Prepared.js";
+import { type Prepared, param, prepare } from "../../../server/src/db/Prepared.js";
 import type { DatabaseSchema } from "../../../server/src/db/schema.js";
 
 /**
@@ -95,6 +96,33 @@ export function executeScoped<Row>(
   const scope = db.getExecutor().plugins.find((plugin): plugin is TenantScope => plugin instanceof TenantScope);
   if (!scope || typeof scope.mode !== "object") throw new UnscopedQuery("a compiled statement ran without a tenant");
   return statement.execute(db, { ...args, tenant: scope.mode.tenant });
+}
+
+/** The tenant of a database (a tenant's database or its transaction); undefined for any other. */
+export function tenantOf(db: Kysely<DatabaseSchema>): string | undefined {
+  const scope = db.getExecutor().plugins.find((plugin): plugin is TenantScope => plugin instanceof TenantScope);
+  return scope && typeof scope.mode === "object" ? scope.mode.tenant : undefined;
+}
+
+/**
+ * A statement compiled on a tenant's database (the owners of one tenant, built once per tenant):
+ * the tenant is a fixed parameter of the compiled statement, its SQL text the same for every
+ * tenant. Refuses to run on another tenant's database, where it would read the first one's rows.
+ */
+export function prepareForTenant<Row>(
+  db: Kysely<DatabaseSchema>,
+  build: (db: Kysely<DatabaseSchema>) => Compilable<Row>,
+) {
+  const tenant = tenantOf(db);
+  if (tenant === undefined) throw new UnscopedQuery("a compiled statement without a tenant");
+  const statement = prepare(build(db));
+  return {
+    compiledSql: statement.compiledSql,
+    first(on: Kysely<DatabaseSchema>, args: Record<string, unknown>): Promise<Row | undefined> {
+      if (tenantOf(on) !== tenant) throw new UnscopedQuery(`a statement of ${tenant} ran on another database`);
+      return statement.first(on, args);
+    },
+  };
 }
 
 function isTenantTable(node: OperationNode | undefined): node is TableNode {

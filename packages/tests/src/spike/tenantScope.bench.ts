@@ -7,7 +7,7 @@ import { afterAll, beforeAll, bench, describe } from "vitest";
 import { Accounts } from "../../../server/src/accounts/Accounts.js";
 import { loginKey } from "../../../server/src/accounts/loginKey.js";
 import { param, prepare } from "../../../server/src/db/Prepared.js";
-import { executeScoped, forTenant, withTenantSlot } from "./TenantScope.js";
+import { executeScoped, forTenant, prepareForTenant, withTenantSlot } from "./TenantScope.js";
 import { upTenants } from "./tenantsMigration.js";
 
 // SPIKE (decision 0028): what the tenant plugin costs per query on SQLite (a WAL file, as served),
@@ -31,6 +31,9 @@ const byLoginScoped = prepare(
     .selectFrom("accounts")
     .select(["id", "password_hash"])
     .where("login_key", "=", param<string>("key")),
+);
+const byLoginForPeugeot = prepareForTenant(peugeot, (db) =>
+  db.selectFrom("accounts").select(["id", "password_hash"]).where("login_key", "=", param<string>("key")),
 );
 const selectOf = (db: Kysely<typeof plain extends Kysely<infer S> ? S : never>) =>
   db
@@ -91,6 +94,11 @@ describe("compiled statement (db/Prepared.ts): bind and execute", () => {
   bench(
     "plugin",
     async () => void (await executeScoped(byLoginScoped, peugeot, { key: loginKey("user500") })),
+    options,
+  );
+  bench(
+    "compiled per tenant",
+    async () => void (await byLoginForPeugeot.first(peugeot, { key: loginKey("user500") })),
     options,
   );
   // The same statement with the tenant given by hand: the slot's cost without the plugin lookup.

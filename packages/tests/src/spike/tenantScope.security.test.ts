@@ -6,7 +6,14 @@ import { Accounts } from "../../../server/src/accounts/Accounts.js";
 import type { Database } from "../../../server/src/db/openDatabase.js";
 import { param, prepare } from "../../../server/src/db/Prepared.js";
 import type { DatabaseSchema } from "../../../server/src/db/schema.js";
-import { executeScoped, forTenant, UnscopedQuery, withoutTenant, withTenantSlot } from "./TenantScope.js";
+import {
+  executeScoped,
+  forTenant,
+  prepareForTenant,
+  UnscopedQuery,
+  withoutTenant,
+  withTenantSlot,
+} from "./TenantScope.js";
 import { upTenants } from "./tenantsMigration.js";
 
 // The attack: one brand's code path (a handler, an admin query, a compiled statement) forgets to
@@ -138,5 +145,18 @@ describe.each(engines)("tenant scope on accounts (%s)", (engine) => {
     expect(inPeugeot).toEqual([{ id: (await owner(peugeot).withLogin("alice"))?.id }]);
     expect(inCitroen.rows).toEqual([{ id: (await owner(citroen).withLogin("alice"))?.id }]);
     expect(() => executeScoped(byLogin, withoutTenant(database.db), { key: "alice" })).toThrow(UnscopedQuery);
+  });
+
+  it("a statement compiled for one tenant runs only on that tenant's database", async () => {
+    const peugeot = forTenant(database.db, "peugeot");
+    const build = (db: Kysely<DatabaseSchema>) =>
+      db.selectFrom("accounts").select("id").where("login_key", "=", param<string>("key"));
+    const forPeugeot = prepareForTenant(peugeot, build);
+    const forCitroen = prepareForTenant(forTenant(database.db, "citroen"), build);
+    expect(forPeugeot.compiledSql).toBe(forCitroen.compiledSql);
+    const row = await peugeot.transaction().execute((trx) => forPeugeot.first(trx, { key: "alice" }));
+    expect(row).toEqual({ id: (await owner(peugeot).withLogin("alice"))?.id });
+    expect(() => forPeugeot.first(forTenant(database.db, "citroen"), { key: "alice" })).toThrow(UnscopedQuery);
+    expect(() => prepareForTenant(withoutTenant(database.db), build)).toThrow(UnscopedQuery);
   });
 });
