@@ -139,11 +139,15 @@ function source(item: OperationNode): { table: TableNode; ref: TableNode } | und
 
 const RAW_TENANT_TABLE = new RegExp(`\\b(from|join|update|into)\\s+"?(${[...TENANT_TABLES].join("|")})\\b`, "i");
 
+/** Throws if `node` reads or writes a tenant table: names one as a table (not in a column reference), or in raw SQL. */
 function refuseIfTouches(node: OperationNode): void {
   new (class extends OperationNodeTransformer {
     protected override transformTable(table: TableNode): TableNode {
       if (isTenantTable(table)) throw new UnscopedQuery(`a query on ${table.table.identifier.name} without a tenant`);
       return table;
+    }
+    protected override transformReference(reference: ReferenceNode): ReferenceNode {
+      return reference;
     }
     protected override transformRaw(raw: RawNode): RawNode {
       if (RAW_TENANT_TABLE.test(raw.sqlFragments.join("?"))) throw new UnscopedQuery("raw SQL on a tenant table");
@@ -216,8 +220,9 @@ class Rewriter extends OperationNodeTransformer {
     return { ...out, columns: [...(out.columns ?? []), ColumnNode.create("tenant_id")], values, onConflict };
   }
 
+  /** Raw SQL cannot be scoped: refused when it names a tenant table, as text or as `sql.table(…)`. */
   protected override transformRaw(raw: RawNode): RawNode {
-    if (RAW_TENANT_TABLE.test(raw.sqlFragments.join("?"))) throw new UnscopedQuery("raw SQL on a tenant table");
+    refuseIfTouches(raw);
     return super.transformRaw(raw);
   }
 

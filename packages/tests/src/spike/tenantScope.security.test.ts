@@ -102,6 +102,14 @@ describe.each(engines)("tenant scope on accounts (%s)", (engine) => {
     await expect(sql`select id from accounts`.execute(forTenant(database.db, "peugeot"))).rejects.toThrow(
       UnscopedQuery,
     );
+    const named = sql`select id from ${sql.table("accounts")}`;
+    await expect(named.execute(forTenant(database.db, "peugeot"))).rejects.toThrow(UnscopedQuery);
+    // A raw condition that only refers to a column of a scoped table is scoped with its query.
+    const scopedRaw = forTenant(database.db, "peugeot")
+      .selectFrom("accounts")
+      .select("login")
+      .where(sql<boolean>`${sql.ref("accounts.login")} = ${"alice"}`);
+    expect(await scopedRaw.execute()).toEqual([{ login: "alice" }]);
     // Tables no tenant owns are untouched by the scope.
     expect(await unscoped.selectFrom("devices").select("id").execute()).toContainEqual({ id: "dev_legacy" });
   });
