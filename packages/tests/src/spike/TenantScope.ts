@@ -41,6 +41,14 @@ import type { DatabaseSchema } from "../../../server/src/db/schema.js";
 /** The tables that belong to one tenant; the prototype scopes only `accounts`. */
 export const TENANT_TABLES: ReadonlySet<string> = new Set(["accounts"]);
 
+const SCOPED_KINDS: ReadonlySet<string> = new Set([
+  "SelectQueryNode",
+  "InsertQueryNode",
+  "UpdateQueryNode",
+  "DeleteQueryNode",
+  "RawNode",
+]);
+
 /** Thrown when a query would touch a tenant-owned table without its tenant. */
 export class UnscopedQuery extends Error {
   override readonly name = "UnscopedQuery";
@@ -58,7 +66,8 @@ export class TenantScope implements KyselyPlugin {
   }
 
   transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
-    if (this.#rewriter) return this.#rewriter.transformNode(node);
+    // MERGE, DDL and the like are not scoped: refused when they name a tenant table.
+    if (this.#rewriter && SCOPED_KINDS.has(node.kind)) return this.#rewriter.transformNode(node);
     refuseIfTouches(node);
     return node;
   }

@@ -104,6 +104,12 @@ describe.each(engines)("tenant scope on accounts (%s)", (engine) => {
     );
     const named = sql`select id from ${sql.table("accounts")}`;
     await expect(named.execute(forTenant(database.db, "peugeot"))).rejects.toThrow(UnscopedQuery);
+    const merge = forTenant(database.db, "peugeot")
+      .mergeInto("accounts")
+      .using("devices", "devices.account_id", "accounts.id")
+      .whenMatched()
+      .thenDelete();
+    expect(() => merge.compile()).toThrow(UnscopedQuery);
     // A raw condition that only refers to a column of a scoped table is scoped with its query.
     const scopedRaw = forTenant(database.db, "peugeot")
       .selectFrom("accounts")
