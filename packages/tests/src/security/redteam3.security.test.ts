@@ -170,6 +170,28 @@ describe("one signed request, one OTP", () => {
   });
 });
 
+describe("a route protected by its transaction", () => {
+  it("a relying party's transaction builder comes out undefined for a request (the body parsed after the middleware, a field renamed): a plain OTP, asked for no transaction, must not pass a route protected by its transaction, and is not spent (failed on c44a69f: the route ran)", async () => {
+    const user = await enrolledUser();
+    const otp = (expectSuccess(await user.pims.get(otpWithoutPin.api, { action: "withoutPIN" })) as { otp: string })
+      .otp;
+    const verify = createVerifier({ pimsUrl: server.url, apiKey: rp.key });
+    // As a relying party in JavaScript writes it: no compiler says it may answer undefined.
+    const transaction = ((request: { body?: { vin?: string } }) =>
+      request.body?.vin === undefined
+        ? undefined
+        : { type: "vehicle.unlock", vin: request.body.vin }) as unknown as (request: {
+      body?: { vin?: string };
+    }) => object;
+    const outcome = checkStepUp({}, { authorization: `Bearer ${user.token}`, "pims-otp": otp }, verify, {
+      transaction,
+    });
+    await expect(outcome).rejects.toThrow(TypeError);
+    const { body } = await verifyOtp(server.url, rp.key, { otp, accessToken: user.token });
+    expect(body.result?.valid).toBe(true);
+  });
+});
+
 describe("assertions say what was approved", () => {
   it("the car maker's gateway (the hop downstream services must not trust) holds the user's assertion for unlocking car A, or one for a plain step-up, and presents it to the service that unlocks car B: the kit must be able to refuse an assertion whose txn is not the command's (failed on c44a69f: verifyAssertion had no way to check txn)", async () => {
     const user = await enrolledUser();
