@@ -190,6 +190,24 @@ describe("a route protected by its transaction", () => {
     const { body } = await verifyOtp(server.url, rp.key, { otp, accessToken: user.token });
     expect(body.result?.valid).toBe(true);
   });
+
+  it('the demo\'s own protected unlock, sent with no VIN (or one that is not a VIN) and an OTP with the PIN asked for no transaction: refused, and the OTP is not spent (failed on c44a69f: 200, unlocked "")', async () => {
+    const user = await enrolledUser();
+    const otp = (
+      expectSuccess(await user.pims.get(otpWithPin.api, { action: "withPIN", pinCode: user.pin })) as { otp: string }
+    ).otp;
+    for (const body of ["{}", '{"vin":""}', '{"vin":"not a VIN"}']) {
+      const response = await fetch(`${server.url}/demo/api/unlock`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${user.token}`, "pims-otp": otp, "content-type": "application/json" },
+        body,
+      });
+      const answer = (await response.json()) as { status: string; error?: { code: number } };
+      expect([response.status, answer.error?.code], body).toEqual([400, 2102]);
+    }
+    const { body } = await verifyOtp(server.url, rp.key, { otp, accessToken: user.token });
+    expect(body.result?.valid).toBe(true);
+  });
 });
 
 describe("assertions say what was approved", () => {
