@@ -23,8 +23,10 @@ export interface StepUpOptions<R> {
    * Or: the transaction the request performs, e.g. `{ type: "vehicle.unlock", vin }` (decision
    * 0025). The OTP must have been asked for the identical transaction, and its evidence (the
    * device's signature) is checked here with WebCrypto before the route runs. Not with `context`.
+   * It must give a transaction for every request: `undefined` would let an OTP bound to none pass,
+   * so it is the route's mistake (a TypeError), like a value that is not a transaction.
    */
-  readonly transaction?: (request: R) => object | undefined | Promise<object | undefined>;
+  readonly transaction?: (request: R) => object | Promise<object>;
   /** Factors the route demands: `["possession", "knowledge"]` accepts only OTPs obtained with the PIN. */
   readonly require?: readonly Factor[];
   /**
@@ -79,7 +81,7 @@ export interface Refusal {
  * request has no bearer token; 2204 (503) when Pims cannot be asked (fail closed). A 2302 carries
  * the RFC 9470 challenge: `WWW-Authenticate: Bearer error="insufficient_user_authentication",
  * acr_values=…` (and `max_age` when the route sets it). A `transaction` that is not one (a float,
- * no `type`) is the route's mistake: a TypeError.
+ * no `type`, none at all) is the route's mistake: a TypeError, before the OTP is spent.
  */
 export async function checkStepUp<R>(
   request: R,
@@ -104,7 +106,7 @@ export async function checkStepUp<R>(
   if (otp === undefined || otp === "") return refuse(401, 2302, challenge);
   let result: VerifyResult;
   const transaction = options.transaction ? await options.transaction(request) : undefined;
-  if (transaction !== undefined && canonicalTransaction(transaction) === undefined) {
+  if (options.transaction && canonicalTransaction(transaction) === undefined) {
     throw new TypeError("@pims/relying-party: the route's transaction is not a valid transaction (decision 0025)");
   }
   try {
