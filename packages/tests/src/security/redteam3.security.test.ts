@@ -210,6 +210,32 @@ describe("a route protected by its transaction", () => {
   });
 });
 
+describe("the kit's own check of the evidence", () => {
+  it("whoever can answer the relying party's verify call in Pims' place (a copy of the otps table and a position on the network) replays the evidence of yesterday's approval of the same unlock: the kit's check must not take a day-old device signature for this request's (failed on c44a69f: the route ran)", async () => {
+    const user = await enrolledUser();
+    const unlock = { type: "vehicle.unlock", vin: "VF3LCYHZPHS777777" };
+    const otp = await otpFor(user, unlock, user.pin);
+    const recorded = await createVerifier({ pimsUrl: server.url, apiKey: rp.key })({
+      otp,
+      accessToken: user.token,
+      transaction: unlock,
+    });
+    expect(recorded.valid).toBe(true);
+    const replaying = async () => recorded;
+    const headers = { authorization: `Bearer ${user.token}`, "pims-otp": "87654321" };
+    const options = { transaction: () => unlock, acr: "pims:possession+knowledge" as const };
+    // Right away, the recorded answer is what Pims said, and passes.
+    const now = await checkStepUp({}, headers, replaying, options);
+    expect(now.ok).toBe(true);
+    // A day later, the same answer, replayed: its device signature is a day old.
+    const later = await checkStepUp({}, headers, replaying, { ...options, now: () => Date.now() + 86_400_000 });
+    expect(later.ok ? "passed" : later.refusal.body.error.code).toBe(2302);
+    // Dated in the future beyond the device skew Pims accepts: not this request's either.
+    const earlier = await checkStepUp({}, headers, replaying, { ...options, now: () => Date.now() - 3_600_000 });
+    expect(earlier.ok ? "passed" : earlier.refusal.body.error.code).toBe(2302);
+  });
+});
+
 describe("assertions say what was approved", () => {
   it("the car maker's gateway (the hop downstream services must not trust) holds the user's assertion for unlocking car A, or one for a plain step-up, and presents it to the service that unlocks car B: the kit must be able to refuse an assertion whose txn is not the command's (failed on c44a69f: verifyAssertion had no way to check txn)", async () => {
     const user = await enrolledUser();
