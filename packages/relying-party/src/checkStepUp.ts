@@ -13,6 +13,14 @@ import {
 import { PimsUnavailableError } from "./createVerifier.js";
 import { verifyTransactionEvidence } from "./verifyTransactionEvidence.js";
 
+/**
+ * How far a transaction's device signature may be from now, in seconds: an OTP lives at most 900 s
+ * (`PIMS_OTP_TTL`'s bound) and Pims accepts a device's timestamp within 300 s of its clock. Older
+ * (or later) evidence is not this request's, whoever answered the verification.
+ */
+const EVIDENCE_MAX_AGE_SECONDS = 900 + 300;
+const EVIDENCE_MAX_AHEAD_SECONDS = 300;
+
 /** What a protected route learns about a strongly authenticated request. */
 export type StepUp = Extract<VerifyResult, { valid: true }>;
 
@@ -77,7 +85,8 @@ export interface Refusal {
 /**
  * The decision for one request: the verified step-up, or the refusal to send — 2302 when the OTP
  * is missing, invalid, already used, expired, of another context or transaction, proves too few
- * factors, is older than `maxAge`, or its transaction evidence does not verify; 2301 when the
+ * factors, is older than `maxAge`, or its transaction evidence does not verify or was signed more
+ * than 20 minutes from now (the longest OTP lifetime plus the device clock skew Pims accepts); 2301 when the
  * request has no bearer token; 2204 (503) when Pims cannot be asked (fail closed). A 2302 carries
  * the RFC 9470 challenge: `WWW-Authenticate: Bearer error="insufficient_user_authentication",
  * acr_values=…` (and `max_age` when the route sets it). A `transaction` that is not one (a float,
@@ -133,6 +142,10 @@ export async function checkStepUp<R>(
     const expected = { transaction, account: result.account.id, device: result.device };
     const evidence = result.transaction && (await verifyTransactionEvidence(result.transaction, expected));
     if (!evidence?.valid) return refuse(401, 2302, challenge);
+    const signedAgoMs = (options.now ?? Date.now)() - evidence.signedAt;
+    if (signedAgoMs > EVIDENCE_MAX_AGE_SECONDS * 1000 || signedAgoMs < -EVIDENCE_MAX_AHEAD_SECONDS * 1000) {
+      return refuse(401, 2302, challenge);
+    }
   }
   return { ok: true, stepUp: result };
 }
