@@ -191,6 +191,18 @@ describe("a route protected by its transaction", () => {
     expect(body.result?.valid).toBe(true);
   });
 
+  it("the attacker presents an OTP the user asked for an unlock at a route of the same relying party that names no transaction (the kit without the option): 2302, and the OTP still serves its unlock (refuted)", async () => {
+    const user = await enrolledUser();
+    const unlock = { type: "vehicle.unlock", vin: "VF3LCYHZPHS333333" };
+    const otp = await otpFor(user, unlock, user.pin);
+    const verify = createVerifier({ pimsUrl: server.url, apiKey: rp.key });
+    const headers = { authorization: `Bearer ${user.token}`, "pims-otp": otp };
+    const elsewhere = await checkStepUp({}, headers, verify, { acr: "pims:possession+knowledge" });
+    expect(elsewhere.ok ? "passed" : elsewhere.refusal.body.error.code).toBe(2302);
+    const intended = await checkStepUp({}, headers, verify, { transaction: () => unlock });
+    expect(intended.ok && intended.stepUp.transaction?.canonical).toBe(canonicalTransaction(unlock));
+  });
+
   it('the demo\'s own protected unlock, sent with no VIN (or one that is not a VIN) and an OTP with the PIN asked for no transaction: refused, and the OTP is not spent (failed on c44a69f: 200, unlocked "")', async () => {
     const user = await enrolledUser();
     const otp = (
