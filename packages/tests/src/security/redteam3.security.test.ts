@@ -288,6 +288,35 @@ describe("assertions say what was approved", () => {
     ).rejects.toThrow(TypeError);
   });
 
+  it("the attacker embeds their own key in the header (jwk), points jku or x5u at a JWK Set of theirs and picks a kid of their own, to have the kit fetch and cache their key: refused (unknown key), and the kit fetches only Pims' JWK Set (refuted)", async () => {
+    const user = await enrolledUser();
+    const otp = (
+      expectSuccess(await user.pims.get(otpWithPin.api, { action: "withPIN", pinCode: user.pin })) as { otp: string }
+    ).otp;
+    const { body } = await verifyOtp(server.url, rp.key, { otp, accessToken: user.token, assertion: "jws" });
+    const claimsPart = (body.result?.assertion ?? "").split(".")[1] ?? "";
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const jwk = { ...publicKey.export({ format: "jwk" }), kid: "attacker", alg: "ES256", use: "sig" };
+    const attackerSet = "http://attacker.test/jwks.json";
+    const header = { alg: "ES256", typ: "pims-stepup+jwt", kid: "attacker", jwk, jku: attackerSet, x5u: attackerSet };
+    const input = `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${claimsPart}`;
+    const forged = `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    const fetched: string[] = [];
+    const watching: typeof fetch = (input, init) => {
+      fetched.push(String(input));
+      return String(input).startsWith(server.url)
+        ? fetch(input, init)
+        : Promise.resolve(
+            new Response(JSON.stringify({ keys: [jwk] }), { headers: { "content-type": "application/json" } }),
+          );
+    };
+    const kit = { pimsUrl: server.url, audience: rp.id, fetch: watching, refetchIntervalMs: 0 };
+    for (let i = 0; i < 3; i++)
+      await expect(verifyAssertion(forged, kit)).rejects.toMatchObject({ reason: "unknown key" });
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.every((url) => url === `${server.url}/.well-known/jwks.json`)).toBe(true);
+  });
+
   it("a proxy or CDN in front of Pims drops Cache-Control from the JWK Set (or says no-store), and the attacker posts junk assertions under Pims' own kid: the kit must still fetch the set at most once per refetch interval (failed on c44a69f: one fetch per junk assertion)", async () => {
     const user = await enrolledUser();
     const otp = (
