@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { canonicalTransaction, otpWithoutPin, otpWithPin } from "@pims/protocol";
 import { checkStepUp, createVerifier, verifyAssertion } from "@pims/relying-party";
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
@@ -39,6 +39,30 @@ async function otpFor(user: { pims: Pims }, transaction: object, pin?: string): 
       ? await user.pims.get(otpWithoutPin.api, { action: "withoutPIN", transaction })
       : await user.pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin, transaction });
   return (expectSuccess(answer) as { otp: string }).otp;
+}
+
+/** The assertion of an S15 OTP (bound to `transaction`, when given), verified by the test's relying party. */
+async function assertionOf(user: { pims: Pims; pin: string; token: string }, transaction?: object): Promise<string> {
+  const otp =
+    transaction === undefined
+      ? (
+          expectSuccess(await user.pims.get(otpWithPin.api, { action: "withPIN", pinCode: user.pin })) as {
+            otp: string;
+          }
+        ).otp
+      : await otpFor(user, transaction, user.pin);
+  const { body } = await verifyOtp(server.url, rp.key, {
+    otp,
+    accessToken: user.token,
+    assertion: "jws",
+    ...(transaction ? { transaction } : {}),
+  });
+  return body.result?.assertion ?? "";
+}
+
+/** `header.claims` (base64url parts) signed ES256 by `key`: a compact JWS. */
+function es256(input: string, key: KeyObject): string {
+  return `${input}.${sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
 }
 
 const digestOf = (transaction: object) =>
@@ -253,26 +277,9 @@ describe("assertions say what was approved", () => {
     const user = await enrolledUser();
     const carA = { type: "vehicle.unlock", vin: "VF3LCYHZPHS111111" };
     const carB = { type: "vehicle.unlock", vin: "VF3LCYHZPHS222222" };
-    const assertionOf = async (transaction?: object) => {
-      const otp =
-        transaction === undefined
-          ? (
-              expectSuccess(await user.pims.get(otpWithPin.api, { action: "withPIN", pinCode: user.pin })) as {
-                otp: string;
-              }
-            ).otp
-          : await otpFor(user, transaction, user.pin);
-      const { body } = await verifyOtp(server.url, rp.key, {
-        otp,
-        accessToken: user.token,
-        assertion: "jws",
-        ...(transaction ? { transaction } : {}),
-      });
-      return body.result?.assertion ?? "";
-    };
     const kit = { pimsUrl: server.url, audience: rp.id };
-    const forA = await assertionOf(carA);
-    const plain = await assertionOf();
+    const forA = await assertionOf(user, carA);
+    const plain = await assertionOf(user);
     await expect(verifyAssertion(forA, { ...kit, transaction: carA })).resolves.toMatchObject({ txn: digestOf(carA) });
     // Member order does not matter: the canonical forms are compared.
     await expect(
@@ -290,17 +297,12 @@ describe("assertions say what was approved", () => {
 
   it("the attacker embeds their own key in the header (jwk), points jku or x5u at a JWK Set of theirs and picks a kid of their own, to have the kit fetch and cache their key: refused (unknown key), and the kit fetches only Pims' JWK Set (refuted)", async () => {
     const user = await enrolledUser();
-    const otp = (
-      expectSuccess(await user.pims.get(otpWithPin.api, { action: "withPIN", pinCode: user.pin })) as { otp: string }
-    ).otp;
-    const { body } = await verifyOtp(server.url, rp.key, { otp, accessToken: user.token, assertion: "jws" });
-    const claimsPart = (body.result?.assertion ?? "").split(".")[1] ?? "";
+    const claimsPart = (await assertionOf(user)).split(".")[1] ?? "";
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const jwk = { ...publicKey.export({ format: "jwk" }), kid: "attacker", alg: "ES256", use: "sig" };
     const attackerSet = "http://attacker.test/jwks.json";
     const header = { alg: "ES256", typ: "pims-stepup+jwt", kid: "attacker", jwk, jku: attackerSet, x5u: attackerSet };
-    const input = `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${claimsPart}`;
-    const forged = `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    const forged = es256(`${Buffer.from(JSON.stringify(header)).toString("base64url")}.${claimsPart}`, privateKey);
     const fetched: string[] = [];
     const watching: typeof fetch = (input, init) => {
       fetched.push(String(input));
@@ -319,15 +321,9 @@ describe("assertions say what was approved", () => {
 
   it("a proxy or CDN in front of Pims drops Cache-Control from the JWK Set (or says no-store), and the attacker posts junk assertions under Pims' own kid: the kit must still fetch the set at most once per refetch interval (failed on c44a69f: one fetch per junk assertion)", async () => {
     const user = await enrolledUser();
-    const otp = (
-      expectSuccess(await user.pims.get(otpWithPin.api, { action: "withPIN", pinCode: user.pin })) as { otp: string }
-    ).otp;
-    const { body } = await verifyOtp(server.url, rp.key, { otp, accessToken: user.token, assertion: "jws" });
-    const jws = body.result?.assertion ?? "";
+    const jws = await assertionOf(user);
     const [headerPart = "", claimsPart = ""] = jws.split(".");
-    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const input = `${headerPart}.${claimsPart}`;
-    const forged = `${input}.${sign("sha256", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    const forged = es256(`${headerPart}.${claimsPart}`, generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey);
     for (const cacheControl of [undefined, "no-store", "max-age=0"]) {
       let fetches = 0;
       // Its own name for Pims, so that no other test's cached set is used.
