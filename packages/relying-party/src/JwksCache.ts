@@ -26,7 +26,8 @@ interface CachedSet {
 const sets = new Map<string, CachedSet>();
 
 /**
- * The verification key of `kid` from Pims' JWK Set, fetched and cached for its `max-age` (bounded);
+ * The verification key of `kid` from Pims' JWK Set, fetched and cached for its `max-age` (bounded,
+ * and never less than `refetchIntervalMs`);
  * an unknown `kid` refetches the set once, at most every `refetchIntervalMs`. `undefined` when the
  * set, fresh, does not hold it. Only P-256 keys for ES256 are kept.
  */
@@ -83,5 +84,7 @@ async function fetchSet(url: string, options: JwksOptions, now: number): Promise
   }
   const maxAge = Number(/max-age=(\d+)/.exec(response.headers.get("cache-control") ?? "")?.[1] ?? 0);
   const seconds = Math.min(maxAge, options.maxCacheSeconds ?? 600);
-  return { keys, fetchedAt: now, expiresAt: now + seconds * 1000 };
+  // Kept at least for the refetch interval, whatever the header (none, no-store, max-age=0 from a
+  // proxy): otherwise every assertion, junk ones included, would fetch the set again.
+  return { keys, fetchedAt: now, expiresAt: now + Math.max(seconds * 1000, options.refetchIntervalMs ?? 5_000) };
 }

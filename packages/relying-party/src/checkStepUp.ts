@@ -13,6 +13,14 @@ import {
 import { PimsUnavailableError } from "./createVerifier.js";
 import { verifyTransactionEvidence } from "./verifyTransactionEvidence.js";
 
+/**
+ * How far a transaction's device signature may be from now, in seconds: an OTP lives at most 900 s
+ * (`PIMS_OTP_TTL`'s bound) and Pims accepts a device's timestamp within 300 s of its clock. Older
+ * (or later) evidence is not this request's, whoever answered the verification.
+ */
+const EVIDENCE_MAX_AGE_SECONDS = 900 + 300;
+const EVIDENCE_MAX_AHEAD_SECONDS = 300;
+
 /** What a protected route learns about a strongly authenticated request. */
 export type StepUp = Extract<VerifyResult, { valid: true }>;
 
@@ -23,8 +31,10 @@ export interface StepUpOptions<R> {
    * Or: the transaction the request performs, e.g. `{ type: "vehicle.unlock", vin }` (decision
    * 0025). The OTP must have been asked for the identical transaction, and its evidence (the
    * device's signature) is checked here with WebCrypto before the route runs. Not with `context`.
+   * It must give a transaction for every request: `undefined` would let an OTP bound to none pass,
+   * so it is the route's mistake (a TypeError), like a value that is not a transaction.
    */
-  readonly transaction?: (request: R) => object | undefined | Promise<object | undefined>;
+  readonly transaction?: (request: R) => object | Promise<object>;
   /** Factors the route demands: `["possession", "knowledge"]` accepts only OTPs obtained with the PIN. */
   readonly require?: readonly Factor[];
   /**
@@ -75,11 +85,12 @@ export interface Refusal {
 /**
  * The decision for one request: the verified step-up, or the refusal to send — 2302 when the OTP
  * is missing, invalid, already used, expired, of another context or transaction, proves too few
- * factors, is older than `maxAge`, or its transaction evidence does not verify; 2301 when the
+ * factors, is older than `maxAge`, or its transaction evidence does not verify or was signed more
+ * than 20 minutes from now (the longest OTP lifetime plus the device clock skew Pims accepts); 2301 when the
  * request has no bearer token; 2204 (503) when Pims cannot be asked (fail closed). A 2302 carries
  * the RFC 9470 challenge: `WWW-Authenticate: Bearer error="insufficient_user_authentication",
  * acr_values=…` (and `max_age` when the route sets it). A `transaction` that is not one (a float,
- * no `type`) is the route's mistake: a TypeError.
+ * no `type`, none at all) is the route's mistake: a TypeError, before the OTP is spent.
  */
 export async function checkStepUp<R>(
   request: R,
@@ -104,7 +115,7 @@ export async function checkStepUp<R>(
   if (otp === undefined || otp === "") return refuse(401, 2302, challenge);
   let result: VerifyResult;
   const transaction = options.transaction ? await options.transaction(request) : undefined;
-  if (transaction !== undefined && canonicalTransaction(transaction) === undefined) {
+  if (options.transaction && canonicalTransaction(transaction) === undefined) {
     throw new TypeError("@pims/relying-party: the route's transaction is not a valid transaction (decision 0025)");
   }
   try {
@@ -131,6 +142,10 @@ export async function checkStepUp<R>(
     const expected = { transaction, account: result.account.id, device: result.device };
     const evidence = result.transaction && (await verifyTransactionEvidence(result.transaction, expected));
     if (!evidence?.valid) return refuse(401, 2302, challenge);
+    const signedAgoMs = (options.now ?? Date.now)() - evidence.signedAt;
+    if (signedAgoMs > EVIDENCE_MAX_AGE_SECONDS * 1000 || signedAgoMs < -EVIDENCE_MAX_AHEAD_SECONDS * 1000) {
+      return refuse(401, 2302, challenge);
+    }
   }
   return { ok: true, stepUp: result };
 }

@@ -1,4 +1,11 @@
-import { ASSERTION_ALGORITHM, ASSERTION_TYPE, type AssertionClaims, fromBase64Url } from "@pims/protocol";
+import {
+  ASSERTION_ALGORITHM,
+  ASSERTION_TYPE,
+  type AssertionClaims,
+  canonicalTransaction,
+  fromBase64Url,
+  toBase64Url,
+} from "@pims/protocol";
 import { pimsBaseUrl } from "./createVerifier.js";
 import { type JwksOptions, jwksKey } from "./JwksCache.js";
 
@@ -12,7 +19,8 @@ export type AssertionFailure =
   | "issuer"
   | "audience"
   | "expired"
-  | "not yet valid";
+  | "not yet valid"
+  | "transaction";
 
 /** The assertion is not one Pims made for this audience, now. Answer 401; never trust its claims. */
 export class AssertionError extends Error {
@@ -36,6 +44,12 @@ export interface AssertionOptions extends JwksOptions {
    * public one (`PIMS_PUBLIC_URL`). Default: `pimsUrl`.
    */
   readonly issuer?: string;
+  /**
+   * The transaction this service performs, e.g. `{ type: "vehicle.unlock", vin }` (decision 0025):
+   * the assertion's `txn` must be the digest of its canonical form, so that an approval of another
+   * transaction — or of none — is refused. A value that is not a transaction is a TypeError.
+   */
+  readonly transaction?: object;
   /** Clock difference tolerated on `exp` and `iat`. Default 30 s. */
   readonly skewSeconds?: number;
 }
@@ -44,7 +58,7 @@ export interface AssertionOptions extends JwksOptions {
  * Checks a step-up assertion offline (WebCrypto, no dependency) and answers its claims: ES256 and
  * `typ` pims-stepup+jwt in the header, the signature by a key of Pims' JWK Set (cached for its
  * max-age; an unknown `kid` refetches it once), `iss` the Pims URL, `aud` this relying party, not
- * expired, not issued in the future. Throws {@link AssertionError}, or `PimsUnavailableError` when
+ * expired, not issued in the future, and with `transaction`, `txn` its digest. Throws {@link AssertionError}, or `PimsUnavailableError` when
  * the JWK Set cannot be fetched.
  *
  * @example
@@ -53,6 +67,10 @@ export interface AssertionOptions extends JwksOptions {
  */
 export async function verifyAssertion(jws: string, options: AssertionOptions): Promise<AssertionClaims> {
   const base = pimsBaseUrl(options.pimsUrl);
+  const canonical = options.transaction === undefined ? undefined : canonicalTransaction(options.transaction);
+  if (options.transaction !== undefined && canonical === undefined) {
+    throw new TypeError("@pims/relying-party: the transaction is not a valid transaction (decision 0025)");
+  }
   const parts = typeof jws === "string" ? jws.split(".") : [];
   const [headerPart = "", claimsPart = "", signaturePart = ""] = parts;
   const header = parts.length === 3 ? json(headerPart) : undefined;
@@ -71,7 +89,15 @@ export async function verifyAssertion(jws: string, options: AssertionOptions): P
     signature.length === 64 &&
     (await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, signature as Uint8Array<ArrayBuffer>, input));
   if (!valid) throw new AssertionError("signature", "the signature does not verify");
-  return checkClaims(claims, base, options);
+  const checked = checkClaims(claims, base, options);
+  if (canonical !== undefined) {
+    const digest = toBase64Url(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical))),
+    );
+    if (checked.txn !== digest)
+      throw new AssertionError("transaction", `txn ${String(checked.txn)}, not this transaction's`);
+  }
+  return checked;
 }
 
 function checkClaims(claims: Partial<AssertionClaims>, base: URL, options: AssertionOptions): AssertionClaims {

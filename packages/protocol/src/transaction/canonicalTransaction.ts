@@ -21,11 +21,13 @@ export const TRANSACTION_MAX_DEPTH = 4;
 const TYPE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 /**
  * Characters that change how a text is shown without being seen: C0 and C1 controls, DEL, the
- * bidirectional marks and overrides, the line and paragraph separators. An app must be able to
- * show exactly what is signed.
+ * line and paragraph separators, and every default-ignorable code point (Unicode's
+ * Default_Ignorable_Code_Point: the bidirectional marks and overrides, zero-width spaces and
+ * joiners, the soft hyphen, the byte-order mark, variation selectors, Hangul fillers, tags), which
+ * a renderer shows as nothing. An app must be able to show exactly what is signed: "Ionity\u200b
+ * GmbH" reads as "Ionity GmbH" and is another payee.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+const INVISIBLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 
 /**
  * The RFC 8785 canonical text of a transaction, or `undefined` when the value is not one: not a

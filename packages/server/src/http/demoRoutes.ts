@@ -95,6 +95,8 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
   app.post("/demo/api/unlock", { config: { operation: "demo.unlock" } }, async (request, reply) => {
     const body = (request.body ?? {}) as { vin?: unknown };
     const vin = typeof body.vin === "string" ? body.vin : "";
+    // No VIN, no transaction: refused before any OTP is looked at (an OTP bound to none must not pass).
+    if (!/^[A-HJ-NPR-Z0-9]{17}$/.test(vin)) throw new PimsError(2102, { parameter: "vin" });
     const decision = await checkStepUp(
       request,
       request.headers,
@@ -105,7 +107,7 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
       },
       {
         acr: "pims:possession+knowledge",
-        transaction: () => (/^[A-HJ-NPR-Z0-9]{17}$/.test(vin) ? { type: "vehicle.unlock", vin } : undefined),
+        transaction: () => ({ type: "vehicle.unlock", vin }),
       },
     );
     if (!decision.ok)
