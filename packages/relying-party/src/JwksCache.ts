@@ -64,6 +64,8 @@ async function fetchSet(url: string, options: JwksOptions, now: number): Promise
   try {
     response = await (options.fetch ?? globalThis.fetch)(url, {
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+      // The keys come from Pims' own URL: a redirect (a hijacked proxy, an open redirect) is not followed.
+      redirect: "error",
     });
     body = (await response.json()) as { keys?: unknown };
   } catch (error) {

@@ -256,6 +256,7 @@ const TABLE: readonly Row[] = [
   ["PIMS_OTP_MAX_FAILED_VERIFICATIONS", "11", between("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 1, 10, "11")],
   ["PIMS_PUBLIC_URL", "https://pims.example.com/", ok((c) => c.publicUrl, "https://pims.example.com")],
   ["PIMS_PUBLIC_URL", "https://example.com/pims", ok((c) => c.publicUrl, "https://example.com/pims")],
+  ["PIMS_PUBLIC_URL", "HTTPS://Pims.Example.com:443/", ok((c) => c.publicUrl, "https://pims.example.com")],
   [
     "PIMS_PUBLIC_URL",
     "pims.example.com",

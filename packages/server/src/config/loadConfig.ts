@@ -284,7 +284,9 @@ function publicUrl(read: EnvReader, value: string | undefined): string | undefin
     read.problem(`PIMS_PUBLIC_URL must be an http(s) URL without query or fragment, got "${value}"`);
     return undefined;
   }
-  return value.replace(/\/+$/, "");
+  // As the relying-party kit reads it (`new URL`): host in lower case, default port dropped, so
+  // that the `iss` of the assertions is the URL relying parties compare it with.
+  return url.href.replace(/\/+$/, "");
 }
 
 function schemaName(read: EnvReader, value: string | undefined): string | undefined {

@@ -1,10 +1,11 @@
 import { createHash, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { canonicalTransaction, otpWithoutPin, otpWithPin } from "@pims/protocol";
-import { checkStepUp, createVerifier, verifyAssertion } from "@pims/relying-party";
+import { checkStepUp, createVerifier, PimsUnavailableError, verifyAssertion } from "@pims/relying-party";
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
+import { listenOnLoopback } from "../support/listen.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 import { accessToken } from "../support/steps.js";
@@ -341,6 +342,21 @@ describe("assertions say what was approved", () => {
       for (let i = 0; i < 20; i++)
         await expect(verifyAssertion(forged, kit)).rejects.toMatchObject({ reason: "signature" });
       expect(fetches, String(cacheControl)).toBe(1);
+    }
+  });
+
+  it("an attacker who controls a hop of the kit's way to Pims (a proxy, an open redirect) answers the JWK Set request with a redirect to a set of their own: the kit must not follow it (failed before: fetch followed redirects)", async () => {
+    const user = await enrolledUser();
+    const jws = await assertionOf(user);
+    const redirector = await listenOnLoopback((_request, response) => {
+      // Here to Pims' real set: had the kit followed, it would verify; it must fail closed instead.
+      response.writeHead(302, { location: `${server.url}/.well-known/jwks.json` }).end();
+    });
+    try {
+      const kit = { pimsUrl: redirector.url, issuer: server.url, audience: rp.id };
+      await expect(verifyAssertion(jws, kit)).rejects.toBeInstanceOf(PimsUnavailableError);
+    } finally {
+      await redirector.close();
     }
   });
 });
