@@ -34,6 +34,8 @@ describe("canonicalTransaction (decision 0025)", () => {
     ["a tag character", { type: "payment", payee: "Ionity\u{e0041} GmbH" }],
     ["a lone surrogate", { type: "payment", payee: "\ud800" }],
     ["objects nested five deep", { type: "x", a: { b: { c: { d: {} } } } }],
+    ["a __proto__ member (as JSON.parse makes it)", JSON.parse('{"type":"payment","__proto__":{"x":"1"}}')],
+    ["a constructor member", { type: "payment", payee: { constructor: "x" } }],
     ["an array", [{ type: "payment" }]],
     ["a string", '{"type":"payment"}'],
     ["a date", new Date(0)],

@@ -32,8 +32,8 @@ const INVISIBLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
 /**
  * The RFC 8785 canonical text of a transaction, or `undefined` when the value is not one: not a
  * plain object, no `type` (lower-case words joined by dots, at most 64 characters), a member that
- * is not a string, a safe integer or an object, a float, an empty or invisible-character name or
- * string, nesting deeper than {@link TRANSACTION_MAX_DEPTH}, or a canonical text over
+ * is not a string, a safe integer or an object, a float, an empty, reserved (`__proto__`,
+ * `constructor`, `prototype`) or invisible-character name or string, nesting deeper than {@link TRANSACTION_MAX_DEPTH}, or a canonical text over
  * {@link TRANSACTION_MAX_BYTES} bytes.
  *
  * @example
@@ -50,9 +50,17 @@ export function canonicalTransaction(value: unknown): string | undefined {
   return utf8Length(canonical) <= TRANSACTION_MAX_BYTES ? canonical : undefined;
 }
 
+/**
+ * Member names the server's JSON parser refuses (prototype poisoning): refused here too, so that
+ * the SDK, the kit and the server agree on what a transaction is.
+ */
+const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
+
 function isTransactionObject(value: Record<string, unknown>, depth: number): boolean {
   if (depth > TRANSACTION_MAX_DEPTH) return false;
-  return Object.keys(value).every((name) => isText(name) && isTransactionValue(value[name], depth));
+  return Object.keys(value).every(
+    (name) => isText(name) && !RESERVED.has(name) && isTransactionValue(value[name], depth),
+  );
 }
 
 function isTransactionValue(value: unknown, depth: number): boolean {
