@@ -102,7 +102,7 @@ export class Accounts {
    */
   async lockRow(accountId: string, trx: Kysely<DatabaseSchema>): Promise<void> {
     if (this.engine === "postgres") {
-      await sql`select id from accounts where id = ${accountId} for no key update`.execute(trx);
+      await trx.selectFrom("accounts").select("id").where("id", "=", accountId).forNoKeyUpdate().execute();
     }
   }
 }

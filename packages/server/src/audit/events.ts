@@ -143,7 +143,7 @@ export const AUDIT_EVENTS = {
   "admin.relyingParty.create": {
     description: "An administrator gave a relying party an API key.",
     outcomes: ["success"],
-    detail: {},
+    detail: { relyingParty: relyingParty("The relying party created (its id; never its key).") },
   },
   "admin.relyingParty.revoke": {
     description: "An administrator revoked a relying party's API key.",

@@ -51,7 +51,12 @@ function registerRelyingPartyAdmin(admin: FastifyInstance, services: Services): 
   admin.post("/v1/admin/relying-parties", { config: { operation: "admin.relyingParty.create" } }, async (request) => {
     const { name } = readParams(ADMIN_INPUTS.relyingPartyName, request.body);
     const created = await relyingParties.create(name);
-    await audit.append({ event: "admin.relyingParty.create", outcome: "success", clientAddress: request.ip });
+    await audit.append({
+      event: "admin.relyingParty.create",
+      outcome: "success",
+      clientAddress: request.ip,
+      detail: { relyingParty: created.id },
+    });
     return succeed(created);
   });
 

@@ -2,6 +2,7 @@ import { enrollWithPhoneNumber, loginUser, removeEnrollments, resetPin, updatePi
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollAnotherDevice, enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../support/facade.js";
+import { ADMIN_KEY, createRelyingParty } from "../support/relyingParty.js";
 import { newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 import { accountIdOf, certificationCode, resetPinCode } from "../support/steps.js";
@@ -66,6 +67,30 @@ describe("audit log", () => {
     for (const e of enrollments) expect(e.device_id).toMatch(/^dev_[A-Za-z0-9_-]{22}$/);
     const text = JSON.stringify(events);
     for (const secret of [pin, "31975308", "86421357", "40404040", "50505050"]) expect(text).not.toContain(secret);
+  });
+
+  it("records which relying party an administrator created and revoked, never its key", async () => {
+    const admin = await startTestServer({ env: { PIMS_ADMIN_KEY: ADMIN_KEY } });
+    try {
+      const { id, key } = await createRelyingParty(admin.url, "audited-rp");
+      await fetch(`${admin.url}/v1/admin/relying-parties/${id}/revoke`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      const rows = await admin.server.services.db
+        .selectFrom("audit_events")
+        .select(["event", "outcome", "detail"])
+        .where("event", "like", "admin.relyingParty.%")
+        .orderBy("id")
+        .execute();
+      expect(rows.map((row) => [row.event, row.outcome, JSON.parse(row.detail ?? "null")])).toEqual([
+        ["admin.relyingParty.create", "success", { relyingParty: id }],
+        ["admin.relyingParty.revoke", "success", { relyingParty: id }],
+      ]);
+      expect(JSON.stringify(rows)).not.toContain(key);
+    } finally {
+      await admin.close();
+    }
   });
 });
 
