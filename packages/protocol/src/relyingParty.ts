@@ -125,7 +125,7 @@ export type VerifyResult =
       readonly issuedAt: number;
       /** The assurance level reached (RFC 9470 `acr`): `pims:possession` or `pims:possession+knowledge`. */
       readonly acr: Acr;
-      /** RFC 8176 method references: `swk`, and for S15 `pin` and `mfa`; `sms` when the PIN was set by an SMS reset. */
+      /** RFC 8176 method references: `swk`, and for S15 `pin` and `mfa`; `sms` after an SMS recovery of the PIN. */
       readonly amr: readonly AuthenticationMethod[];
       /** When the user proved the factors (the OTP's issue), epoch milliseconds (RFC 9470 `auth_time`, in ms). */
       readonly authTime: number;

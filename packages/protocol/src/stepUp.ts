@@ -30,8 +30,8 @@ export function factorsOf(acr: Acr): readonly Factor[] {
 /**
  * RFC 8176 authentication method references a Pims step-up reports: `swk` (proof of possession of
  * a software-secured key: Pims cannot attest where the device keeps its key), `pin`, `mfa` (both),
- * and `sms` when the PIN in force was set by an SMS-code reset (S13): then the knowledge factor
- * rests on the phone number, and a relying party may refuse it.
+ * and `sms` for a while after an SMS recovery of the PIN (S13, or S12 then a new enrollment): then
+ * the knowledge factor rests on the phone number, and a relying party may refuse it.
  */
 export type AuthenticationMethod = "swk" | "pin" | "mfa" | "sms";
 

@@ -1,6 +1,7 @@
 import {
   ACR,
   type Acr,
+  acrOf,
   canonicalTransaction,
   type Factor,
   factorsOf,
@@ -104,7 +105,7 @@ export async function checkStepUp<R>(
   const required = [
     ...new Set([...(options.require ?? ["possession"]), ...(options.acr ? factorsOf(options.acr) : [])]),
   ];
-  const acr = options.acr ?? (required.includes("knowledge") ? ACR.possessionAndKnowledge : ACR.possession);
+  const acr = options.acr ?? acrOf(required);
   const challenge = {
     "www-authenticate": formatStepUpChallenge({
       acrValues: [acr],

@@ -90,10 +90,13 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     ...options.database,
   });
+  // Built once: the start-up checks below use the same owners the server then serves with.
+  const pinVerifiers = new PinVerifiers(database.db, keyring, clock);
+  const assertionKeys = new AssertionKeys(database.db, keyring, clock, config.assertions.ttlSeconds);
   try {
     await migrate(database.db as never, database.engine === "postgres" ? config.databaseSchema : undefined);
-    await checkKeyring(new PinVerifiers(database.db, keyring, clock), keyring);
-    await new AssertionKeys(database.db, keyring, clock, config.assertions.ttlSeconds).ensureActive();
+    await checkKeyring(pinVerifiers, keyring);
+    await assertionKeys.ensureActive();
   } catch (error) {
     await database.close();
     if (error instanceof ConfigError) throw error;
@@ -122,10 +125,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   // The inbox shows codes to whoever asks: only for the console provider, which sends nothing real.
   const smsInbox =
     config.mode === "development" && config.sms.provider === "console" ? new SmsInbox(config.sms.inboxSize) : undefined;
-  const pinVerifiers = new PinVerifiers(db, keyring, clock);
   const devices = new Devices(db, clock, config.devices.maxPerAccount);
   const accounts = new Accounts(db, clock, engine);
-  const assertionKeys = new AssertionKeys(db, keyring, clock, config.assertions.ttlSeconds);
   // The assertions' issuer: PIMS_PUBLIC_URL, or (development) the URL the server listens on.
   let listeningUrl = `http://${config.host}:${config.port}`;
   const services: Services = {

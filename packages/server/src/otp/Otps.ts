@@ -30,8 +30,11 @@ export interface ConsumedOtp {
   readonly methods: readonly AuthenticationMethod[];
 }
 
-/** The methods of factors, for an OTP issued before its methods were recorded. */
-function methodsOf(factors: readonly Factor[]): AuthenticationMethod[] {
+/**
+ * The RFC 8176 methods of factors: `swk` for the device key, and `pin` and `mfa` with the PIN. The
+ * issue adds `sms` after an SMS recovery; an OTP issued before methods were recorded has these.
+ */
+export function methodsOf(factors: readonly Factor[]): AuthenticationMethod[] {
   return factors.includes("knowledge") ? ["swk", "pin", "mfa"] : ["swk"];
 }
 

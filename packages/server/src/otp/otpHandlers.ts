@@ -1,4 +1,4 @@
-import type { AuthenticationMethod, Factor } from "@pims/protocol";
+import type { Factor } from "@pims/protocol";
 import type { Kysely } from "kysely";
 import { callerEvent } from "../audit/callerEvent.js";
 import type { Handlers, OperationCall } from "../core/OperationCall.js";
@@ -8,6 +8,7 @@ import { type SignedTransaction, verifyTransactionSignature } from "../device/ve
 import { callerPinCheck } from "../pin/checkCallerPin.js";
 import { throwFor } from "../pin/PinGuard.js";
 import type { Services } from "../Services.js";
+import { methodsOf } from "./Otps.js";
 
 type OtpCall = OperationCall<"otp.withPIN" | "otp.withoutPIN">;
 
@@ -30,10 +31,9 @@ export function otpHandlers(
     const { device } = call;
     // RFC 8176: the device key (software-secured as far as Pims can tell); with the PIN, `pin` and
     // `mfa` — and `sms` after a recent SMS recovery of the PIN, so a relying party can see it.
-    const methods: AuthenticationMethod[] = ["swk"];
-    if (factors.includes("knowledge")) {
-      methods.push("pin", "mfa");
-      if (await pinVerifiers.recoveredWithin(accountId, recoveryVisibleMs, db)) methods.push("sms");
+    const methods = methodsOf(factors);
+    if (factors.includes("knowledge") && (await pinVerifiers.recoveredWithin(accountId, recoveryVisibleMs, db))) {
+      methods.push("sms");
     }
     const { otp } = await otps.issue(
       {
