@@ -25,6 +25,11 @@ export const HEADERS = {
   transactionSignature: "pims-transaction-signature",
   otp: "pims-otp",
   otpContext: "pims-otp-context",
+  /**
+   * The app's public client id (`credential.clientId` of `initialize`): selects the tenant (brand)
+   * of the request. Absent: the deployment's default tenant. Not a secret (decision 0028).
+   */
+  clientId: "pims-client-id",
 } as const;
 
 /** The body of every server answer. The transaction id is the SDK's, not the server's. */
@@ -47,6 +52,8 @@ export interface SessionTokens {
 export const INTERNAL_PATHS = {
   refresh: "/v1/user/refresh",
   health: "/health",
+  /** `GET`: the app of the request's client id and its tenant, or 2006 (`initialize` asks it). */
+  client: "/v1/client",
 } as const;
 
 /**

@@ -14,10 +14,11 @@ export const MALFORMED = [2102] as const;
 export const NEEDS_SESSION = [2301] as const;
 /**
  * Every operation that reaches the server may fail in transport (timeout, no connection,
- * unparseable answer, server error) or on a protocol version the server no longer accepts.
+ * unparseable answer, server error), on a protocol version the server no longer accepts, or on
+ * an app's client id the server does not know or has disabled (2006, decision 0028).
  * The vendor lists these unevenly; Pims documents them for all (decision 0002).
  */
-export const TRANSPORT = [2201, 2202, 2203, 2204, 2309] as const;
+export const TRANSPORT = [2006, 2201, 2202, 2203, 2204, 2309] as const;
 
 /** Pims additions shared by the three SMS requests (S4, S5, S6). */
 export const SMS_SEND_EXTRAS = {

@@ -187,6 +187,43 @@ export interface AssertionKeysTable {
   slot: "active" | "next" | null;
 }
 
+/**
+ * A tenant: one brand of the deployment (decision 0028). `policy` is the JSON of its overrides of
+ * the deployment's settings (null: the deployment's). Ids starting with "_" are reserved
+ * (`_deployment` holds the deployment-wide counters and is never served).
+ */
+export interface TenantsTable {
+  id: string;
+  name: string;
+  policy: string | null;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+/** An app of a tenant (the iOS app, the Android app, the web site): its public client id. */
+export interface AppsTable {
+  client_id: string;
+  tenant_id: string;
+  name: string;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+/** An administrator key that manages one tenant only (hashed, as relying-party keys are). */
+export interface TenantAdminKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  key_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/**
+ * The tables. Every table but the deployment's (`tenants`, `apps`, `tenant_admin_keys`,
+ * `assertion_keys`) also has a `tenant_id` column that is deliberately not typed here: the
+ * tenant scope (db/TenantScope.ts) writes and reads it, owner code cannot name it.
+ */
 export interface DatabaseSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -203,4 +240,7 @@ export interface DatabaseSchema {
   otps: OtpsTable;
   relying_parties: RelyingPartiesTable;
   assertion_keys: AssertionKeysTable;
+  tenants: TenantsTable;
+  apps: AppsTable;
+  tenant_admin_keys: TenantAdminKeysTable;
 }
