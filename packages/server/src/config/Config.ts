@@ -83,6 +83,8 @@ export interface Config {
   };
   /** `PIMS_ADMIN_KEY`: the bearer of the admin API; the API is off without it. */
   readonly adminKey: string | undefined;
+  /** `PIMS_TENANTS_FILE`: the brands, their apps and policies (docs/tenants.md); none: the default tenant only. */
+  readonly tenantsFile?: string | undefined;
   readonly sms: SmsSettings;
   readonly oidc:
     | {

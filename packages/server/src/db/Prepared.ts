@@ -1,5 +1,6 @@
 import { type Compilable, type CompiledQuery, createQueryId, type Kysely, type QueryResult } from "kysely";
 import type { DatabaseSchema } from "./schema.js";
+import { compileWithTenant, tenantOf, UnscopedQuery } from "./TenantScope.js";
 
 const MARK = "\u0000pims-parameter:";
 
@@ -44,9 +45,12 @@ export class Prepared<Row, Args extends Record<string, unknown> = Record<string,
   readonly #sql: string;
   readonly #query: CompiledQuery["query"];
   readonly #slots: readonly Slot[];
+  /** The tenant the SQL was scoped to when compiled (its value is a fixed parameter). */
+  readonly #tenant: string | undefined;
 
   constructor(query: Compilable<Row>) {
-    const compiled = query.compile();
+    const { compiled, tenant } = compileWithTenant(query);
+    this.#tenant = tenant;
     this.#sql = compiled.sql;
     texts.add(compiled.sql);
     if (!names.has(compiled.sql) && !/select \*|\.\*/.test(compiled.sql))
@@ -62,8 +66,15 @@ export class Prepared<Row, Args extends Record<string, unknown> = Record<string,
     return this.#sql;
   }
 
-  /** Runs the statement on `db` (a transaction or the database) with `args`. */
+  /**
+   * Runs the statement on `db` (a transaction or the database) with `args`. A statement compiled
+   * for one tenant refuses another tenant's database, where it would read the first one's rows.
+   */
   execute(db: Kysely<DatabaseSchema>, args: Args): Promise<QueryResult<Row>> {
+    if (this.#tenant !== undefined && tenantOf(db) !== this.#tenant)
+      return Promise.reject(
+        new UnscopedQuery(`a statement compiled for tenant ${this.#tenant} ran on another database`),
+      );
     const parameters = this.#slots.map((slot) => ("name" in slot ? args[slot.name] : slot.value));
     return db.executeQuery<Row>({ sql: this.#sql, query: this.#query, parameters, queryId: createQueryId() });
   }

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from "kysely";
+import type { ExpressionBuilder, Kysely, Selectable } from "kysely";
 import type { Clock } from "../Clock.js";
 import { PimsError } from "../core/PimsError.js";
 import { byIds } from "../db/byIds.js";
@@ -12,10 +12,16 @@ export type DeviceRow = Selectable<DevicesTable>;
  * another capability that must check it atomically (an OTP is consumed only while its device is
  * active): the rule stays with the devices' owner.
  */
-export function deviceIsActive(deviceIdColumn: string) {
-  return sql<boolean>`exists (select ${sql.ref("devices.id")} from ${sql.table("devices")} where ${sql.ref(
-    "devices.id",
-  )} = ${sql.ref(deviceIdColumn)} and ${sql.ref("devices.status")} = ${"active"})`;
+export function deviceIsActive(deviceIdColumn: "otps.device_id") {
+  // A builder subquery, not raw SQL: the tenant scope (db/TenantScope.ts) scopes it like any other.
+  return (eb: ExpressionBuilder<DatabaseSchema, "otps">) =>
+    eb.exists(
+      eb
+        .selectFrom("devices")
+        .select("devices.id")
+        .whereRef("devices.id", "=", deviceIdColumn)
+        .where("devices.status", "=", "active"),
+    );
 }
 
 /**

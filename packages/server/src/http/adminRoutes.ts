@@ -6,8 +6,20 @@ import { adminEvent } from "../audit/adminEvent.js";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
+import { DEFAULT_TENANT } from "../db/TenantScope.js";
 import type { Services } from "../Services.js";
+import type { Tenant } from "../tenants/buildTenant.js";
+import type { TenantRegistry } from "../tenants/TenantRegistry.js";
 import { bearerOf } from "./authenticate.js";
+
+/** Who an admin request is from: the deployment's operator, or the administrator of one tenant. */
+type Administrator = { readonly operator: true } | { readonly operator: false; readonly tenant: string };
+
+declare module "fastify" {
+  interface FastifyRequest {
+    administrator?: Administrator;
+  }
+}
 
 /** Parameters of the admin API's inputs, checked like an operation's (2101/2102 naming them). */
 const ADMIN_INPUTS = {
@@ -24,31 +36,67 @@ const ADMIN_INPUTS = {
 } as const satisfies Record<string, ParamList>;
 
 /**
- * The admin API, under `/v1/admin/`, as one Fastify plugin: its hook authenticates every request
- * by `PIMS_ADMIN_KEY` as a bearer token (2301 otherwise), before the body is even read. Without
- * that setting the routes do not exist.
+ * The admin API, under `/v1/admin/`, as one Fastify plugin: its hook authenticates every request,
+ * before the body is even read, by a bearer token (2301 otherwise): `PIMS_ADMIN_KEY`, the
+ * operator's key, for every tenant and the deployment's own keys; or a tenant administrator key
+ * (`ptk_…`, decision 0028), for its tenant only. A request works on the tenant its `tenant` query
+ * parameter names (the operator; default: the default tenant) or its key's tenant; any other
+ * tenant is unknown to a tenant's key (2102 `tenant`), as is a tenant that does not exist. Without
+ * `PIMS_ADMIN_KEY` the routes do not exist.
  */
-export function registerAdminRoutes(app: FastifyInstance, services: Services): void {
+export function registerAdminRoutes(app: FastifyInstance, services: Services, tenants: TenantRegistry): void {
   const adminKey = services.config.adminKey;
   if (adminKey === undefined) return;
   const expected = digest(adminKey);
   void app.register(async (admin) => {
     admin.addHook("onRequest", async (request) => {
       const presented = bearerOf(request);
-      if (presented === undefined || !constantTimeEqual(digest(presented), expected)) throw new PimsError(2301);
+      if (presented === undefined) throw new PimsError(2301);
+      if (constantTimeEqual(digest(presented), expected)) {
+        request.administrator = { operator: true };
+      } else {
+        const tenant = await tenants.tenants.tenantOfAdminKey(presented);
+        if (tenant === undefined) throw new PimsError(2301);
+        request.administrator = { operator: false, tenant };
+      }
+      request.tenantLabel = "deployment";
     });
-    registerRelyingPartyAdmin(admin, services);
-    registerAccountAdmin(admin, services);
+    const tenantOf = (request: FastifyRequest) => adminTenant(request, tenants);
+    registerRelyingPartyAdmin(admin, tenantOf);
+    registerAccountAdmin(admin, tenantOf);
     registerAssertionKeyAdmin(admin, services);
+    registerSecretAdmin(admin, tenants);
   });
 }
+
+/** The tenant an admin request works on (see {@link registerAdminRoutes}). */
+function adminTenant(request: FastifyRequest, tenants: TenantRegistry): Services {
+  const administrator = request.administrator;
+  if (!administrator) throw new PimsError(2301);
+  const named = (request.query as { tenant?: unknown } | undefined)?.tenant;
+  if (named !== undefined && typeof named !== "string") throw new PimsError(2102, { parameter: "tenant" });
+  const id = administrator.operator ? (named ?? DEFAULT_TENANT) : administrator.tenant;
+  if (!administrator.operator && named !== undefined && named !== id)
+    throw new PimsError(2102, { parameter: "tenant" });
+  const tenant: Tenant | undefined = tenants.get(id);
+  if (!tenant) throw new PimsError(2102, { parameter: "tenant" });
+  request.tenantLabel = tenant.id;
+  return tenant.services;
+}
+
+/** Only the operator's key: the deployment's own keys and secrets, and the tenants themselves. */
+export function requireOperator(request: FastifyRequest): void {
+  if (!request.administrator?.operator) throw new PimsError(2301, { httpStatus: 403 });
+}
+
+type TenantOf = (request: FastifyRequest) => Services;
 
 const succeed = (result: unknown) => ({ status: "SUCCEEDED", result });
 
 /** Relying parties: create (the key is shown once), list, revoke. */
-function registerRelyingPartyAdmin(admin: FastifyInstance, services: Services): void {
-  const { relyingParties, audit } = services;
+function registerRelyingPartyAdmin(admin: FastifyInstance, tenantOf: TenantOf): void {
   admin.post("/v1/admin/relying-parties", { config: { operation: "admin.relyingParty.create" } }, async (request) => {
+    const { relyingParties, audit } = tenantOf(request);
     const { name } = readParams(ADMIN_INPUTS.relyingPartyName, request.body);
     const created = await relyingParties.create(name);
     await audit.append({
@@ -60,14 +108,15 @@ function registerRelyingPartyAdmin(admin: FastifyInstance, services: Services): 
     return succeed(created);
   });
 
-  admin.get("/v1/admin/relying-parties", { config: { operation: "admin.relyingParty.list" } }, async () =>
-    succeed({ relyingParties: await relyingParties.list() }),
+  admin.get("/v1/admin/relying-parties", { config: { operation: "admin.relyingParty.list" } }, async (request) =>
+    succeed({ relyingParties: await tenantOf(request).relyingParties.list() }),
   );
 
   admin.post(
     "/v1/admin/relying-parties/:id/revoke",
     { config: { operation: "admin.relyingParty.revoke" } },
     async (request) => {
+      const { relyingParties, audit } = tenantOf(request);
       const { id } = request.params as { id: string };
       if (!(await relyingParties.revoke(id))) throw new PimsError(2102, { parameter: "id" });
       await audit.append({
@@ -82,12 +131,21 @@ function registerRelyingPartyAdmin(admin: FastifyInstance, services: Services): 
 }
 
 /** Account administration: find, inspect, unblock, disable a device, audit trail, re-key. */
-function registerAccountAdmin(admin: FastifyInstance, services: Services): void {
-  const { pinGuard, devices, otps, pinVerifiers, keyring, audit, transaction } = services;
-  const queries = new AdminQueries(services);
+function registerAccountAdmin(admin: FastifyInstance, tenantOf: TenantOf): void {
+  // One per tenant, built on first use: it composes that tenant's owners.
+  const queriesOf = new WeakMap<Services, AdminQueries>();
+  const queries = (request: FastifyRequest) => {
+    const services = tenantOf(request);
+    let found = queriesOf.get(services);
+    if (!found) {
+      found = new AdminQueries(services);
+      queriesOf.set(services, found);
+    }
+    return found;
+  };
   const accountOf = async (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
-    const account = await queries.account(id);
+    const account = await queries(request).account(id);
     if (!account) throw new PimsError(2102, { parameter: "id" });
     return account;
   };
@@ -95,17 +153,17 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
   admin.get("/v1/admin/accounts", { config: { operation: "admin.accounts.find" } }, async (request) => {
     const query = (request.query as { query?: unknown }).query;
     const input = readParams(ADMIN_INPUTS.accountQuery, { query: typeof query === "string" ? query.trim() : query });
-    return succeed({ accounts: await queries.findAccounts(input.query) });
+    return succeed({ accounts: await queries(request).findAccounts(input.query) });
   });
 
   admin.get("/v1/admin/accounts/:id", { config: { operation: "admin.accounts.show" } }, async (request) => {
     const account = await accountOf(request);
-    return succeed({ account, devices: await queries.devices(account.id) });
+    return succeed({ account, devices: await queries(request).devices(account.id) });
   });
 
   admin.get("/v1/admin/accounts/:id/audit", { config: { operation: "admin.accounts.audit" } }, async (request) => {
     const account = await accountOf(request);
-    const events = await queries.audit(account.id);
+    const events = await queries(request).audit(account.id);
     return succeed({
       events: events.map((e) => ({ ...e, at: Number(e.at), detail: e.detail ? JSON.parse(e.detail) : null })),
     });
@@ -113,6 +171,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
 
   admin.post("/v1/admin/accounts/:id/unblock", { config: { operation: "admin.accounts.unblock" } }, async (request) => {
     const account = await accountOf(request);
+    const { pinGuard, audit } = tenantOf(request);
     await pinGuard.reset(account.id);
     await audit.append({ ...adminEvent(request.ip, "account.unblock"), accountId: account.id });
     return succeed({ wasBlocked: account.blocked });
@@ -120,6 +179,7 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
 
   admin.post("/v1/admin/devices/:id/disable", { config: { operation: "admin.devices.disable" } }, async (request) => {
     const { id } = request.params as { id: string };
+    const { devices, otps, audit, transaction } = tenantOf(request);
     // The device and every live OTP it was issued die together (design property 4).
     const device = await transaction(async (trx) => {
       const found = await devices.disable(id, trx);
@@ -138,13 +198,22 @@ function registerAccountAdmin(admin: FastifyInstance, services: Services): void 
     if (!device) throw new PimsError(2102, { parameter: "id" });
     return succeed({ id, status: device.status });
   });
+}
 
+/** Re-sealing every tenant's PIN verifiers under the current key: the operator's, across tenants. */
+function registerSecretAdmin(admin: FastifyInstance, tenants: TenantRegistry): void {
   admin.post("/v1/admin/secret/rekey", { config: { operation: "admin.secret.rekey" } }, async (request) => {
-    const changed = await pinVerifiers.rekey();
-    const remaining = (await pinVerifiers.countByKey())
-      .filter((row) => row.keyId !== keyring.currentId)
-      .reduce((sum, row) => sum + row.count, 0);
-    await audit.append(adminEvent(request.ip, "secret.rekey"));
+    requireOperator(request);
+    let changed = 0;
+    let remaining = 0;
+    const { keyring } = tenants.default.services;
+    for (const { services } of tenants.all()) {
+      changed += await services.pinVerifiers.rekey();
+      remaining += (await services.pinVerifiers.countByKey())
+        .filter((row) => row.keyId !== keyring.currentId)
+        .reduce((sum, row) => sum + row.count, 0);
+    }
+    await tenants.default.services.audit.append(adminEvent(request.ip, "secret.rekey"));
     return succeed({ keyId: keyring.currentId, resealed: changed, remainingUnderFormerKeys: remaining });
   });
 }
@@ -156,6 +225,7 @@ function registerAssertionKeyAdmin(admin: FastifyInstance, services: Services): 
     "/v1/admin/assertion-keys/rotate",
     { config: { operation: "admin.assertionKeys.rotate" } },
     async (request) => {
+      requireOperator(request);
       const { kid, next, retired } = await assertionKeys.rotate();
       await audit.append(adminEvent(request.ip, "assertionKey.rotate", { kid, ...(retired ? { retired } : {}) }));
       return succeed({

@@ -9,10 +9,10 @@ import Fastify, {
 } from "fastify";
 
 import secureJsonParse from "secure-json-parse";
-import type { HandlerMap } from "../core/OperationCall.js";
 import { PimsError } from "../core/PimsError.js";
 import { openApi } from "../docs/openApi.js";
 import type { Services } from "../Services.js";
+import type { TenantRegistry } from "../tenants/TenantRegistry.js";
 import { registerAdminRoutes } from "./adminRoutes.js";
 import { registerAssertionRoutes } from "./assertionRoutes.js";
 import { registerCors } from "./cors.js";
@@ -59,9 +59,11 @@ declare module "fastify" {
  * The Fastify application: what every route shares (the body parser that keeps the signed bytes,
  * the server-time header, the request log and metrics, one error path), then each concern's
  * routes from its own file. Whatever fails, the client gets a catalogue code in the message shape,
- * never a stack trace; the log gets the scrubbed cause.
+ * never a stack trace; the log gets the scrubbed cause. `services` are the default tenant's, for
+ * what every tenant shares (config, clock, log, metrics); each request of an app or a relying party
+ * is served by its own tenant's, from `tenants`.
  */
-export function buildApp(services: Services, handlers: HandlerMap): FastifyInstance {
+export function buildApp(services: Services, tenants: TenantRegistry): FastifyInstance {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     // Fastify's own request lines would log URLs; ours (onResponse below) logs the operation name.
@@ -105,8 +107,17 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
   app.addHook("onResponse", async (request, reply) => {
     const operation = request.routeOptions.config.operation ?? request.routeOptions.url ?? "unknown";
     const code = reply.getHeader("pims-error-code");
-    services.metrics.request(operation, code === undefined ? "SUCCEEDED" : String(code), reply.elapsedTime / 1000);
-    request.log.info({ operation, status: reply.statusCode, code, ms: Math.round(reply.elapsedTime) }, "request");
+    const tenant = request.tenantLabel ?? "deployment";
+    services.metrics.request(
+      tenant,
+      operation,
+      code === undefined ? "SUCCEEDED" : String(code),
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      { tenant, operation, status: reply.statusCode, code, ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
   });
 
   app.setErrorHandler((error: FastifyError | PimsError, request, reply) => {
@@ -149,12 +160,12 @@ export function buildApp(services: Services, handlers: HandlerMap): FastifyInsta
   const document = openApi();
   app.get("/openapi.json", { config: { operation: "openapi" } }, async () => document);
 
-  registerCors(app, services.config.cors);
-  registerOperationRoutes(app, services, handlers);
-  registerSessionRoutes(app, services);
-  registerRelyingPartyRoutes(app, services);
+  registerCors(app, tenants);
+  registerOperationRoutes(app, tenants);
+  registerSessionRoutes(app, tenants);
+  registerRelyingPartyRoutes(app, tenants);
   registerAssertionRoutes(app, services);
-  registerAdminRoutes(app, services);
-  registerDemoRoutes(app, services);
+  registerAdminRoutes(app, services, tenants);
+  registerDemoRoutes(app, services, tenants);
   return app;
 }

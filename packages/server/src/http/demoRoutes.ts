@@ -8,6 +8,8 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { PimsError } from "../core/PimsError.js";
 import { readVerifyRequest, verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
 import type { Services } from "../Services.js";
+import type { TenantRegistry } from "../tenants/TenantRegistry.js";
+import { clientTenant } from "./clientTenant.js";
 import { CORS_PATHS } from "./cors.js";
 
 const TYPES: Readonly<Record<string, string>> = {
@@ -31,7 +33,7 @@ export const IMPORT_MAP = JSON.stringify({
  * the SDK's modules, and a protected sample endpoint, `POST /demo/api/unlock`, that answers 2302
  * until the call carries an OTP obtained with the PIN for that very command (a signed transaction).
  */
-export function registerDemoRoutes(app: FastifyInstance, services: Services): void {
+export function registerDemoRoutes(app: FastifyInstance, services: Services, tenants: TenantRegistry): void {
   const inbox = services.smsInbox;
   if (inbox) {
     // Development with the console provider only: the SMS it "sent", for the demo page and tests.
@@ -97,13 +99,15 @@ export function registerDemoRoutes(app: FastifyInstance, services: Services): vo
     const vin = typeof body.vin === "string" ? body.vin : "";
     // No VIN, no transaction: refused before any OTP is looked at (an OTP bound to none must not pass).
     if (!/^[A-HJ-NPR-Z0-9]{17}$/.test(vin)) throw new PimsError(2102, { parameter: "vin" });
+    // The sample API serves the brand of the app that calls it (its client id, as the SDK's own calls).
+    const tenant = await clientTenant(request, tenants);
     const decision = await checkStepUp(
       request,
       request.headers,
       async (input) => {
         const otp = normalizeValue(OTP_FORMAT, input.otp);
         if (otp === undefined) return { valid: false };
-        return verifyForRelyingParty(services, "rp_demo", readVerifyRequest({ ...input, otp }), request.ip);
+        return verifyForRelyingParty(tenant.services, "rp_demo", readVerifyRequest({ ...input, otp }), request.ip);
       },
       {
         acr: "pims:possession+knowledge",

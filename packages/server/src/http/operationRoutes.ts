@@ -1,11 +1,12 @@
 import { HEADERS, OPERATIONS, type OperationNamed, PROTOCOL_VERSION, type ServerOperationName } from "@pims/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { HandlerMap, OperationCall } from "../core/OperationCall.js";
+import type { OperationCall } from "../core/OperationCall.js";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import { type SignedRequest, verifyDeviceProof } from "../device/verifyDeviceProof.js";
-import type { Services } from "../Services.js";
+import type { TenantRegistry } from "../tenants/TenantRegistry.js";
 import { authenticate } from "./authenticate.js";
+import { clientTenant } from "./clientTenant.js";
 
 type ServerOperation = OperationNamed<ServerOperationName>;
 /** A call of some operation, as the route builds it; its handler's own type is narrower. */
@@ -21,16 +22,19 @@ declare module "fastify" {
 /**
  * One `POST` route per declared operation. Each request goes through the same steps, all derived
  * from the declaration: protocol version (2309), session (2301), parameters (2101/2102), device
- * signature (2311/2312/2313), then the capability's handler. `handlers` has one for every operation
- * the server answers: the compiler sees to it.
+ * signature (2311/2312/2313), then the capability's handler. Before all, the tenant of the app's
+ * client id (2006): the tenant's handlers and owners serve the request, so a token, a device or an
+ * OTP of another tenant is unknown here. Each tenant's `handlers` has one for every operation the
+ * server answers: the compiler sees to it.
  */
-export function registerOperationRoutes(app: FastifyInstance, services: Services, handlers: HandlerMap): void {
+export function registerOperationRoutes(app: FastifyInstance, tenants: TenantRegistry): void {
   for (const operation of OPERATIONS.filter((op): op is ServerOperation => op.path !== null)) {
-    // The one place a handler meets a request: validation below gives it the parameters its
-    // declaration types, the steps before it the principal and device its declaration promises.
-    const handler = handlers[operation.name] as (call: AnyCall) => Promise<unknown>;
     app.post(operation.path, { config: { operation: operation.name } }, async (request) => {
       checkProtocolVersion(request);
+      const { services, handlers } = await clientTenant(request, tenants);
+      // The one place a handler meets a request: validation below gives it the parameters its
+      // declaration types, the steps before it the principal and device its declaration promises.
+      const handler = handlers[operation.name] as (call: AnyCall) => Promise<unknown>;
       const principal = operation.access === "session" ? await authenticate(request, services) : undefined;
       const body = request.body ?? {};
       const params = readParams(operation, body);

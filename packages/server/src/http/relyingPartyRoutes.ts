@@ -2,7 +2,7 @@ import { RELYING_PARTY_PATHS } from "@pims/protocol";
 import type { FastifyInstance } from "fastify";
 import { PimsError } from "../core/PimsError.js";
 import { readVerifyRequest, verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
-import type { Services } from "../Services.js";
+import type { TenantRegistry } from "../tenants/TenantRegistry.js";
 import { bearerOf } from "./authenticate.js";
 
 /**
@@ -10,15 +10,18 @@ import { bearerOf } from "./authenticate.js";
  * (by id, or by the access token the client called it with) and, when asked, a context. A valid
  * OTP is consumed. Limits: verifications per relying party per minute (reserved atomically), and
  * wrong guesses per live OTP (then the account's live OTPs are voided; nothing after is refused).
- * Every verification is audited.
+ * Every verification is audited. The relying party's key names its tenant (decision 0028), whose
+ * owners do the rest: an OTP, a token or an account of another tenant is not found.
  */
-export function registerRelyingPartyRoutes(app: FastifyInstance, services: Services): void {
-  const { relyingParties, counters, config } = services;
-
+export function registerRelyingPartyRoutes(app: FastifyInstance, tenants: TenantRegistry): void {
   app.post(RELYING_PARTY_PATHS.verify, { config: { operation: "rp.verify" } }, async (request) => {
     const key = bearerOf(request);
-    const relyingParty = key === undefined ? undefined : await relyingParties.authenticate(key);
-    if (!relyingParty) throw new PimsError(2301);
+    const tenant = key === undefined ? undefined : await tenants.forRelyingPartyKey(key);
+    const services = tenant?.services;
+    const relyingParty = key === undefined || !services ? undefined : await services.relyingParties.authenticate(key);
+    if (!relyingParty || !tenant || !services) throw new PimsError(2301);
+    request.tenantLabel = tenant.id;
+    const { counters, config } = services;
     if ((await counters.hit(`rp:${relyingParty.id}`, 60_000)) > config.relyingParties.maxPerMinute) {
       throw new PimsError(2383);
     }

@@ -2,7 +2,8 @@ import { INTERNAL_PATHS, type ParamList } from "@pims/protocol";
 import type { FastifyInstance } from "fastify";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
-import type { Services } from "../Services.js";
+import type { TenantRegistry } from "../tenants/TenantRegistry.js";
+import { clientTenant } from "./clientTenant.js";
 
 const REFRESH = {
   params: [
@@ -16,9 +17,22 @@ const REFRESH = {
   ],
 } as const satisfies ParamList;
 
-/** `POST` {@link INTERNAL_PATHS.refresh}: the SDK trades its refresh token for new tokens (decision 0010). */
-export function registerSessionRoutes(app: FastifyInstance, services: Pick<Services, "sessions">): void {
+/**
+ * `POST` {@link INTERNAL_PATHS.refresh}: the SDK trades its refresh token for new tokens (decision
+ * 0010), in the tenant of its client id. `GET` {@link INTERNAL_PATHS.client}: the app of a client
+ * id and its tenant, which `initialize` checks (2006 for an unknown or disabled one).
+ */
+export function registerSessionRoutes(app: FastifyInstance, tenants: TenantRegistry): void {
+  app.get(INTERNAL_PATHS.client, { config: { operation: "client" } }, async (request) => {
+    const { id } = await clientTenant(request, tenants);
+    const value = request.headers["pims-client-id"];
+    return {
+      status: "SUCCEEDED",
+      result: await tenants.describeClient(typeof value === "string" ? value : undefined, id),
+    };
+  });
   app.post(INTERNAL_PATHS.refresh, async (request) => {
+    const { services } = await clientTenant(request, tenants);
     const { refreshToken } = readParams(REFRESH, request.body ?? {});
     if (!/^prt_[A-Za-z0-9_-]{43}$/.test(refreshToken)) throw new PimsError(2102, { parameter: "refreshToken" });
     const tokens = await services.sessions.rotate(refreshToken);

@@ -13,27 +13,27 @@ export class Metrics {
   readonly registry = new Registry();
   readonly #requests = new Counter({
     name: "pims_requests_total",
-    help: "Requests by operation and outcome (SUCCEEDED or the error code).",
-    labelNames: ["operation", "outcome"] as const,
+    help: "Requests by tenant, operation and outcome (SUCCEEDED or the error code).",
+    labelNames: ["tenant", "operation", "outcome"] as const,
     registers: [this.registry],
   });
   readonly #duration = new Histogram({
     name: "pims_request_duration_seconds",
-    help: "Request latency by operation.",
-    labelNames: ["operation"] as const,
+    help: "Request latency by tenant and operation.",
+    labelNames: ["tenant", "operation"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
   readonly #otps = new Counter({
     name: "pims_otps_total",
     help: "OTPs issued, verified, and refused at verification.",
-    labelNames: ["event"] as const,
+    labelNames: ["tenant", "event"] as const,
     registers: [this.registry],
   });
   readonly #sms = new Counter({
     name: "pims_sms_total",
     help: "SMS sent, refused by a quota of the pumping guard (2383), asked for again within the resend cooldown (2005), and failed at the operator.",
-    labelNames: ["event"] as const,
+    labelNames: ["tenant", "event"] as const,
     registers: [this.registry],
   });
   readonly #breaker = new Counter({
@@ -45,7 +45,7 @@ export class Metrics {
   readonly #lockouts = new Counter({
     name: "pims_lockouts_total",
     help: "Accounts blocked by too many wrong PINs.",
-    labelNames: ["event"] as const,
+    labelNames: ["tenant", "event"] as const,
     registers: [this.registry],
   });
 
@@ -68,9 +68,13 @@ export class Metrics {
     }
   }
 
-  request(operation: string, outcome: string, seconds: number): void {
-    this.#requests.inc({ operation, outcome });
-    this.#duration.observe({ operation }, seconds);
+  /**
+   * `tenant`: a declared tenant's id (so the label stays bounded), `unknown` for a request whose
+   * client id named none, `deployment` for routes of no tenant (health, metrics, admin of tenants).
+   */
+  request(tenant: string, operation: string, outcome: string, seconds: number): void {
+    this.#requests.inc({ tenant, operation, outcome });
+    this.#duration.observe({ tenant, operation }, seconds);
   }
 
   /** Counts a send refused by an SMS circuit breaker (`global` or `country`). */
@@ -79,13 +83,13 @@ export class Metrics {
   }
 
   /** Counts an audit event when the catalogue says which metric counts it (`counted`). */
-  event(event: AuditEvent): void {
+  event(tenant: string, event: AuditEvent): void {
     const counted = CATALOGUE[event.event].counted;
     if (!counted) return;
     const reason = event.detail && "reason" in event.detail ? event.detail.reason : undefined;
     const label = (reason === undefined ? undefined : counted.reasons?.[reason]) ?? counted.outcomes[event.outcome];
     if (label === undefined) return;
     const metric = counted.metric === "otps" ? this.#otps : counted.metric === "sms" ? this.#sms : this.#lockouts;
-    metric.inc({ event: label });
+    metric.inc({ tenant, event: label });
   }
 }

@@ -55,12 +55,21 @@ return 1`;
  */
 export class RedisStores implements Counters, NonceStore, Cooldowns {
   readonly #redis: Redis;
+  /** False for a tenant's view ({@link forTenant}): the connection is its parent's to close. */
+  readonly #owner: boolean;
 
   constructor(
-    url: string,
+    url: string | { readonly parent: RedisStores },
     private readonly prefix: string,
     private readonly clock: Clock,
   ) {
+    if (typeof url !== "string") {
+      this.#redis = url.parent.#redis;
+      this.#where = url.parent.#where;
+      this.#owner = false;
+      return;
+    }
+    this.#owner = true;
     this.#redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -76,6 +85,15 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
 
   #lastError: string | undefined;
   readonly #where: string;
+
+  /**
+   * The stores of one tenant (decision 0028), on the same connection: its keys are prefixed with
+   * `t:<tenant>:` after the deployment's prefix. The default tenant keeps the deployment's keys as
+   * they were before tenants, so a single-brand deployment's counters survive the upgrade.
+   */
+  forTenant(tenant: string, isDefault: boolean): RedisStores {
+    return isDefault ? this : new RedisStores({ parent: this }, `${this.prefix}t:${tenant}:`, this.clock);
+  }
 
   /**
    * Resolves once connected (start-up waits for it, so the first request does not fail). The
@@ -142,7 +160,7 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
   }
 
   async close(): Promise<void> {
-    this.#redis.disconnect();
+    if (this.#owner) this.#redis.disconnect();
   }
 
   #key(key: string): string {

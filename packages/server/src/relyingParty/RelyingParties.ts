@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import { randomId, randomToken, sha256Hex } from "../crypto/random.js";
 import type { DatabaseSchema } from "../db/schema.js";
+import { acrossTenants } from "../db/TenantScope.js";
 
 export interface RelyingParty {
   readonly id: string;
@@ -62,6 +63,21 @@ export class RelyingParties {
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(digest, { party, until: now + this.cacheMs });
     return party;
+  }
+
+  /**
+   * The tenant of a live relying party's key, across tenants (decision 0028): a verification runs
+   * on that tenant's owners, where {@link authenticate} finds the party again, scoped.
+   */
+  static async tenantOfKey(db: Kysely<DatabaseSchema>, key: string): Promise<string | undefined> {
+    if (!/^prk_[A-Za-z0-9_-]{43}$/.test(key)) return undefined;
+    const row = await acrossTenants(db)
+      .selectFrom("relying_parties")
+      .select("tenant_id")
+      .where("key_hash", "=", sha256Hex(key))
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return row?.tenant_id;
   }
 
   list() {

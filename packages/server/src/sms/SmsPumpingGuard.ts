@@ -50,15 +50,23 @@ export class SmsPumpingGuard {
       readonly ipv6PrefixLength: number;
       readonly defaultRegion: string;
       readonly onBreaker?: (event: BreakerEvent) => void;
+      /**
+       * Where the quotas of numbers and client addresses and the breakers count (decision 0028):
+       * the deployment's, across tenants — a number's owner and the operator's SMS budget are the
+       * same whichever brand asks. Default: {@link counters}.
+       */
+      readonly deploymentCounters?: Counters;
     } = { ipv6PrefixLength: 64, defaultRegion: "FR" },
   ) {}
 
   async reserve(request: SendRequest): Promise<Reservation> {
-    const hit: string[] = [];
-    const refund = () => Promise.all(hit.map((key) => this.counters.refund(key))).then(() => undefined);
-    for (const { key, windowMs, limit, breaker } of this.#quotas(request)) {
-      const count = await this.counters.hit(key, windowMs);
-      hit.push(key);
+    const hit: { store: Counters; key: string }[] = [];
+    const refund = () => Promise.all(hit.map(({ store, key }) => store.refund(key))).then(() => undefined);
+    const deployment = this.options.deploymentCounters ?? this.counters;
+    for (const { key, windowMs, limit, breaker, acrossTenants } of this.#quotas(request)) {
+      const store = acrossTenants ? deployment : this.counters;
+      const count = await store.hit(key, windowMs);
+      hit.push({ store, key });
       if (count > limit) {
         await refund();
         if (breaker) this.options.onBreaker?.({ ...breaker, limit });
@@ -97,24 +105,26 @@ export class SmsPumpingGuard {
         ? this.settings.breaker.globalHour
         : this.settings.breaker.countryHour);
     return [
-      { key: `sms:${number}:h:${phone}`, windowMs: HOUR, limit: hourly },
-      { key: `sms:${number}:d:${phone}`, windowMs: DAY, limit: daily },
-      { key: `sms:account:h:${accountId}`, windowMs: HOUR, limit: q.perAccountHour },
-      { key: `sms:account:d:${accountId}`, windowMs: DAY, limit: q.perAccountDay },
-      { key: `sms:address:h:${address}`, windowMs: HOUR, limit: q.perAddressHour },
-      { key: `sms:address:d:${address}`, windowMs: DAY, limit: q.perAddressDay },
+      { key: `sms:${number}:h:${phone}`, windowMs: HOUR, limit: hourly, acrossTenants: true },
+      { key: `sms:${number}:d:${phone}`, windowMs: DAY, limit: daily, acrossTenants: true },
+      { key: `sms:account:h:${accountId}`, windowMs: HOUR, limit: q.perAccountHour, acrossTenants: false },
+      { key: `sms:account:d:${accountId}`, windowMs: DAY, limit: q.perAccountDay, acrossTenants: false },
+      { key: `sms:address:h:${address}`, windowMs: HOUR, limit: q.perAddressHour, acrossTenants: true },
+      { key: `sms:address:d:${address}`, windowMs: DAY, limit: q.perAddressDay, acrossTenants: true },
       // The breakers come last: they count only sends every other quota allowed.
       {
         key: `sms:breaker:country:${destination}`,
         windowMs: HOUR,
         limit: countryLimit,
         breaker: { scope: "country" as const, destination },
+        acrossTenants: true,
       },
       {
         key: "sms:breaker:global",
         windowMs: HOUR,
         limit: this.settings.breaker.globalHour,
         breaker: { scope: "global" as const, destination },
+        acrossTenants: true,
       },
     ];
   }
