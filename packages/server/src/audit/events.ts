@@ -150,6 +150,46 @@ export const AUDIT_EVENTS = {
     outcomes: ["success"],
     detail: { relyingParty: relyingParty("The relying party revoked.") },
   },
+  "admin.tenant.create": {
+    description: "The operator created a tenant (a brand) through the admin API.",
+    outcomes: ["success"],
+    detail: { tenant: { type: "string", description: "The tenant's id." } },
+  },
+  "admin.tenant.disable": {
+    description: "The operator disabled a tenant: its apps' requests answer 2006; its data stays.",
+    outcomes: ["success"],
+    detail: { tenant: { type: "string", description: "The tenant's id." } },
+  },
+  "admin.tenant.enable": {
+    description: "The operator enabled a disabled tenant again.",
+    outcomes: ["success"],
+    detail: { tenant: { type: "string", description: "The tenant's id." } },
+  },
+  "admin.app.create": {
+    description: "The operator gave a tenant an app (a client id).",
+    outcomes: ["success"],
+    detail: { app: { type: "string", description: "The app's client id (public)." } },
+  },
+  "admin.app.disable": {
+    description: "The operator disabled an app: requests with its client id answer 2006.",
+    outcomes: ["success"],
+    detail: { app: { type: "string", description: "The app's client id (public)." } },
+  },
+  "admin.app.enable": {
+    description: "The operator enabled a disabled app again.",
+    outcomes: ["success"],
+    detail: { app: { type: "string", description: "The app's client id (public)." } },
+  },
+  "admin.tenantAdminKey.create": {
+    description: "The operator gave a tenant an administrator key, which administers that tenant only.",
+    outcomes: ["success"],
+    detail: { key: { type: "string", description: "The key's id (never the key)." } },
+  },
+  "admin.tenantAdminKey.revoke": {
+    description: "The operator revoked a tenant administrator key.",
+    outcomes: ["success"],
+    detail: { key: { type: "string", description: "The key's id." } },
+  },
 } as const satisfies Readonly<Record<string, AuditEventDeclaration>>;
 
 /** What an event ended in. */

@@ -11,6 +11,7 @@ import type { Services } from "../Services.js";
 import type { Tenant } from "../tenants/buildTenant.js";
 import type { TenantRegistry } from "../tenants/TenantRegistry.js";
 import { bearerOf } from "./authenticate.js";
+import { registerTenantAdmin } from "./tenantAdminRoutes.js";
 
 /** Who an admin request is from: the deployment's operator, or the administrator of one tenant. */
 type Administrator = { readonly operator: true } | { readonly operator: false; readonly tenant: string };
@@ -66,6 +67,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, te
     registerAccountAdmin(admin, tenantOf);
     registerAssertionKeyAdmin(admin, services);
     registerSecretAdmin(admin, tenants);
+    registerTenantAdmin(admin, tenants, requireOperator);
   });
 }
 

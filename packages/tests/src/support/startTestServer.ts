@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Clock, createPimsServer, Keyring, loadConfig, type PimsServer } from "@pims/server";
+import { type Clock, createPimsServer, Keyring, loadConfig, type PimsServer, type ServerOptions } from "@pims/server";
 import { sql } from "kysely";
 
 /** The engine this test run is about: `PIMS_TEST_ENGINE` (set per Vitest project), SQLite by default. */
@@ -27,6 +27,8 @@ export interface TestServerOptions {
   /** Extra PIMS_* settings. */
   readonly env?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
+  /** Tenants to declare, as a tenants file would (decision 0028). */
+  readonly tenants?: ServerOptions["tenants"];
 }
 
 /**
@@ -67,6 +69,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logDestination: { write: (line: string) => logs.push(line) },
     smsConsole: { write: (text: string) => smsConsole.push(text) },
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.tenants ? { tenants: options.tenants } : {}),
   });
   const url = await server.listen();
   return {
