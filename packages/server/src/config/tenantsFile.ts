@@ -73,6 +73,7 @@ const INTEGERS: Readonly<Record<string, keyof typeof RANGES>> = {
 
 /** Keys the file takes that {@link Config} has no field for (yet): refused with the reason, not ignored. */
 const NOT_SUPPORTED: Readonly<Record<string, string>> = {
+  "pin.blocklist": "there is no list of PINs per tenant; `pin.blockCommon` switches the built-in list of common PINs",
   "sms.texts": "SMS texts are fixed per language in sms/templates.ts; no setting changes them yet",
   "sms.languages": "the server knows en and fr; a tenant sets its fallback with `sms.language`",
   "sms.allowedCountries": "allowed countries are `phone.countries` (PIMS_PHONE_COUNTRIES)",
@@ -278,15 +279,8 @@ class Reader {
     const ids = new Map<string, Node>();
     const clientIds = new Map<string, Node>();
     for (const [index, item] of list.value.items.entries()) {
-      const tenant = this.tenant(item as Node | null, `tenants[${index}]`, deployment, clientIds);
-      if (!tenant) continue;
-      const first = ids.get(tenant.declaration.id);
-      if (first) {
-        this.problems.push(
-          `duplicate tenant id \`${tenant.declaration.id}\` at ${this.at(tenant.idNode)}, first at ${this.at(first)}`,
-        );
-      } else ids.set(tenant.declaration.id, tenant.idNode);
-      tenants.push(tenant.declaration);
+      const tenant = this.tenant(item as Node | null, `tenants[${index}]`, deployment, ids, clientIds);
+      if (tenant) tenants.push(tenant);
     }
     return tenants;
   }
@@ -295,8 +289,9 @@ class Reader {
     node: Node | null,
     path: string,
     deployment: Config,
+    ids: Map<string, Node>,
     clientIds: Map<string, Node>,
-  ): { declaration: TenantDeclaration; idNode: Node } | undefined {
+  ): TenantDeclaration | undefined {
     const entries = this.mapping(node, `\`${path}\``, ["id", "name", "disabled", "apps", "policy"]);
     if (!entries) return undefined;
     const idEntry = this.required(entries, "id", path, node);
@@ -312,6 +307,10 @@ class Reader {
           `tenant id \`${id}\` at ${this.at(idEntry.value)} must match ^[a-z0-9][a-z0-9-]{0,31}$ (lower-case letters, digits, -)`,
         );
       }
+      const first = ids.get(id);
+      if (first) {
+        this.problems.push(`duplicate tenant id \`${id}\` at ${this.at(idEntry.value)}, first at ${this.at(first)}`);
+      } else if (idEntry.value) ids.set(id, idEntry.value);
     }
     const name = nameEntry && this.name(nameEntry, `${path}.name`);
     const disabled = this.optionalBoolean(entries, "disabled", path) ?? false;
@@ -328,8 +327,8 @@ class Reader {
     }
     const policyEntry = entries.get("policy");
     const policy = policyEntry ? this.policy(policyEntry.value, policyEntry.key, deployment) : {};
-    if (id === undefined || name === undefined || !idEntry || !policy) return undefined;
-    return { declaration: { id, name, disabled, apps, policy }, idNode: idEntry.value ?? idEntry.key };
+    if (id === undefined || name === undefined || !policy) return undefined;
+    return { id, name, disabled, apps, policy };
   }
 
   app(node: Node | null, path: string, clientIds: Map<string, Node>): AppDeclaration | undefined {
@@ -361,11 +360,17 @@ class Reader {
   policy(node: Node | null, key: Scalar, deployment: Config): TenantPolicy | undefined {
     const before = this.problems.length;
     const where = new Map<string, Node>();
+    const sectionsRead: Record<string, Entries> = {};
     const section = (name: string, known: readonly string[]): Entries | undefined => {
       const entry = sections?.get(name);
       if (!entry) return undefined;
       where.set(name, entry.value ?? entry.key);
-      return this.mapping(entry.value, `\`policy.${name}\``, known, entry.key);
+      const unsupported = Object.keys(NOT_SUPPORTED)
+        .filter((setting) => setting.startsWith(`${name}.`))
+        .map((setting) => setting.slice(name.length + 1));
+      const entries = this.mapping(entry.value, `\`policy.${name}\``, known, entry.key, unsupported);
+      if (entries) sectionsRead[name] = entries;
+      return entries;
     };
     const sections = this.mapping(node, "`policy`", ["pin", "otp", "phone", "sms", "oidc", "cors"], key);
     const policy: Record<string, Record<string, unknown>> = {};
@@ -408,17 +413,7 @@ class Reader {
       countries: "regions",
       mobileOnly: "boolean",
     });
-    const sms = section("sms", [
-      "codeLength",
-      "codeTtlSeconds",
-      "maxTriesPerCode",
-      "language",
-      "senderId",
-      "quotas",
-      ...Object.keys(NOT_SUPPORTED)
-        .filter((k) => k.startsWith("sms."))
-        .map((k) => k.slice(4)),
-    ]);
+    const sms = section("sms", ["codeLength", "codeTtlSeconds", "maxTriesPerCode", "language", "senderId", "quotas"]);
     read("sms", sms, {
       codeLength: "integer",
       codeTtlSeconds: "integer",
@@ -443,12 +438,12 @@ class Reader {
         policy.sms = { ...policy.sms, quotas: values };
       }
     }
-    const oidc = section("oidc", ["issuer", "audience", "jwksUrl", "issuers"]);
+    const oidc = section("oidc", ["issuer", "audience", "jwksUrl"]);
     read("oidc", oidc, { issuer: "string", audience: "string", jwksUrl: "string" });
     read("cors", section("cors", ["origins"]), { origins: "strings" });
     for (const [setting, why] of Object.entries(NOT_SUPPORTED)) {
       const [name, field] = setting.split(".") as [string, string];
-      const entry = (name === "sms" ? sms : name === "oidc" ? oidc : undefined)?.get(field);
+      const entry = sectionsRead[name]?.get(field);
       if (entry) this.problems.push(`\`policy.${setting}\` at ${this.at(entry.key)} is not supported: ${why}`);
     }
     if (this.problems.length > before) return undefined;
@@ -466,7 +461,14 @@ class Reader {
   }
 
   /** The entries of a mapping, each key known; undefined (and a problem) when `node` is not a mapping. */
-  mapping(node: Node | null, what: string, known: readonly string[], key?: Scalar): Entries | undefined {
+  mapping(
+    node: Node | null,
+    what: string,
+    known: readonly string[],
+    key?: Scalar,
+    /** Keys refused elsewhere with their reason, not listed among the known ones. */
+    recognised: readonly string[] = [],
+  ): Entries | undefined {
     if (!isMap(node)) {
       this.wrongType(node, what, "a mapping", key);
       return undefined;
@@ -478,7 +480,7 @@ class Reader {
         this.problems.push(`a key of ${what} at ${this.at(pairKey ?? node)} must be a name`);
         continue;
       }
-      if (!known.includes(pairKey.value)) {
+      if (!known.includes(pairKey.value) && !recognised.includes(pairKey.value)) {
         this.problems.push(
           `unknown key \`${pairKey.value}\` at ${this.at(pairKey)} (${what} takes ${known.join(", ")})`,
         );
