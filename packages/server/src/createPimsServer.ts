@@ -5,7 +5,7 @@ import { AssertionKeys } from "./assertion/AssertionKeys.js";
 import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
 import { ConfigError } from "./config/ConfigError.js";
-import { applyTenantPolicy, loadTenantsFile } from "./config/tenantsFile.js";
+import { applyTenantPolicy, loadTenantsFile, type TenantPolicy } from "./config/tenantsFile.js";
 import type { Keyring } from "./crypto/Keyring.js";
 import { resolveSecretKey } from "./crypto/resolveSecretKey.js";
 import { describeDatabase } from "./db/describeDatabase.js";
@@ -124,7 +124,9 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     const tenantTable = new Tenants(withoutTenant(database.db), clock);
     const declared = options.tenants ?? (config.tenantsFile ? loadTenantsFile(config.tenantsFile, config) : []);
     await tenantTable.sync(declared);
-    tenants = await TenantRegistry.open(deployment, tenantTable, applyTenantPolicy);
+    tenants = await TenantRegistry.open(deployment, tenantTable, (base, policy) =>
+      applyTenantPolicy(base, policy as TenantPolicy),
+    );
     // Every tenant's PIN verifiers must open with this process's keys (decision 0019).
     await checkKeyring(
       {

@@ -83,8 +83,11 @@ export interface Config {
   };
   /** `PIMS_ADMIN_KEY`: the bearer of the admin API; the API is off without it. */
   readonly adminKey: string | undefined;
-  /** `PIMS_TENANTS_FILE`: the brands, their apps and policies (docs/tenants.md); none: the default tenant only. */
-  readonly tenantsFile?: string | undefined;
+  /**
+   * `PIMS_TENANTS_FILE`: path of the tenants file (docs/tenants.md), read at start with
+   * `loadTenantsFile`; undefined: the `default` tenant alone, with this configuration's policy.
+   */
+  readonly tenantsFile: string | undefined;
   readonly sms: SmsSettings;
   readonly oidc:
     | {

@@ -18,9 +18,13 @@ export function corsSettings(read: EnvReader, mode: Config["mode"]): Config["cor
   };
 }
 
-function exactOrigin(value: string, mode: Config["mode"]): string {
+/**
+ * `value` as an exact origin, or a {@link ConfigError} naming `setting` (the variable, or a tenant's
+ * `cors.origins` and its line in the tenants file).
+ */
+export function exactOrigin(value: string, mode: Config["mode"], setting = "PIMS_CORS_ORIGINS"): string {
   const refuse = (why: string) =>
-    new ConfigError(`PIMS_CORS_ORIGINS takes exact origins such as https://app.example.com, got "${value}": ${why}`);
+    new ConfigError(`${setting} takes exact origins such as https://app.example.com, got "${value}": ${why}`);
   if (value.includes("*")) throw refuse("wildcards are not allowed, name each origin");
   let url: URL;
   try {

@@ -286,6 +286,17 @@ const TABLE: readonly Row[] = [
     "short",
     refused("PIMS_ADMIN_KEY must be at least 32 characters (`pims secret generate` prints one)"),
   ],
+  ["PIMS_TENANTS_FILE", "/etc/pims/tenants.yaml", ok((c) => c.tenantsFile, "/etc/pims/tenants.yaml")],
+  [
+    "PIMS_TENANTS_FILE",
+    "   ",
+    refused("PIMS_TENANTS_FILE must be the path of a .yaml, .yml or .json file, got only spaces"),
+  ],
+  [
+    "PIMS_TENANTS_FILE",
+    "/etc/pims/tenants.toml",
+    refused('PIMS_TENANTS_FILE must be the path of a .yaml, .yml or .json file, got "/etc/pims/tenants.toml"'),
+  ],
   ["PIMS_MAX_DEVICES", "2", ok((c) => c.devices.maxPerAccount, 2)],
   ["PIMS_MAX_DEVICES", "101", between("PIMS_MAX_DEVICES", 1, 100, "101")],
   ["PIMS_SIGNATURE_MAX_SKEW", "60", ok((c) => c.devices.maxSkewSeconds, 60)],

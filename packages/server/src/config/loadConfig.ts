@@ -7,6 +7,30 @@ import { EnvReader } from "./readEnv.js";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /**
+ * Allowed ranges of the whole-number settings a tenant's policy may also set (docs/tenants.md): one
+ * rule for the variable and for the tenants file.
+ */
+export const RANGES = {
+  PIMS_PIN_MIN_LENGTH: [4, 12],
+  PIMS_PIN_MAX_LENGTH: [4, 12],
+  PIMS_PIN_MAX_FAILURES: [1, 100],
+  PIMS_OTP_LENGTH: [6, 10],
+  PIMS_OTP_TTL: [1, 900],
+  PIMS_OTP_MAX_FAILED_VERIFICATIONS: [1, 10],
+  PIMS_SMS_CODE_LENGTH: [4, 10],
+  PIMS_SMS_CODE_TTL: [30, 3600],
+  PIMS_SMS_CODE_MAX_TRIES: [1, 10],
+  PIMS_SMS_PER_PHONE_HOUR: [1, 10_000],
+  PIMS_SMS_PER_PHONE_DAY: [1, 100_000],
+  PIMS_SMS_PER_TRUSTED_PHONE_HOUR: [1, 10_000],
+  PIMS_SMS_PER_TRUSTED_PHONE_DAY: [1, 100_000],
+  PIMS_SMS_PER_ACCOUNT_HOUR: [1, 10_000],
+  PIMS_SMS_PER_ACCOUNT_DAY: [1, 100_000],
+  PIMS_SMS_PER_ADDRESS_HOUR: [1, 100_000],
+  PIMS_SMS_PER_ADDRESS_DAY: [1, 1_000_000],
+} as const satisfies Record<string, readonly [min: number, max: number]>;
+
+/**
  * Reads the configuration from environment variables (see docs/configuration.md). Flags of
  * `pims serve` are applied on top as overrides. Throws one {@link ConfigError} listing every
  * problem, each naming its setting.
@@ -117,9 +141,13 @@ function readConfig(read: EnvReader, env: Readonly<Record<string, string | undef
     sms: smsSettings(read, mode, explicitMode),
     pin: pinSettings(read),
     otp: {
-      length: read.integer("PIMS_OTP_LENGTH", 8, 6, 10),
-      ttlSeconds: read.integer("PIMS_OTP_TTL", 120, 1, 900),
-      maxFailedVerifications: read.integer("PIMS_OTP_MAX_FAILED_VERIFICATIONS", 10, 1, 10),
+      length: read.integer("PIMS_OTP_LENGTH", 8, ...RANGES.PIMS_OTP_LENGTH),
+      ttlSeconds: read.integer("PIMS_OTP_TTL", 120, ...RANGES.PIMS_OTP_TTL),
+      maxFailedVerifications: read.integer(
+        "PIMS_OTP_MAX_FAILED_VERIFICATIONS",
+        10,
+        ...RANGES.PIMS_OTP_MAX_FAILED_VERIFICATIONS,
+      ),
     },
     relyingParties: { maxPerMinute: read.integer("PIMS_RP_MAX_PER_MINUTE", 60_000, 1, 100_000_000) },
     publicUrl: publicUrl(read, read.optional("PIMS_PUBLIC_URL")),
@@ -129,6 +157,7 @@ function readConfig(read: EnvReader, env: Readonly<Record<string, string | undef
       visibleForSeconds: read.integer("PIMS_RECOVERY_VISIBLE_FOR", 30 * 86_400, 0, 366 * 86_400),
     },
     adminKey: adminKey(read, read.optional("PIMS_ADMIN_KEY")),
+    tenantsFile: tenantsFile(read, read.optional("PIMS_TENANTS_FILE")),
     devices: {
       maxPerAccount: read.integer("PIMS_MAX_DEVICES", 5, 1, 100),
       maxSkewSeconds: read.integer("PIMS_SIGNATURE_MAX_SKEW", 300, 5, 3600),
@@ -151,8 +180,13 @@ function checkDatabaseUrl(read: EnvReader, url: string): void {
 
 function region(read: EnvReader, value: string, name: string): string {
   const upper = value.toUpperCase();
-  if (!/^[A-Z]{2}$/.test(upper)) read.problem(`${name} takes ISO 3166 country codes such as FR, got "${value}"`);
+  if (!isRegion(upper)) read.problem(`${name} takes ISO 3166 country codes such as FR, got "${value}"`);
   return upper;
+}
+
+/** An ISO 3166 region code as the configuration takes it (upper case, two letters). */
+export function isRegion(upper: string): boolean {
+  return /^[A-Z]{2}$/.test(upper);
 }
 
 /** High-cost ranges refused by default: Inmarsat, satellite (GMSS), international networks, premium. */
@@ -212,22 +246,26 @@ function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string
   }
   return {
     provider,
-    codeLength: read.integer("PIMS_SMS_CODE_LENGTH", 6, 4, 10),
-    codeTtlSeconds: read.integer("PIMS_SMS_CODE_TTL", 300, 30, 3600),
-    maxTriesPerCode: read.integer("PIMS_SMS_CODE_MAX_TRIES", 3, 1, 10),
+    codeLength: read.integer("PIMS_SMS_CODE_LENGTH", 6, ...RANGES.PIMS_SMS_CODE_LENGTH),
+    codeTtlSeconds: read.integer("PIMS_SMS_CODE_TTL", 300, ...RANGES.PIMS_SMS_CODE_TTL),
+    maxTriesPerCode: read.integer("PIMS_SMS_CODE_MAX_TRIES", 3, ...RANGES.PIMS_SMS_CODE_MAX_TRIES),
     tryBudget: read.integer("PIMS_SMS_TRY_BUDGET", 10, 1, 1000),
     tryWindowSeconds: read.integer("PIMS_SMS_TRY_WINDOW", 86_400, 60, 30 * 86_400),
     cooldownSeconds: read.integer("PIMS_SMS_COOLDOWN", 30, 0, 3600),
     maxCooldownSeconds: read.integer("PIMS_SMS_MAX_COOLDOWN", 900, 0, 86_400),
     quotas: {
-      perPhoneHour: read.integer("PIMS_SMS_PER_PHONE_HOUR", 5, 1, 10_000),
-      perPhoneDay: read.integer("PIMS_SMS_PER_PHONE_DAY", 10, 1, 100_000),
-      perTrustedPhoneHour: read.integer("PIMS_SMS_PER_TRUSTED_PHONE_HOUR", 5, 1, 10_000),
-      perTrustedPhoneDay: read.integer("PIMS_SMS_PER_TRUSTED_PHONE_DAY", 10, 1, 100_000),
-      perAccountHour: read.integer("PIMS_SMS_PER_ACCOUNT_HOUR", 10, 1, 10_000),
-      perAccountDay: read.integer("PIMS_SMS_PER_ACCOUNT_DAY", 20, 1, 100_000),
-      perAddressHour: read.integer("PIMS_SMS_PER_ADDRESS_HOUR", 20, 1, 100_000),
-      perAddressDay: read.integer("PIMS_SMS_PER_ADDRESS_DAY", 100, 1, 1_000_000),
+      perPhoneHour: read.integer("PIMS_SMS_PER_PHONE_HOUR", 5, ...RANGES.PIMS_SMS_PER_PHONE_HOUR),
+      perPhoneDay: read.integer("PIMS_SMS_PER_PHONE_DAY", 10, ...RANGES.PIMS_SMS_PER_PHONE_DAY),
+      perTrustedPhoneHour: read.integer(
+        "PIMS_SMS_PER_TRUSTED_PHONE_HOUR",
+        5,
+        ...RANGES.PIMS_SMS_PER_TRUSTED_PHONE_HOUR,
+      ),
+      perTrustedPhoneDay: read.integer("PIMS_SMS_PER_TRUSTED_PHONE_DAY", 10, ...RANGES.PIMS_SMS_PER_TRUSTED_PHONE_DAY),
+      perAccountHour: read.integer("PIMS_SMS_PER_ACCOUNT_HOUR", 10, ...RANGES.PIMS_SMS_PER_ACCOUNT_HOUR),
+      perAccountDay: read.integer("PIMS_SMS_PER_ACCOUNT_DAY", 20, ...RANGES.PIMS_SMS_PER_ACCOUNT_DAY),
+      perAddressHour: read.integer("PIMS_SMS_PER_ADDRESS_HOUR", 20, ...RANGES.PIMS_SMS_PER_ADDRESS_HOUR),
+      perAddressDay: read.integer("PIMS_SMS_PER_ADDRESS_DAY", 100, ...RANGES.PIMS_SMS_PER_ADDRESS_DAY),
     },
     breaker: {
       globalHour: read.integer("PIMS_SMS_GLOBAL_PER_HOUR", 1000, 1, 100_000_000),
@@ -254,20 +292,32 @@ function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string
 }
 
 function pinSettings(read: EnvReader): PinSettings {
-  const minLength = read.integer("PIMS_PIN_MIN_LENGTH", 4, 4, 12);
-  const maxLength = read.integer("PIMS_PIN_MAX_LENGTH", 8, 4, 12);
+  const minLength = read.integer("PIMS_PIN_MIN_LENGTH", 4, ...RANGES.PIMS_PIN_MIN_LENGTH);
+  const maxLength = read.integer("PIMS_PIN_MAX_LENGTH", 8, ...RANGES.PIMS_PIN_MAX_LENGTH);
   if (minLength > maxLength) read.problem("PIMS_PIN_MIN_LENGTH must not exceed PIMS_PIN_MAX_LENGTH");
   return {
     minLength,
     maxLength,
     blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "common") === "common",
-    maxFailures: read.integer("PIMS_PIN_MAX_FAILURES", 5, 1, 100),
+    maxFailures: read.integer("PIMS_PIN_MAX_FAILURES", 5, ...RANGES.PIMS_PIN_MAX_FAILURES),
   };
 }
 
 function adminKey(read: EnvReader, value: string | undefined): string | undefined {
   if (value !== undefined && value.length < 32) {
     read.problem("PIMS_ADMIN_KEY must be at least 32 characters (`pims secret generate` prints one)");
+  }
+  return value;
+}
+
+/** The path only: the file is read at start by `loadTenantsFile` (tenantsFile.ts), not here. */
+function tenantsFile(read: EnvReader, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === "") {
+    read.problem("PIMS_TENANTS_FILE must be the path of a .yaml, .yml or .json file, got only spaces");
+    return undefined;
+  }
+  if (value !== undefined && !/\.(ya?ml|json)$/i.test(value)) {
+    read.problem(`PIMS_TENANTS_FILE must be the path of a .yaml, .yml or .json file, got "${value}"`);
   }
   return value;
 }

@@ -39,7 +39,12 @@ export function registerTenantAdmin(
   requireOperator: (request: FastifyRequest) => void,
 ): void {
   const table = tenants.tenants;
-  const auditIn = async (tenant: string, request: FastifyRequest, event: AuditedChange, detail: Record<string, string>) => {
+  const auditIn = async (
+    tenant: string,
+    request: FastifyRequest,
+    event: AuditedChange,
+    detail: Record<string, string>,
+  ) => {
     const services = tenants.get(tenant)?.services ?? tenants.default.services;
     await services.audit.append({ event, outcome: "success", clientAddress: request.ip, detail } as never);
   };
@@ -52,7 +57,11 @@ export function registerTenantAdmin(
 
   admin.addHook("onRequest", async (request) => {
     const url = request.routeOptions.url ?? "";
-    if (url.startsWith("/v1/admin/tenants") || url.startsWith("/v1/admin/apps") || url.startsWith("/v1/admin/admin-keys"))
+    if (
+      url.startsWith("/v1/admin/tenants") ||
+      url.startsWith("/v1/admin/apps") ||
+      url.startsWith("/v1/admin/admin-keys")
+    )
       requireOperator(request);
   });
 
@@ -73,21 +82,30 @@ export function registerTenantAdmin(
     ["disable", true],
     ["enable", false],
   ] as const) {
-    admin.post(`/v1/admin/tenants/:id/${action}`, { config: { operation: `admin.tenant.${action}` } }, async (request) => {
-      const row = await known(request);
-      await table.setDisabled(row.id, disabled);
-      await tenants.reload();
-      await auditIn(row.id, request, `admin.tenant.${action}`, { tenant: row.id });
-      return succeed({ id: row.id, disabled });
-    });
-    admin.post(`/v1/admin/apps/:clientId/${action}`, { config: { operation: `admin.app.${action}` } }, async (request) => {
-      const { clientId } = request.params as { clientId: string };
-      const app = (await table.apps()).find((row) => row.client_id === clientId);
-      if (!app || !(await table.setAppDisabled(clientId, disabled))) throw new PimsError(2102, { parameter: "clientId" });
-      await tenants.reload();
-      await auditIn(app.tenant_id, request, `admin.app.${action}`, { app: clientId });
-      return succeed({ clientId, disabled });
-    });
+    admin.post(
+      `/v1/admin/tenants/:id/${action}`,
+      { config: { operation: `admin.tenant.${action}` } },
+      async (request) => {
+        const row = await known(request);
+        await table.setDisabled(row.id, disabled);
+        await tenants.reload();
+        await auditIn(row.id, request, `admin.tenant.${action}`, { tenant: row.id });
+        return succeed({ id: row.id, disabled });
+      },
+    );
+    admin.post(
+      `/v1/admin/apps/:clientId/${action}`,
+      { config: { operation: `admin.app.${action}` } },
+      async (request) => {
+        const { clientId } = request.params as { clientId: string };
+        const app = (await table.apps()).find((row) => row.client_id === clientId);
+        if (!app || !(await table.setAppDisabled(clientId, disabled)))
+          throw new PimsError(2102, { parameter: "clientId" });
+        await tenants.reload();
+        await auditIn(app.tenant_id, request, `admin.app.${action}`, { app: clientId });
+        return succeed({ clientId, disabled });
+      },
+    );
   }
 
   admin.post("/v1/admin/tenants/:id/apps", { config: { operation: "admin.app.create" } }, async (request) => {
@@ -99,34 +117,46 @@ export function registerTenantAdmin(
     return succeed(describeApp(app));
   });
 
-  admin.get("/v1/admin/tenants/:id/admin-keys", { config: { operation: "admin.tenantAdminKey.list" } }, async (request) => {
-    const row = await known(request);
-    const keys = await table.adminKeys(row.id);
-    return succeed({
-      keys: keys.map((key) => ({
-        id: key.id,
-        name: key.name,
-        createdAt: Number(key.created_at),
-        revokedAt: key.revoked_at === null ? null : Number(key.revoked_at),
-      })),
-    });
-  });
+  admin.get(
+    "/v1/admin/tenants/:id/admin-keys",
+    { config: { operation: "admin.tenantAdminKey.list" } },
+    async (request) => {
+      const row = await known(request);
+      const keys = await table.adminKeys(row.id);
+      return succeed({
+        keys: keys.map((key) => ({
+          id: key.id,
+          name: key.name,
+          createdAt: Number(key.created_at),
+          revokedAt: key.revoked_at === null ? null : Number(key.revoked_at),
+        })),
+      });
+    },
+  );
 
-  admin.post("/v1/admin/tenants/:id/admin-keys", { config: { operation: "admin.tenantAdminKey.create" } }, async (request) => {
-    const row = await known(request);
-    const { name } = readParams(INPUTS.named, request.body);
-    const created = await table.createAdminKey(row.id, name);
-    await auditIn(row.id, request, "admin.tenantAdminKey.create", { key: created.id });
-    return succeed(created);
-  });
+  admin.post(
+    "/v1/admin/tenants/:id/admin-keys",
+    { config: { operation: "admin.tenantAdminKey.create" } },
+    async (request) => {
+      const row = await known(request);
+      const { name } = readParams(INPUTS.named, request.body);
+      const created = await table.createAdminKey(row.id, name);
+      await auditIn(row.id, request, "admin.tenantAdminKey.create", { key: created.id });
+      return succeed(created);
+    },
+  );
 
-  admin.post("/v1/admin/admin-keys/:id/revoke", { config: { operation: "admin.tenantAdminKey.revoke" } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const key = (await table.adminKeys()).find((row) => row.id === id);
-    if (!key || !(await table.revokeAdminKey(id))) throw new PimsError(2102, { parameter: "id" });
-    await auditIn(key.tenant_id, request, "admin.tenantAdminKey.revoke", { key: id });
-    return succeed(null);
-  });
+  admin.post(
+    "/v1/admin/admin-keys/:id/revoke",
+    { config: { operation: "admin.tenantAdminKey.revoke" } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const key = (await table.adminKeys()).find((row) => row.id === id);
+      if (!key || !(await table.revokeAdminKey(id))) throw new PimsError(2102, { parameter: "id" });
+      await auditIn(key.tenant_id, request, "admin.tenantAdminKey.revoke", { key: id });
+      return succeed(null);
+    },
+  );
 }
 
 type AuditedChange =
