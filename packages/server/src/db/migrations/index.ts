@@ -9,6 +9,7 @@ import * as sessionsRefreshExpiry from "./0007_sessions_refresh_expiry.js";
 import * as transactions from "./0008_transactions.js";
 import * as assertionKeys from "./0009_assertion_keys.js";
 import * as authenticationMethods from "./0010_authentication_methods.js";
+import * as tenants from "./0011_tenants.js";
 
 /**
  * Every migration, in order. The same list runs on SQLite and PostgreSQL; a migration is never
@@ -25,4 +26,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0008_transactions": transactions,
   "0009_assertion_keys": assertionKeys,
   "0010_authentication_methods": authenticationMethods,
+  "0011_tenants": tenants,
 };
