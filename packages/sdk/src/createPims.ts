@@ -58,10 +58,8 @@ export function createPims(): Pims {
     initializing = true;
     try {
       // With a client id, the server must know it (and it must be the brand's) before anything else.
-      if (settings.transport.clientId !== undefined) {
-        const client = await checkClient(settings.transport, brand, transactionId);
-        if (!client.ok) return client;
-      }
+      const refused = settings.transport.clientId && (await checkClient(settings.transport, brand, transactionId));
+      if (refused) return refused;
       const session = new SessionKeeper(settings.store, settings.transport);
       await session.load();
       const state: Ready = { ...settings, session, timing: { offsetMs: 0 } };
@@ -181,12 +179,11 @@ function readConfig(config: unknown):
   if (!isPlainObject(config)) return undefined;
   const { serverUrl, store, timeoutMs, fetch, protectedOrigins, crypto, credential, profile } = config;
   // `credential.clientSecret` (and the vendor's other fields) are never read: an app keeps no secret.
-  if (credential !== undefined && !isPlainObject(credential)) return undefined;
-  const clientId = credential?.clientId;
-  if (clientId !== undefined && (typeof clientId !== "string" || !CLIENT_ID_PATTERN.test(clientId))) return undefined;
-  if (profile !== undefined && !isPlainObject(profile)) return undefined;
-  const brand = profile?.brand;
-  if (brand !== undefined && (typeof brand !== "string" || brand === "")) return undefined;
+  if (![credential, profile].every((given) => given === undefined || isPlainObject(given))) return undefined;
+  const clientId = (credential as { clientId?: unknown } | undefined)?.clientId;
+  const brand = (profile as { brand?: unknown } | undefined)?.brand;
+  if (clientId !== undefined && !(typeof clientId === "string" && CLIENT_ID_PATTERN.test(clientId))) return undefined;
+  if (brand !== undefined && !(typeof brand === "string" && brand)) return undefined;
   const baseUrl = parseServerUrl(serverUrl);
   if (!baseUrl) return undefined;
   const origins = protectedOrigins === undefined ? new Set([baseUrl.origin]) : parseOrigins(protectedOrigins);

@@ -12,10 +12,11 @@ export interface TransportConfig {
 export interface ServerCall {
   /** Absolute path of the route, e.g. `/v1/otp/with-pin`. */
   readonly path: string;
-  /** `POST` (every operation, the default) or `GET` (an internal route that takes no body). */
-  readonly method?: "GET" | "POST";
-  /** Raw JSON text of the body, so that a signature can cover exactly these bytes (ignored by `GET`). */
-  readonly body: string;
+  /**
+   * Raw JSON text of the body, so that a signature can cover exactly these bytes. Without one the
+   * call is a `GET` (an internal route that takes no body); with one, a `POST` (every operation).
+   */
+  readonly body?: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly transactionId: string;
 }
@@ -43,19 +44,19 @@ export async function callServer(config: TransportConfig, call: ServerCall): Pro
   let status: number;
   let text: string;
   let serverTime: number | undefined;
-  const post = call.method !== "GET";
+  const { body, clientId } = { ...config, ...call };
   try {
     const response = await config.fetch(new URL(call.path.replace(/^\//, ""), config.baseUrl), {
-      method: post ? "POST" : "GET",
+      method: body === undefined ? "GET" : "POST",
       headers: {
-        ...(post ? { "content-type": "application/json" } : {}),
+        ...(body !== undefined && { "content-type": "application/json" }),
         accept: "application/json",
         [HEADERS.protocol]: String(PROTOCOL_VERSION),
         [HEADERS.transactionId]: call.transactionId,
-        ...(config.clientId === undefined ? {} : { [HEADERS.clientId]: config.clientId }),
+        ...(clientId && { [HEADERS.clientId]: clientId }),
         ...call.headers,
       },
-      ...(post ? { body: call.body } : {}),
+      body,
       signal: controller.signal,
       redirect: "error",
     });
