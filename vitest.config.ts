@@ -91,6 +91,7 @@ export default defineConfig({
         [
           ...PER_ENGINE,
           "packages/tests/src/server/**/*.test.ts",
+          "packages/tests/src/sdk/**/*.test.ts",
           "packages/tests/src/scale/**/*.test.ts",
           "packages/tests/src/browser/**/*.test.ts",
           "packages/tests/src/adoption/**/*.test.ts",

@@ -10,6 +10,7 @@ import {
   type Verb,
   validateParams,
 } from "@pims/protocol";
+import { CLIENT_ID_PATTERN, checkClient } from "./clientCheck.js";
 import type { Context } from "./operations/Context.js";
 import { repairEnrollment } from "./operations/deviceCall.js";
 import { handlerFor } from "./operations/handlers.js";
@@ -49,12 +50,16 @@ export function createPims(): Pims {
   /** The last OTP from S15/S16, for the next `fetch`; never stored. */
   let lastOtp: string | undefined;
 
-  async function initialize(config: PimsConfig): Promise<Outcome> {
+  async function initialize(config: PimsConfig, transactionId: string): Promise<Outcome> {
     if (ready || initializing) return fail(2007);
-    const settings = readConfig(config);
-    if (!settings) return fail(2006);
+    const read = readConfig(config);
+    if (!read) return fail(2006);
+    const { brand, ...settings } = read;
     initializing = true;
     try {
+      // With a client id, the server must know it (and it must be the brand's) before anything else.
+      const refused = settings.transport.clientId && (await checkClient(settings.transport, brand, transactionId));
+      if (refused) return refused;
       const session = new SessionKeeper(settings.store, settings.transport);
       await session.load();
       const state: Ready = { ...settings, session, timing: { offsetMs: 0 } };
@@ -100,7 +105,7 @@ export function createPims(): Pims {
 
   return {
     initialize: (config, callback) =>
-      answer(() => initialize(config), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
+      answer((id) => initialize(config, id), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
     get: (api, params, callback) => answer((id) => call("get", api, params, id), callback, ready?.crypto),
     set: (api, params, callback) => answer((id) => call("set", api, params, id), callback, ready?.crypto),
     release: (callback) => answer(() => release(), callback as PimsCallback | undefined) as Promise<PimsMessage<null>>,
@@ -162,13 +167,23 @@ async function answer(
   return message;
 }
 
-function readConfig(
-  config: unknown,
-):
-  | { transport: TransportConfig; store: PimsStore; crypto: SdkCrypto; protectedOrigins: ReadonlySet<string> }
+function readConfig(config: unknown):
+  | {
+      transport: TransportConfig;
+      store: PimsStore;
+      crypto: SdkCrypto;
+      protectedOrigins: ReadonlySet<string>;
+      brand: string | undefined;
+    }
   | undefined {
   if (!isPlainObject(config)) return undefined;
-  const { serverUrl, store, timeoutMs, fetch, protectedOrigins, crypto } = config;
+  const { serverUrl, store, timeoutMs, fetch, protectedOrigins, crypto, credential, profile } = config;
+  // `credential.clientSecret` (and the vendor's other fields) are never read: an app keeps no secret.
+  if (![credential, profile].every((given) => given === undefined || isPlainObject(given))) return undefined;
+  const clientId = (credential as { clientId?: unknown } | undefined)?.clientId;
+  const brand = (profile as { brand?: unknown } | undefined)?.brand;
+  if (clientId !== undefined && !(typeof clientId === "string" && CLIENT_ID_PATTERN.test(clientId))) return undefined;
+  if (brand !== undefined && !(typeof brand === "string" && brand)) return undefined;
   const baseUrl = parseServerUrl(serverUrl);
   if (!baseUrl) return undefined;
   const origins = protectedOrigins === undefined ? new Set([baseUrl.origin]) : parseOrigins(protectedOrigins);
@@ -191,10 +206,12 @@ function readConfig(
       baseUrl,
       timeoutMs: (timeoutMs as number | undefined) ?? DEFAULT_TIMEOUT_MS,
       fetch: fetchImpl,
+      clientId,
     },
     store: (store as PimsStore | undefined) ?? memoryStore(),
     crypto: cryptoImpl,
     protectedOrigins: origins,
+    brand,
   };
 }
 

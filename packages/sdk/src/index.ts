@@ -11,4 +11,4 @@ export { indexedDbStore } from "./stores/indexedDbStore.js";
 export { memoryStore } from "./stores/memoryStore.js";
 export type { PimsStore } from "./stores/PimsStore.js";
 export { type SecureStorageAdapter, secureStore } from "./stores/secureStore.js";
-export type { Pims, PimsCallback, PimsConfig, PimsCrypto } from "./types.js";
+export type { Pims, PimsCallback, PimsConfig, PimsCredential, PimsCrypto, PimsProfile } from "./types.js";

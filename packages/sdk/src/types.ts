@@ -26,6 +26,44 @@ export interface PimsConfig {
    * platform's `globalThis.crypto`; `initialize` answers 2006 when there is neither.
    */
   readonly crypto?: PimsCrypto;
+  /**
+   * The vendor's `credential`. Pims reads `clientId` only: the app's **public** id, which selects
+   * the brand (tenant) the app belongs to on a server that serves several. With one, `initialize`
+   * asks the server (`GET /v1/client`) before answering: 2006 when the server does not know it or
+   * has disabled it, 2201/2202 when it cannot be reached (the SDK stays uninitialized: call
+   * `initialize` again); then every request to the Pims server carries it (`Pims-Client-Id`),
+   * `pims.fetch` to the app's own APIs does not. Without one: the deployment's default tenant.
+   */
+  readonly credential?: PimsCredential;
+  /** The vendor's `profile`: `brand` is checked against the client id's tenant (see {@link PimsProfile}). */
+  readonly profile?: PimsProfile;
+}
+
+/**
+ * The vendor's `credential` object. Its other fields (`macID`, `inWeboURL`, …) are accepted and
+ * ignored.
+ */
+export interface PimsCredential {
+  /** The app's public client id: 1 to 128 characters of `A-Z a-z 0-9 . _ -` (else 2006). */
+  readonly clientId?: string;
+  /**
+   * Accepted for the vendor's contract and **ignored**: never sent, never stored, never logged.
+   * A secret shipped inside a mobile or web app is readable by anyone who has the app, so the
+   * server never relies on one; the client id is public.
+   */
+  readonly clientSecret?: string;
+  readonly [vendorField: string]: unknown;
+}
+
+/** The vendor's `profile` object. */
+export interface PimsProfile {
+  /**
+   * The brand the app was built for (e.g. `"opel"`). With a `credential.clientId`, `initialize`
+   * answers 2006 unless it names the client id's tenant, by id or name, in any case, with or
+   * without accents (`"citroen"` matches "Citroën"): a build of one brand configured with another
+   * brand's client id. Without a client id it is not checked. A non-empty string (else 2006).
+   */
+  readonly brand?: string;
 }
 
 /**

@@ -12,7 +12,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<keyof typeof ERROR_CATALOGUE, s
   2001: "the SDK is not initialized yet — call initialize first",
   2002: "no such API or action — check the name and the selector of the call",
   2005: "a code was sent to this number moments ago — wait before asking for another one",
-  2006: "the SDK or the server is not configured correctly (server URL, storage, or a feature turned off) — check the configuration",
+  2006: "the SDK or the server is not configured correctly (server URL, storage, an unknown or disabled client id, a brand that is not the client id's, or a feature turned off) — check the configuration",
   2007: "the SDK is already initialized — initialize it once, or release it first",
   2101: "a required parameter is missing — the label names it",
   2102: "a parameter has the wrong format — the label names it; the operation's page gives the format",

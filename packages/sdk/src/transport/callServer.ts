@@ -5,13 +5,18 @@ export interface TransportConfig {
   readonly baseUrl: URL;
   readonly timeoutMs: number;
   readonly fetch: typeof globalThis.fetch;
+  /** The app's public client id (`credential.clientId`), sent as `Pims-Client-Id` on every call. */
+  readonly clientId?: string | undefined;
 }
 
 export interface ServerCall {
   /** Absolute path of the route, e.g. `/v1/otp/with-pin`. */
   readonly path: string;
-  /** Raw JSON text of the body, so that a signature can cover exactly these bytes. */
-  readonly body: string;
+  /**
+   * Raw JSON text of the body, so that a signature can cover exactly these bytes. Without one the
+   * call is a `GET` (an internal route that takes no body); with one, a `POST` (every operation).
+   */
+  readonly body?: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly transactionId: string;
 }
@@ -25,7 +30,7 @@ export type CallOutcome = (
 };
 
 /**
- * Posts one call and maps every way it can fail to a catalogue code: no answer within
+ * Sends one call (with the app's client id, when configured) and maps every way it can fail to a catalogue code: no answer within
  * `timeoutMs` → 2201; no connection → 2202; an answer that is not a Pims message → 2203
  * (2204 when the HTTP status says the server failed); a FAILED message → its own code.
  */
@@ -39,17 +44,19 @@ export async function callServer(config: TransportConfig, call: ServerCall): Pro
   let status: number;
   let text: string;
   let serverTime: number | undefined;
+  const { body, clientId } = { ...config, ...call };
   try {
     const response = await config.fetch(new URL(call.path.replace(/^\//, ""), config.baseUrl), {
-      method: "POST",
+      method: body === undefined ? "GET" : "POST",
       headers: {
-        "content-type": "application/json",
+        ...(body !== undefined && { "content-type": "application/json" }),
         accept: "application/json",
         [HEADERS.protocol]: String(PROTOCOL_VERSION),
         [HEADERS.transactionId]: call.transactionId,
+        ...(clientId && { [HEADERS.clientId]: clientId }),
         ...call.headers,
       },
-      body: call.body,
+      body,
       signal: controller.signal,
       redirect: "error",
     });
