@@ -376,12 +376,10 @@ for (const engine of ENGINES) {
     });
   }
 
-  // TO BE COMPLETED BY THE LEAD once main's composition writes tenant_id (decision 0028, work item
-  // 3): today's server does not, so its first insert (the login's session) fails NOT NULL and this
-  // test fails; `it.fails` keeps the suite green meanwhile and turns red the day it passes — then
-  // drop `.fails`. The same steps pass on a database left at 0010 (checked by hand, see the report).
+  // The upgraded database serves today's users in the default tenant: their password, device and
+  // PIN still work, and the relying party's old key still verifies.
   describe.skipIf(engine === "postgres" && !POSTGRES_URL)(`upgrade, then use (${engine})`, () => {
-    it.fails("logs in with the old account, gets an OTP with the PIN, and the old relying party verifies it", async () => {
+    it("logs in with the old account, gets an OTP with the PIN, and the old relying party verifies it", async () => {
       const before = await databaseOfToday(engine);
       await before.upgrade();
       const config = loadConfig(
