@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Caller } from "../core/OperationCall.js";
 import { migrate } from "../db/migrate.js";
 import { type Database, openDatabase } from "../db/openDatabase.js";
+import { DEFAULT_TENANT, forTenant } from "../db/TenantScope.js";
 import { AuditLog } from "./AuditLog.js";
 import { adminEvent } from "./adminEvent.js";
 import { callerEvent } from "./callerEvent.js";
@@ -14,7 +15,9 @@ describe("AuditLog.append", () => {
   beforeAll(async () => {
     database = openDatabase("sqlite::memory:");
     await migrate(database.db as never);
-    audit = new AuditLog(database.db, { now: () => 1_700_000_000_000 }, (event) => observed.push(event));
+    audit = new AuditLog(forTenant(database.db, DEFAULT_TENANT), { now: () => 1_700_000_000_000 }, (event) =>
+      observed.push(event),
+    );
   });
   afterAll(() => database.close());
 
@@ -27,7 +30,7 @@ describe("AuditLog.append", () => {
       detail: { operation: "enrollment", reason: 2383 },
     } as const;
     await audit.append(event);
-    const rows = await database.db.selectFrom("audit_events").selectAll().execute();
+    const rows = await forTenant(database.db, DEFAULT_TENANT).selectFrom("audit_events").selectAll().execute();
     expect(rows).toEqual([
       {
         id: expect.stringMatching(/^evt_/),
@@ -38,6 +41,8 @@ describe("AuditLog.append", () => {
         device_id: null,
         client_address: "192.0.2.7",
         detail: '{"operation":"enrollment","reason":2383}',
+        // Written by the tenant scope, not by the log (decision 0028).
+        tenant_id: "default",
       },
     ]);
     expect(observed).toEqual([event]);
@@ -48,7 +53,7 @@ describe("AuditLog.append", () => {
       ...adminEvent("198.51.100.1", "device.disable", { revokedOtps: 2 }),
       accountId: "acc_2",
     });
-    const row = await database.db
+    const row = await forTenant(database.db, DEFAULT_TENANT)
       .selectFrom("audit_events")
       .select(["event", "outcome", "client_address", "detail"])
       .where("account_id", "=", "acc_2")

@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from "yaml";
-import { TENANT_ID } from "../db/TenantScope.js";
-import { CLIENT_ID } from "../tenants/Tenants.js";
 import type { Config, OtpSettings, PhoneSettings, PinSettings, SmsQuotas, SmsSettings } from "./Config.js";
 import { ConfigError } from "./ConfigError.js";
 import { exactOrigin } from "./corsSettings.js";
@@ -46,6 +44,11 @@ export interface TenantPolicy {
 }
 
 /** Where a policy's setting is written (`pin.minLength` → ` at tenants.yaml:9`), for the messages. */
+/** Ids of tenants: short lower-case names; those starting with "_" are the deployment's own. */
+export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** A client id: public, printable, long enough not to be guessed by accident (decision 0028). */
+export const CLIENT_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
 export type PolicyLocator = (setting: string) => string;
 
 const NAME_MAX = 100;

@@ -58,8 +58,6 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   "relying_parties",
 ]);
 
-/** Ids of tenants are short lower-case names; those starting with "_" are the deployment's own. */
-export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** The tenant of a deployment without a tenants file, and of requests without a client id. */
 export const DEFAULT_TENANT = "default";
 /** Holds the deployment-wide counters (the SMS budget, numbers and addresses across brands); never served. */

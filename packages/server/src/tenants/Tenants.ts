@@ -1,16 +1,14 @@
 import type { Kysely, Selectable } from "kysely";
 import type { Clock } from "../Clock.js";
+import { CLIENT_ID, TENANT_ID } from "../config/tenantsFile.js";
 import { PimsError } from "../core/PimsError.js";
 import { randomId, randomToken, sha256Hex } from "../crypto/random.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import type { AppsTable, DatabaseSchema, TenantsTable } from "../db/schema.js";
-import { DEPLOYMENT_TENANT, TENANT_ID } from "../db/TenantScope.js";
+import { DEPLOYMENT_TENANT } from "../db/TenantScope.js";
 
 export type TenantRow = Selectable<TenantsTable>;
 export type AppRow = Selectable<AppsTable>;
-
-/** A client id: public, printable, long enough not to be guessed by accident (decision 0028). */
-export const CLIENT_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
 /** What the tenants file (or an operator) declares of a tenant. */
 export interface TenantEntry {

@@ -42,14 +42,16 @@ describe("GET /metrics", () => {
 
     const after = await scrape();
     const grew = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
-    expect(grew('pims_requests_total{operation="user.createAccount",outcome="SUCCEEDED"}')).toBe(1);
-    expect(grew('pims_requests_total{operation="otp.withPIN",outcome="2308"}')).toBe(5);
-    expect(grew('pims_otps_total{event="issued"}')).toBe(1);
-    expect(grew('pims_otps_total{event="verified"}')).toBe(1);
-    expect(grew('pims_otps_total{event="refused"}')).toBe(1);
-    expect(grew('pims_sms_total{event="sent"}')).toBe(1);
-    expect(grew('pims_lockouts_total{event="blocked"}')).toBe(1);
-    expect(after.get('pims_request_duration_seconds_count{operation="otp.withPIN"}')).toBeGreaterThanOrEqual(6);
+    expect(grew('pims_requests_total{tenant="default",operation="user.createAccount",outcome="SUCCEEDED"}')).toBe(1);
+    expect(grew('pims_requests_total{tenant="default",operation="otp.withPIN",outcome="2308"}')).toBe(5);
+    expect(grew('pims_otps_total{tenant="default",event="issued"}')).toBe(1);
+    expect(grew('pims_otps_total{tenant="default",event="verified"}')).toBe(1);
+    expect(grew('pims_otps_total{tenant="default",event="refused"}')).toBe(1);
+    expect(grew('pims_sms_total{tenant="default",event="sent"}')).toBe(1);
+    expect(grew('pims_lockouts_total{tenant="default",event="blocked"}')).toBe(1);
+    expect(
+      after.get('pims_request_duration_seconds_count{tenant="default",operation="otp.withPIN"}'),
+    ).toBeGreaterThanOrEqual(6);
     expect(after.get("pims_process_resident_memory_bytes")).toBeGreaterThan(0);
     if (TEST_ENGINE === "postgres") {
       expect(after.get('pims_db_pool_connections{state="total"}')).toBeGreaterThan(0);
@@ -73,9 +75,9 @@ describe("GET /metrics", () => {
       expectSuccess(await ask(second));
       expectFailure(await ask(third), 2383);
       const values = await scrape(guarded.url);
-      expect(values.get('pims_sms_total{event="sent"}')).toBe(2);
-      expect(values.get('pims_sms_total{event="cooldown"}')).toBe(2);
-      expect(values.get('pims_sms_total{event="refused"}')).toBe(1);
+      expect(values.get('pims_sms_total{tenant="default",event="sent"}')).toBe(2);
+      expect(values.get('pims_sms_total{tenant="default",event="cooldown"}')).toBe(2);
+      expect(values.get('pims_sms_total{tenant="default",event="refused"}')).toBe(1);
     } finally {
       await guarded.close();
     }

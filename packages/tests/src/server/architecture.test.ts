@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { TENANT_TABLES } from "../../../server/src/db/TenantScope.js";
 import { REPOSITORY_ROOT } from "../support/spawnPims.js";
 
 /**
@@ -36,7 +37,9 @@ function folderOf(file: string): string {
 }
 
 /** What a server folder is, for the import rules. */
-const LAYERS: Readonly<Record<string, "base" | "infrastructure" | "core" | "capability" | "docs" | "http" | "cli">> = {
+const LAYERS: Readonly<
+  Record<string, "base" | "infrastructure" | "core" | "capability" | "composition" | "docs" | "http" | "cli">
+> = {
   config: "base",
   log: "base",
   crypto: "infrastructure",
@@ -56,6 +59,7 @@ const LAYERS: Readonly<Record<string, "base" | "infrastructure" | "core" | "capa
   redis: "capability",
   relyingParty: "capability",
   sms: "capability",
+  tenants: "composition",
   docs: "docs",
   http: "http",
   cli: "cli",
@@ -67,10 +71,37 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   infrastructure: ["base", "infrastructure", "schema", "clock"],
   core: ["core", "schema"],
   capability: ["base", "infrastructure", "schema", "core", "capability", "clock", "services"],
+  // tenants/: builds each tenant's owners and handlers (and owns the deployment's tenant tables).
+  composition: ["base", "infrastructure", "schema", "core", "capability", "clock", "services", "composition"],
   docs: ["docs"],
-  http: ["base", "infrastructure", "schema", "core", "capability", "docs", "http", "clock", "services"],
-  cli: ["base", "infrastructure", "schema", "core", "capability", "docs", "http", "clock", "services", "root", "cli"],
-  root: ["base", "infrastructure", "schema", "core", "capability", "docs", "http", "clock", "services", "root"],
+  http: ["base", "infrastructure", "schema", "core", "capability", "composition", "docs", "http", "clock", "services"],
+  cli: [
+    "base",
+    "infrastructure",
+    "schema",
+    "core",
+    "capability",
+    "composition",
+    "docs",
+    "http",
+    "clock",
+    "services",
+    "root",
+    "cli",
+  ],
+  root: [
+    "base",
+    "infrastructure",
+    "schema",
+    "core",
+    "capability",
+    "composition",
+    "docs",
+    "http",
+    "clock",
+    "services",
+    "root",
+  ],
 };
 
 /** The layer of an import target inside server/src. */
@@ -167,6 +198,9 @@ const TABLE_OWNERS: Readonly<Record<string, string>> = {
   assertion_keys: "assertion",
   audit_events: "audit",
   rate_limits: "ratelimit",
+  tenants: "tenants",
+  apps: "tenants",
+  tenant_admin_keys: "tenants",
 };
 const COLUMN_OWNERS: Readonly<Record<string, { table: string; owner: string }>> = {
   pin_failures: { table: "accounts", owner: "pin" },
@@ -234,6 +268,20 @@ describe("one owner per table (docs/architecture.md)", () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it("scopes every table but the deployment's to a tenant (a new table is a tenant's unless named here)", () => {
+    const deployment = ["tenants", "apps", "tenant_admin_keys", "assertion_keys"];
+    expect([...TENANT_TABLES].sort()).toEqual(tables.filter((table) => !deployment.includes(table)).sort());
+  });
+
+  it("works across tenants only where it must: the relying party's key names its tenant", () => {
+    // acrossTenants() rewrites nothing: each caller is a place a forgotten tenant would go unseen.
+    const allowed = ["db/TenantScope.ts", "relyingParty/RelyingParties.ts"];
+    const callers = files
+      .filter((file) => /\bacrossTenants\(/.test(codeOf(readFileSync(file, "utf8"))))
+      .map((file) => relative(SERVER, file));
+    expect(callers.sort()).toEqual(allowed.sort());
   });
 
   it("keeps handlers and routes off the database: they call the owning capability", () => {
