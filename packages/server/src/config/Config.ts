@@ -117,6 +117,15 @@ export interface PhoneSettings {
 
 export type SmsProviderName = "console" | "webhook" | "twilio";
 
+/** The messages a tenant may word itself, and the placeholders its texts may hold. */
+export const SMS_TEXT_PURPOSES = ["enrollment", "certification", "resetPin", "phoneChanged"] as const;
+export const SMS_PLACEHOLDERS = ["code", "minutes", "brand", "ending"] as const;
+
+/** What an SMS says, by language and purpose, with `{code}`, `{minutes}`, `{brand}` (and `{ending}` in notices). */
+export type SmsTexts = Readonly<
+  Partial<Record<"en" | "fr", Readonly<Partial<Record<(typeof SMS_TEXT_PURPOSES)[number], string>>>>>
+>;
+
 export interface SmsSettings {
   readonly provider: SmsProviderName;
   readonly codeLength: number;
@@ -137,6 +146,12 @@ export interface SmsSettings {
   readonly breaker: SmsBreaker;
   /** Language of SMS texts when the request names none it knows (`en`, `fr`). */
   readonly language: "en" | "fr";
+  /** The name the texts give (`{brand}`): `PIMS_SMS_BRAND`, "Pims"; a tenant's name by default (decision 0028). */
+  readonly brand: string;
+  /** The sender the messages show (an alphanumeric id or a number), when the operator lets the sender choose. */
+  readonly senderId: string | undefined;
+  /** A tenant's own texts, by language and purpose, replacing the built-in ones (sms/templates.ts). */
+  readonly texts: SmsTexts;
   /** Messages kept by the development inbox. */
   readonly inboxSize: number;
   readonly webhook: { readonly url: string; readonly secret: string | undefined } | undefined;

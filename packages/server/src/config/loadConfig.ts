@@ -273,6 +273,9 @@ function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string
       perCountryHour: countryBudgets(read),
     },
     language: read.oneOf("PIMS_SMS_LANGUAGE", ["en", "fr"] as const, "en"),
+    brand: smsBrand(read.string("PIMS_SMS_BRAND", "Pims"), read),
+    senderId: undefined,
+    texts: {},
     inboxSize: read.integer("PIMS_SMS_INBOX_SIZE", 100, 1, 10_000),
     webhook:
       webhookUrl === undefined ? undefined : { url: webhookUrl, secret: read.optional("PIMS_SMS_WEBHOOK_SECRET") },
@@ -289,6 +292,15 @@ function smsSettings(read: EnvReader, mode: Config["mode"], explicitMode: string
     timeoutMs: read.integer("PIMS_SMS_TIMEOUT_MS", 5_000, 100, 60_000),
     retries: read.integer("PIMS_SMS_RETRIES", 2, 0, 5),
   };
+}
+
+/** A brand name for SMS texts: 1 to 30 printable characters, no placeholder braces. */
+export const SMS_BRAND = /^[^\p{C}{}]{1,30}$/u;
+
+function smsBrand(brand: string, read: EnvReader): string {
+  if (!SMS_BRAND.test(brand))
+    read.problem(`PIMS_SMS_BRAND must be 1 to 30 printable characters without braces, got "${brand}"`);
+  return brand;
 }
 
 function pinSettings(read: EnvReader): PinSettings {

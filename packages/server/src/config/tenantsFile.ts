@@ -1,9 +1,19 @@
 import { readFileSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from "yaml";
-import type { Config, OtpSettings, PhoneSettings, PinSettings, SmsQuotas, SmsSettings } from "./Config.js";
+import {
+  type Config,
+  type OtpSettings,
+  type PhoneSettings,
+  type PinSettings,
+  SMS_PLACEHOLDERS as PLACEHOLDERS,
+  type SmsQuotas,
+  type SmsSettings,
+  type SmsTexts,
+  SMS_TEXT_PURPOSES as TEXT_PURPOSES,
+} from "./Config.js";
 import { ConfigError } from "./ConfigError.js";
 import { exactOrigin } from "./corsSettings.js";
-import { isRegion, RANGES } from "./loadConfig.js";
+import { isRegion, RANGES, SMS_BRAND } from "./loadConfig.js";
 
 /** A brand served by the deployment, as the tenants file declares it (docs/tenants.md). */
 export interface TenantDeclaration {
@@ -34,8 +44,12 @@ export interface TenantPolicy {
   readonly phone?: Partial<Pick<PhoneSettings, "defaultRegion" | "countries" | "mobileOnly">>;
   readonly sms?: Partial<Pick<SmsSettings, "codeLength" | "codeTtlSeconds" | "maxTriesPerCode" | "language">> & {
     readonly quotas?: Partial<SmsQuotas>;
-    /** The sender the tenant's SMS show: `sms.twilio.from` (the Twilio provider only, without a messaging service). */
+    /** The sender the tenant's SMS show (`sms.senderId`: Twilio's `From`, the webhook's `from`). */
     readonly senderId?: string;
+    /** The name its texts give (`{brand}`); default: the tenant's name. */
+    readonly brand?: string;
+    /** Its own texts, replacing the built-in ones: by language, then purpose. */
+    readonly texts?: SmsTexts;
   };
   /** Replaces the deployment's OpenID Connect issuer (`jwksUrl` is kept only when `issuer` is not set). */
   readonly oidc?: { readonly issuer?: string; readonly audience?: string; readonly jwksUrl?: string };
@@ -77,7 +91,6 @@ const INTEGERS: Readonly<Record<string, keyof typeof RANGES>> = {
 /** Keys the file takes that {@link Config} has no field for (yet): refused with the reason, not ignored. */
 const NOT_SUPPORTED: Readonly<Record<string, string>> = {
   "pin.blocklist": "there is no list of PINs per tenant; `pin.blockCommon` switches the built-in list of common PINs",
-  "sms.texts": "SMS texts are fixed per language in sms/templates.ts; no setting changes them yet",
   "sms.languages": "the server knows en and fr; a tenant sets its fallback with `sms.language`",
   "sms.allowedCountries": "allowed countries are `phone.countries` (PIMS_PHONE_COUNTRIES)",
   "sms.ttlSeconds": "the SMS code's lifetime is `sms.codeTtlSeconds` (PIMS_SMS_CODE_TTL)",
@@ -130,7 +143,30 @@ export function applyTenantPolicy(deployment: Config, policy: TenantPolicy, loca
       problems.push(`${named("phone.countries")} takes ISO 3166 codes such as FR, got "${country}"`);
   }
 
-  let sms: SmsSettings = merge(deployment.sms, { ...policy.sms, senderId: undefined, quotas: undefined });
+  let sms: SmsSettings = merge(deployment.sms, {
+    ...policy.sms,
+    senderId: undefined,
+    quotas: undefined,
+    texts: undefined,
+  });
+  if (policy.sms?.brand !== undefined && !SMS_BRAND.test(policy.sms.brand))
+    problems.push(
+      `${named("sms.brand")} must be 1 to 30 printable characters without braces, got "${policy.sms.brand}"`,
+    );
+  for (const [language, purposes] of Object.entries(policy.sms?.texts ?? {})) {
+    for (const [purpose, text] of Object.entries(purposes ?? {})) {
+      const setting = `sms.texts.${language}.${purpose}`;
+      const unknown = [...(text as string).matchAll(/\{([^}]*)\}/g)]
+        .map((match) => match[1] ?? "")
+        .filter((name) => !(PLACEHOLDERS as readonly string[]).includes(name));
+      if ((text as string).length > 320) problems.push(`${named(setting)} must be at most 320 characters`);
+      else if (unknown.length > 0)
+        problems.push(`${named(setting)} names \`{${unknown[0]}}\`; a text takes {${PLACEHOLDERS.join("}, {")}}`);
+      else if (purpose !== "phoneChanged" && !(text as string).includes("{code}"))
+        problems.push(`${named(setting)} must contain {code}: it is the message that carries the code`);
+    }
+  }
+  if (policy.sms?.texts) sms = { ...sms, texts: policy.sms.texts };
   if (policy.sms?.quotas) sms = { ...sms, quotas: merge(deployment.sms.quotas, policy.sms.quotas) };
   if (policy.sms?.language !== undefined && policy.sms.language !== "en" && policy.sms.language !== "fr") {
     problems.push(`${named("sms.language")} must be one of en, fr, got "${policy.sms.language}"`);
@@ -141,16 +177,12 @@ export function applyTenantPolicy(deployment: Config, policy: TenantPolicy, loca
       problems.push(
         `${named("sms.senderId")} must be an E.164 number or 1 to 11 letters, digits and spaces with a letter, got "${senderId}"`,
       );
-    } else if (!sms.twilio) {
-      problems.push(
-        `${named("sms.senderId")} needs PIMS_SMS_PROVIDER=twilio (the ${sms.provider} provider sends no sender)`,
-      );
-    } else if (sms.twilio.messagingServiceSid) {
+    } else if (sms.twilio?.messagingServiceSid) {
       problems.push(
         `${named("sms.senderId")} cannot apply: PIMS_TWILIO_MESSAGING_SERVICE_SID is set and the messaging service picks the sender`,
       );
     } else {
-      sms = { ...sms, twilio: { ...sms.twilio, from: senderId } };
+      sms = { ...sms, senderId };
     }
   }
 
@@ -416,14 +448,39 @@ class Reader {
       countries: "regions",
       mobileOnly: "boolean",
     });
-    const sms = section("sms", ["codeLength", "codeTtlSeconds", "maxTriesPerCode", "language", "senderId", "quotas"]);
+    const sms = section("sms", [
+      "codeLength",
+      "codeTtlSeconds",
+      "maxTriesPerCode",
+      "language",
+      "senderId",
+      "brand",
+      "texts",
+      "quotas",
+    ]);
     read("sms", sms, {
       codeLength: "integer",
       codeTtlSeconds: "integer",
       maxTriesPerCode: "integer",
       language: "string",
       senderId: "string",
+      brand: "string",
     });
+    const textsEntry = sms?.get("texts");
+    if (textsEntry) {
+      where.set("sms.texts", textsEntry.value ?? textsEntry.key);
+      const languages = this.mapping(textsEntry.value, "`policy.sms.texts`", ["en", "fr"], textsEntry.key);
+      const texts: Record<string, Record<string, string>> = {};
+      for (const [language, entry] of languages ?? []) {
+        const purposes = this.mapping(entry.value, `\`policy.sms.texts.${language}\``, TEXT_PURPOSES, entry.key);
+        for (const [purpose, text] of purposes ?? []) {
+          where.set(`sms.texts.${language}.${purpose}`, text.value ?? text.key);
+          const value = this.string(text.value, `policy.sms.texts.${language}.${purpose}`, text.key);
+          if (value !== undefined) texts[language] = { ...texts[language], [purpose]: value };
+        }
+      }
+      policy.sms = { ...policy.sms, texts };
+    }
     const quotasEntry = sms?.get("quotas");
     if (quotasEntry) {
       where.set("sms.quotas", quotasEntry.value ?? quotasEntry.key);

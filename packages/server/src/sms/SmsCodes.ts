@@ -73,7 +73,8 @@ export class SmsCodes {
     const code = randomDigits(settings.codeLength);
     const message = {
       to: request.phone,
-      body: smsText(request.language, request.purpose, code, Math.ceil(settings.codeTtlSeconds / 60)),
+      body: smsText(request.language, request.purpose, code, Math.ceil(settings.codeTtlSeconds / 60), settings),
+      ...(settings.senderId ? { from: settings.senderId } : {}),
     };
     try {
       await provider.send(message);
@@ -201,8 +202,12 @@ export class SmsCodes {
     readonly clientAddress: string;
     readonly language: SmsLanguage;
   }): Promise<void> {
-    const { provider, audit, logger, inbox, clock } = this.deps;
-    const message = { to: request.phone, body: noticeText(request.language, request.notice, request.ending) };
+    const { provider, audit, logger, inbox, clock, settings } = this.deps;
+    const message = {
+      to: request.phone,
+      body: noticeText(request.language, request.notice, request.ending, settings),
+      ...(settings.senderId ? { from: settings.senderId } : {}),
+    };
     const event = { event: "sms.notice" as const, accountId: request.accountId, clientAddress: request.clientAddress };
     try {
       await provider.send(message);

@@ -2,6 +2,8 @@
 export interface SmsMessage {
   readonly to: string;
   readonly body: string;
+  /** The sender the tenant shows (`sms.senderId`); absent: the operator's or the provider's default. */
+  readonly from?: string;
 }
 
 /** Delivers SMS. `send` resolves once the operator accepted the message, and throws otherwise. */

@@ -7,8 +7,8 @@ import type { SmsProvider } from "./SmsProvider.js";
 export function consoleProvider(stream: { write(text: string): unknown } = process.stdout): SmsProvider {
   return {
     name: "console",
-    async send({ to, body }) {
-      stream.write(`[pims sms] to ${to}: ${body}\n`);
+    async send({ to, body, from }) {
+      stream.write(`[pims sms] ${from === undefined ? "" : `from ${from} `}to ${to}: ${body}\n`);
     },
   };
 }

@@ -19,10 +19,10 @@ export function twilioProvider(settings: TwilioSettings, policy: RetryPolicy): S
   const authorization = `Basic ${Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString("base64")}`;
   return {
     name: "twilio",
-    async send({ to, body }) {
+    async send({ to, body, from }) {
       const form = new URLSearchParams({ To: to, Body: body });
       if (settings.messagingServiceSid) form.set("MessagingServiceSid", settings.messagingServiceSid);
-      else if (settings.from) form.set("From", settings.from);
+      else if (from ?? settings.from) form.set("From", from ?? (settings.from as string));
       await postWithRetry(
         url,
         {

@@ -4,7 +4,7 @@ import { postWithRetry, type RetryPolicy } from "./postWithRetry.js";
 import type { SmsProvider } from "./SmsProvider.js";
 
 /**
- * Posts `{"to": "+33612345678", "body": "…"}` to a URL of the deployment's choosing. With a
+ * Posts `{"to": "+33612345678", "body": "…"}` (and `"from"`, the tenant's sender id, when it has one) to a URL of the deployment's choosing. With a
  * secret, adds `Pims-Timestamp` and `Pims-Signature: sha256=<hex HMAC of "<timestamp>.<body>">` so
  * the receiver can check the sender and refuse replays.
  */
@@ -15,8 +15,8 @@ export function webhookProvider(
 ): SmsProvider {
   return {
     name: "webhook",
-    async send({ to, body }) {
-      const payload = JSON.stringify({ to, body });
+    async send({ to, body, from }) {
+      const payload = JSON.stringify(from === undefined ? { to, body } : { to, body, from });
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (settings.secret) {
         const timestamp = String(Math.floor(clock.now() / 1000));

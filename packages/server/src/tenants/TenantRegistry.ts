@@ -1,4 +1,5 @@
 import type { Config } from "../config/Config.js";
+import { SMS_BRAND } from "../config/loadConfig.js";
 import { PimsError } from "../core/PimsError.js";
 import { sha256Hex } from "../crypto/random.js";
 import { DEFAULT_TENANT } from "../db/TenantScope.js";
@@ -153,10 +154,12 @@ export class TenantRegistry {
     const disabled = row.disabled_at !== null;
     const known = this.#entries.get(row.id);
     if (known && known.policy === row.policy && known.name === row.name) return { ...known, disabled };
-    const config =
-      row.policy === null
-        ? this.deployment.config
-        : this.applyPolicy(this.deployment.config, JSON.parse(row.policy), row.id);
+    const policy = row.policy === null ? undefined : (JSON.parse(row.policy) as { sms?: { brand?: string } });
+    let config =
+      policy === undefined ? this.deployment.config : this.applyPolicy(this.deployment.config, policy, row.id);
+    // A brand's texts name the brand ("… is your Peugeot code …") unless its policy names another.
+    if (row.id !== DEFAULT_TENANT && policy?.sms?.brand === undefined && SMS_BRAND.test(row.name))
+      config = { ...config, sms: { ...config.sms, brand: row.name } };
     return {
       tenant: buildTenant(this.deployment, { id: row.id, name: row.name, config }),
       name: row.name,
