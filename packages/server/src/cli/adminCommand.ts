@@ -34,7 +34,7 @@ export function adminCommand(): Command {
   const admin = new Command("admin")
     .description("Administer a running Pims server through its admin API.")
     .option("-u, --url <url>", "server URL (PIMS_URL)", process.env.PIMS_URL ?? "http://127.0.0.1:8080")
-    .option("-k, --key <key>", "admin key (PIMS_ADMIN_KEY)")
+    .option("-k, --key <key>", "admin key: the operator's, or a tenant's ptk_… (PIMS_ADMIN_KEY)")
     .option("--json", "print the API's JSON answer")
     .option(
       "-t, --tenant <id>",
