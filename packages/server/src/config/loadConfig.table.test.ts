@@ -233,6 +233,12 @@ const TABLE: readonly Row[] = [
   ],
   ["PIMS_SMS_LANGUAGE", "fr", ok((c) => c.sms.language, "fr")],
   ["PIMS_SMS_LANGUAGE", "de", refused('PIMS_SMS_LANGUAGE must be one of en, fr, got "de"')],
+  ["PIMS_SMS_BRAND", "Acme Motors", ok((c) => c.sms.brand, "Acme Motors")],
+  [
+    "PIMS_SMS_BRAND",
+    "{code}",
+    refused('PIMS_SMS_BRAND must be 1 to 30 printable characters without braces, got "{code}"'),
+  ],
   ["PIMS_SMS_INBOX_SIZE", "10", ok((c) => c.sms.inboxSize, 10)],
   ["PIMS_SMS_INBOX_SIZE", "0", between("PIMS_SMS_INBOX_SIZE", 1, 10_000, "0")],
   ["PIMS_SMS_TIMEOUT_MS", "1000", ok((c) => c.sms.timeoutMs, 1000)],

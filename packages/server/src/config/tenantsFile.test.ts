@@ -279,27 +279,63 @@ describe("loadTenantsFile", () => {
         "    name: A",
         "    policy:",
         "      sms:",
-        "        texts: { fr: { enrollment: '{code}' } }",
         "        languages: [fr, en]",
         "      oidc: { issuers: [https://idp.example] }",
         "",
       ].join("\n"),
     );
     expect(problems).toEqual([
-      `\`policy.sms.texts\` at ${path}:6 is not supported: SMS texts are fixed per language in sms/templates.ts; no setting changes them yet`,
-      `\`policy.sms.languages\` at ${path}:7 is not supported: the server knows en and fr; a tenant sets its fallback with \`sms.language\``,
-      `\`policy.oidc.issuers\` at ${path}:8 is not supported: one issuer per tenant: \`oidc.issuer\` and \`oidc.audience\``,
+      `\`policy.sms.languages\` at ${path}:6 is not supported: the server knows en and fr; a tenant sets its fallback with \`sms.language\``,
+      `\`policy.oidc.issuers\` at ${path}:7 is not supported: one issuer per tenant: \`oidc.issuer\` and \`oidc.audience\``,
     ]);
   });
 
-  it("takes a sender id only where the provider can send it", () => {
-    const text = "tenants:\n  - id: a\n    name: A\n    policy:\n      sms: { senderId: PEUGEOT }\n";
-    const refused = problemsOf(text);
-    expect(refused.problems).toEqual([
-      `\`policy.sms.senderId\` at ${refused.path}:5 needs PIMS_SMS_PROVIDER=twilio (the console provider sends no sender)`,
+  it("takes a tenant's own texts, each with its code, and refuses an unknown placeholder, language or purpose", () => {
+    const { path, problems } = problemsOf(
+      [
+        "tenants:",
+        "  - id: a",
+        "    name: A",
+        "    policy:",
+        "      sms:",
+        "        texts:",
+        "          en: { enrollment: 'Hello {name}: {code}', resetPin: 'no code here' }",
+        "          de: { enrollment: '{code}' }",
+        "          fr: { welcome: '{code}' }",
+        "",
+      ].join("\n"),
+    );
+    expect(problems).toEqual([
+      `unknown key \`de\` at ${path}:8 (\`policy.sms.texts\` takes en, fr)`,
+      `unknown key \`welcome\` at ${path}:9 (\`policy.sms.texts.fr\` takes enrollment, certification, resetPin, phoneChanged)`,
     ]);
-    const [tenant] = loadTenantsFile(file(text), twilio);
-    expect(applyTenantPolicy(twilio, tenant?.policy ?? {}).sms.twilio?.from).toBe("PEUGEOT");
+    const second = problemsOf(
+      "tenants:\n  - id: a\n    name: A\n    policy:\n      sms:\n        texts:\n          en: { enrollment: 'Hello {name}: {code}', resetPin: 'no code here' }\n",
+    );
+    expect(second.problems).toEqual([
+      `\`policy.sms.texts.en.enrollment\` at ${second.path}:7 names \`{name}\`; a text takes {code}, {minutes}, {brand}, {ending}`,
+      `\`policy.sms.texts.en.resetPin\` at ${second.path}:7 must contain {code}: it is the message that carries the code`,
+    ]);
+    const [tenant] = loadTenantsFile(
+      file(
+        "tenants:\n  - id: a\n    name: A\n    policy:\n      sms: { brand: Acme, texts: { fr: { enrollment: 'Acme : {code}' } } }\n",
+      ),
+      deployment,
+    );
+    const sms = applyTenantPolicy(deployment, tenant?.policy ?? {}).sms;
+    expect(sms.brand).toBe("Acme");
+    expect(sms.texts).toEqual({ fr: { enrollment: "Acme : {code}" } });
+  });
+
+  it("takes a sender id for every provider, and refuses one a messaging service would ignore", () => {
+    const text = "tenants:\n  - id: a\n    name: A\n    policy:\n      sms: { senderId: PEUGEOT }\n";
+    const [onConsole] = loadTenantsFile(file(text), deployment);
+    expect(applyTenantPolicy(deployment, onConsole?.policy ?? {}).sms.senderId).toBe("PEUGEOT");
+    const [onTwilio] = loadTenantsFile(file(text), twilio);
+    expect(applyTenantPolicy(twilio, onTwilio?.policy ?? {}).sms.senderId).toBe("PEUGEOT");
+    expect(
+      problemsOf("tenants:\n  - id: a\n    name: A\n    policy:\n      sms: { senderId: 'not-an-id!' }\n").problems,
+    ).toHaveLength(1);
   });
 
   it("reports every problem of the file at once", () => {
@@ -385,7 +421,7 @@ describe("docs/tenants.md", () => {
     const opel = applyTenantPolicy(twilio, tenants[1]?.policy ?? {});
     expect([peugeot.pin.minLength, peugeot.pin.maxLength, peugeot.pin.maxFailures]).toEqual([6, 6, 3]);
     expect([opel.pin.minLength, opel.pin.maxLength, opel.pin.maxFailures]).toEqual([4, 8, 5]);
-    expect([peugeot.sms.twilio?.from, opel.sms.twilio?.from]).toEqual(["PEUGEOT", "OPEL"]);
+    expect([peugeot.sms.senderId, opel.sms.senderId]).toEqual(["PEUGEOT", "OPEL"]);
     expect(opel.oidc).toEqual({ issuer: "https://login.opel.example", audience: "pims", jwksUrl: undefined });
   });
 
