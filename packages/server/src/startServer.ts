@@ -27,10 +27,7 @@ function isLoopback(host: string): boolean {
  * requests in flight finish (at most 10 s), closes the database and exits. `options.tenants`
  * declares tenants instead of `PIMS_TENANTS_FILE` (`--demo-brands`).
  */
-export async function startServer(
-  config: Config,
-  options: Pick<ServerOptions, "tenants"> = {},
-): Promise<PimsServer> {
+export async function startServer(config: Config, options: Pick<ServerOptions, "tenants"> = {}): Promise<PimsServer> {
   const server = await createPimsServer({ config, ...options });
   const url = await server.listen();
   const { logger } = server.services;
