@@ -22,7 +22,7 @@ const BRANDS = [
     clientId: "demo-peugeot-web",
     storeName: "pims-demo-peugeot",
     name: "Peugeot (demo)",
-    policy: "OTPs of 6 digits, SMS in French",
+    policy: "OTPs of 6 digits, locked after 3 wrong PINs",
   },
   {
     key: "opel",

@@ -109,6 +109,13 @@ describe.runIf(HAS_CHROMIUM)("the demo page's two brands", () => {
     await expect.poll(() => page.textContent("#state")).toBe(`Logged in as ${login}; this device is not enrolled.`);
     expect(await operate(page, "button[data-op=S1]")).toMatchObject({ result: { isDeviceActivated: false } });
     expect(await sessionOf("peugeot")).toBe(`Peugeot (demo) logged in as ${login}`);
+    // Peugeot's policy: a 4-digit PIN is fine here, and its OTPs have 6 digits (Opel's and the default's: 8).
+    expect(await operate(page, "button[data-op=S5][data-from=shortcut]")).toMatchObject({ status: "SUCCEEDED" });
+    await field("shortcut", "smsCode").fill(await inboxCode(page, 2));
+    await field("shortcut", "pinCode").fill("2853");
+    expect(await operate(page, "button[data-op=S11]")).toMatchObject({ status: "SUCCEEDED" });
+    await field("otp", "pinCode").fill("2853");
+    expect((await operate(page, "button[data-op=S15]")).result.otp).toMatch(/^\d{6}$/);
   });
 
   it("switches to Default: that login does not exist in the default tenant either; no script error", async () => {
