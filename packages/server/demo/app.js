@@ -1,6 +1,6 @@
 // The Pims demo: every button is one SDK call; every answer is shown as the JSON the app received,
 // and a failure also next to the button that caused it, with its plain meaning.
-import { describeError } from "@pims/protocol";
+import { describeError, HEADERS, INTERNAL_PATHS } from "@pims/protocol";
 import { createPims, indexedDbStore, needsStrongAuthentication } from "@pims/sdk";
 
 const SMS = "pims.authentication.smscode";
@@ -10,7 +10,36 @@ const PINCODE = "pims.authentication.pincode";
 const OTP = "pims.authentication.otp";
 const USER = "pims.authentication.user";
 
-const store = indexedDbStore("pims-demo");
+/**
+ * The brands the page switches between: the default tenant (no client id), and the two demo brands
+ * of `pims serve --demo-brands` (packages/server/demo/tenants.yaml). Each has its own IndexedDB
+ * store, so each has its own device enrollment; `name` is the server's (GET /v1/client).
+ */
+const BRANDS = [
+  { key: "default", clientId: undefined, storeName: "pims-demo", name: "Default", policy: "" },
+  {
+    key: "peugeot",
+    clientId: "demo-peugeot-web",
+    storeName: "pims-demo-peugeot",
+    name: "Peugeot (demo)",
+    policy: "OTPs of 6 digits, locked after 3 wrong PINs",
+  },
+  {
+    key: "opel",
+    clientId: "demo-opel-web",
+    storeName: "pims-demo-opel",
+    name: "Opel (demo)",
+    policy: "a PIN of exactly 6 digits",
+  },
+];
+const brandOf = (key) => BRANDS.find((b) => b.key === key);
+/** One store per brand, opened once. */
+const storeOf = (b) => {
+  b.store ??= indexedDbStore(b.storeName);
+  return b.store;
+};
+let brand = brandOf(new URLSearchParams(location.search).get("brand") ?? "default") ?? BRANDS[0];
+let store = storeOf(brand);
 const pims = createPims();
 /**
  * The browser logs every 4xx answer to `fetch` as a console error, and this journey meets many on
@@ -223,9 +252,11 @@ const oneCharacterOff = (vin) => `${vin.slice(0, -1)}${vin.endsWith("6") ? "7" :
  * the PIN form gets an OTP for exactly that transaction and repeats the call.
  */
 async function unlock(vin) {
+  // The sample API is the app's own: pims.fetch adds the token and the OTP, not the client id.
+  // The app says which brand calls, as the SDK does to the Pims server; the server picks the tenant by it.
   const response = await pims.fetch("/demo/api/unlock", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(brand.clientId ? { [HEADERS.clientId]: brand.clientId } : {}) },
     body: JSON.stringify({ vin }),
   });
   markSpent(pendingOtp);
@@ -263,12 +294,131 @@ async function run(button) {
   }
   feedback(button, message?.expected ? undefined : message);
   await refreshState().catch(() => undefined);
+  await refreshSessions().catch(() => undefined);
 }
 
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-op]");
   if (button && button.type === "button") run(button);
+  const choice = event.target.closest("button[data-brand]");
+  if (choice) switchBrand(brandOf(choice.dataset.brand));
 });
+
+/** The SDK's configuration for `b`: its own store, and for a demo brand its client id and brand. */
+async function initializeFor(b) {
+  const config = { serverUrl: location.origin, store, fetch: quietFetch };
+  if (b.clientId) Object.assign(config, { credential: { clientId: b.clientId }, profile: { brand: b.key } });
+  return show(`initialize (${b.name})`, await pims.initialize(config));
+}
+
+/** Which brands this server serves, and their names, as GET /v1/client answers for each client id. */
+async function probeBrands() {
+  await Promise.all(
+    BRANDS.map(async (b) => {
+      const headers = { "pims-failure-status": "200", ...(b.clientId ? { [HEADERS.clientId]: b.clientId } : {}) };
+      try {
+        const answer = await (await fetch(INTERNAL_PATHS.client, { headers })).json();
+        b.available = answer.status === "SUCCEEDED";
+        if (b.available) {
+          b.name = answer.result.tenant.name;
+          b.app = answer.result.app;
+        }
+      } catch {
+        b.available = false;
+      }
+    }),
+  );
+  for (const b of BRANDS) {
+    const button = document.querySelector(`button[data-brand="${b.key}"]`);
+    button.textContent = b.name;
+    button.disabled = !b.available;
+    button.title = b.available
+      ? ""
+      : "Not declared on this server: start it with `npm start` (pims serve --demo-brands).";
+  }
+}
+
+/** The brand the SDK serves now, shown above the journey. */
+function showBrand() {
+  for (const button of document.querySelectorAll("button[data-brand]")) {
+    const current = button.dataset.brand === brand.key;
+    button.setAttribute("aria-pressed", String(current));
+    button.classList.toggle("secondary", !current);
+  }
+  const app = brand.clientId ? `app ${brand.app ?? brand.clientId} (client id ${brand.clientId})` : "no client id";
+  $("#brand").textContent = `${brand.name}: ${app}${brand.policy ? `; policy: ${brand.policy}` : ""}.`;
+  document.documentElement.dataset.brand = brand.key;
+}
+
+/** Who is logged in, per brand: each brand's store is read, as the SDK keeps the session there. */
+async function refreshSessions() {
+  const items = await Promise.all(
+    BRANDS.map(async (b) => {
+      const item = document.createElement("li");
+      item.dataset.brand = b.key;
+      const name = document.createElement("strong");
+      name.textContent = b.name;
+      const what = document.createElement("span");
+      if (!b.available) what.textContent = "not served here";
+      else {
+        const session = await storeOf(b).get("pims.session");
+        what.textContent = session ? `logged in as ${session.username}` : "not logged in";
+        if (b.key === brand.key) item.classList.add("current");
+      }
+      item.append(name, " ", what);
+      return item;
+    }),
+  );
+  $("#sessions").replaceChildren(...items);
+}
+
+/** What one brand's journey left on screen (an OTP, a step-up, the answers next to buttons). */
+function clearJourney() {
+  pendingOtp = undefined;
+  showOtp({ status: "FAILED" });
+  $("#stepup-pin").hidden = true;
+  $("#tamper").disabled = true;
+  $("#signed").textContent = "";
+  $("#unlock").textContent = "";
+  $("#unlock").className = "result";
+  $("#enrollment-status").textContent = "";
+  for (const line of document.querySelectorAll(".feedback")) line.hidden = true;
+}
+
+/**
+ * Releases the SDK (it forgets this brand's session; the enrollment stays in the brand's store)
+ * and initializes it again for `next`, with its client id and its own store.
+ */
+let switching = false;
+async function switchBrand(next) {
+  if (!next?.available || switching || next.key === brand.key) return;
+  switching = true;
+  document.documentElement.dataset.ready = "switching";
+  const buttons = document.querySelectorAll("button[data-brand]");
+  for (const button of buttons) button.disabled = true;
+  try {
+    show(`release (${brand.name})`, await pims.release());
+    const previous = brand;
+    brand = next;
+    store = storeOf(next);
+    clearJourney();
+    const initialized = await initializeFor(next);
+    if (initialized.status === "FAILED") {
+      // Back to the brand that worked, so the page keeps an initialized SDK.
+      brand = previous;
+      store = storeOf(previous);
+      await initializeFor(previous);
+    }
+    history.replaceState(null, "", brand.key === "default" ? location.pathname : `?brand=${brand.key}`);
+    showBrand();
+    await refreshState();
+  } finally {
+    for (const button of buttons) button.disabled = !brandOf(button.dataset.brand).available;
+    await refreshSessions().catch(() => undefined);
+    switching = false;
+    document.documentElement.dataset.ready = "true";
+  }
+}
 document.addEventListener("submit", (event) => {
   event.preventDefault();
   const button = event.submitter?.dataset.op
@@ -334,10 +484,10 @@ async function startProblem() {
   if (!serverUp) {
     return `Cannot start: the Pims server at ${location.origin} does not answer (is \`npm start\` still running?). Reload the page once it is up.`;
   }
-  const initialized = show(
-    "initialize",
-    await pims.initialize({ serverUrl: location.origin, store, fetch: quietFetch }),
-  );
+  await probeBrands();
+  if (!brand.available) brand = BRANDS[0];
+  store = storeOf(brand);
+  const initialized = await initializeFor(brand);
   if (initialized.status === "FAILED") {
     const { code, label } = initialized.error;
     return `Cannot start: the SDK did not initialize (${code} ${label}: ${describeError(code)}).`;
@@ -353,12 +503,14 @@ if (problem === undefined) {
   const phone = `061${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
   form("shortcut").elements.namedItem("phoneNumber").value = phone;
   form("full").elements.namedItem("phoneNumber").value = phone;
+  showBrand();
   await refreshState();
+  await refreshSessions();
   pollInbox();
   document.documentElement.dataset.ready = "true";
 } else {
   $("#state").textContent = problem;
   $("#state").classList.add("failed");
-  for (const button of document.querySelectorAll("button[data-op]")) button.disabled = true;
+  for (const button of document.querySelectorAll("button[data-op], button[data-brand]")) button.disabled = true;
   document.documentElement.dataset.ready = "failed";
 }

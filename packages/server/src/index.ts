@@ -9,6 +9,7 @@ export {
 export { type Clock, systemClock } from "./Clock.js";
 export type { Config } from "./config/Config.js";
 export { ConfigError } from "./config/ConfigError.js";
+export { DEMO_TENANTS_FILE, demoTenants } from "./config/demoTenants.js";
 export { knownVariables, type LoadConfigOptions, loadConfig } from "./config/loadConfig.js";
 export { PimsError } from "./core/PimsError.js";
 export { createPimsServer, type PimsServer, type ServerOptions } from "./createPimsServer.js";

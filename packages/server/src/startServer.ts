@@ -1,5 +1,5 @@
 import type { Config } from "./config/Config.js";
-import { createPimsServer, type PimsServer } from "./createPimsServer.js";
+import { createPimsServer, type PimsServer, type ServerOptions } from "./createPimsServer.js";
 import { flushLogger } from "./log/createLogger.js";
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -24,10 +24,11 @@ function isLoopback(host: string): boolean {
 
 /**
  * Starts a server for `pims serve`: listens, and on SIGTERM or SIGINT stops accepting, lets the
- * requests in flight finish (at most 10 s), closes the database and exits.
+ * requests in flight finish (at most 10 s), closes the database and exits. `options.tenants`
+ * declares tenants instead of `PIMS_TENANTS_FILE` (`--demo-brands`).
  */
-export async function startServer(config: Config): Promise<PimsServer> {
-  const server = await createPimsServer({ config });
+export async function startServer(config: Config, options: Pick<ServerOptions, "tenants"> = {}): Promise<PimsServer> {
+  const server = await createPimsServer({ config, ...options });
   const url = await server.listen();
   const { logger } = server.services;
   logger.info({ url, mode: config.mode, database: server.services.engine }, "pims is listening");

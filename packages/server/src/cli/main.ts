@@ -32,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-d, --database-url <url>", "sqlite:<path> or postgres://… (PIMS_DATABASE_URL)")
     .option("--data-dir <dir>", "folder for the SQLite file and the development key (PIMS_DATA_DIR)")
     .option("--production", "production mode: PIMS_SECRET_KEY required, no demo page, no SMS inbox")
+    .option("--demo-brands", "declare the demo page's two brands (demo/tenants.yaml); development mode only")
     .action(async (options: ServeOptions) => {
       const config = loadConfig(
         process.env,
@@ -44,9 +45,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         },
         { warn },
       );
+      const tenants = options.demoBrands ? (await import("../config/demoTenants.js")).demoTenants(config) : undefined;
       // The server's modules load only for the commands that run it: `--help`, `admin` start in a fraction.
       const { startServer } = await import("../startServer.js");
-      await startServer(config);
+      await startServer(config, tenants ? { tenants } : {});
       exitCode = -1;
     });
 
@@ -121,6 +123,7 @@ interface ServeOptions {
   databaseUrl?: string;
   dataDir?: string;
   production?: boolean;
+  demoBrands?: boolean;
 }
 
 /** The version of @pims/server, from its package.json (dist/cli/ → ../../package.json). */

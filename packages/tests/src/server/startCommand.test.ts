@@ -24,6 +24,15 @@ describe("npm start", () => {
       expect(started.output()).toContain(`every SMS code is readable by anyone at ${url}/dev/sms`);
       expect((await stat(join(dataDir, "secret.key"))).mode & 0o777).toBe(0o600);
       await stat(join(dataDir, "pims.db"));
+      // The demo page's two brands are declared (--demo-brands), beside the default tenant.
+      const client = async (clientId?: string) =>
+        (await fetch(`${url}/v1/client`, { headers: clientId ? { "pims-client-id": clientId } : {} })).json();
+      expect(await client("demo-peugeot-web")).toMatchObject({
+        status: "SUCCEEDED",
+        result: { tenant: { id: "peugeot", name: "Peugeot (demo)" }, app: "Peugeot demo page" },
+      });
+      expect(await client("demo-opel-web")).toMatchObject({ result: { tenant: { id: "opel", name: "Opel (demo)" } } });
+      expect(await client()).toMatchObject({ result: { tenant: { id: "default" } } });
     } finally {
       await started.stop("SIGTERM");
     }
@@ -92,6 +101,29 @@ describe("pims command", () => {
     await set.listening;
     expect(await set.stop("SIGTERM")).toBe(0);
     expect(set.output()).not.toContain("PIMS_PUBLIC_URL");
+  });
+
+  it("refuses --demo-brands in production mode, and with PIMS_TENANTS_FILE: exit 3, no server", async () => {
+    const production = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--demo-brands"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_PORT: "0",
+      PIMS_MODE: "production",
+      PIMS_SECRET_KEY: "ab".repeat(32),
+      PIMS_METRICS_TOKEN: "metrics-token-for-a-start-test-0123456789",
+      PIMS_SMS_PROVIDER: "webhook",
+      PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms",
+    });
+    expect(production.code).toBe(3);
+    expect(production.stderr).toContain(
+      "--demo-brands declares demo tenants for the development demo page: not in production mode",
+    );
+    const both = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--demo-brands"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_PORT: "0",
+      PIMS_TENANTS_FILE: join(dataDir, "tenants.yaml"),
+    });
+    expect(both.code).toBe(3);
+    expect(both.stderr).toContain("--demo-brands and PIMS_TENANTS_FILE");
   });
 
   it("refuses a bad port: exit 2", async () => {
