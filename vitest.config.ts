@@ -24,6 +24,7 @@ const SLOW_FIRST = [
   "packages/tests/src/browser/demo.browser.test.ts",
   "packages/tests/src/scale/faults.test.ts",
   "packages/tests/src/scale/multiProcess.test.ts",
+  "packages/tests/src/browser/demoBrands.browser.test.ts",
   "packages/tests/src/scale/dependencies.test.ts",
   "packages/tests/src/security/defaults.security.test.ts",
   "packages/tests/src/server/docSnippets.test.ts",
