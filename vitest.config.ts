@@ -64,6 +64,10 @@ export default defineConfig({
         find: /^@pims\/relying-party\/(fastify|express)$/,
         replacement: fileURLToPath(new URL("./packages/relying-party/src/$1.ts", import.meta.url)),
       },
+      {
+        find: /^@pims\/protocol\/docs$/,
+        replacement: fileURLToPath(new URL("./packages/protocol/src/operations/docs.ts", import.meta.url)),
+      },
       { find: /^@pims\/protocol$/, replacement: src("protocol") },
       { find: /^@pims\/sdk$/, replacement: src("sdk") },
       { find: /^@pims\/server$/, replacement: src("server") },

@@ -13,7 +13,7 @@ export const username = {
     { key: "type", value: "username" },
   ],
   params: [],
-  result: { username: { type: "string", description: "Login of the account." } },
+  result: { username: { type: "string" } },
   errors: [2001, 2101, 2102, 2301],
   extraErrors: {},
   access: "session",
@@ -21,7 +21,6 @@ export const username = {
   deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/account/username",
-  summary: "Returns the login of the logged-in user.",
 } as const satisfies OperationDeclaration;
 
 /** S1: is this device enrolled and known as active by the server? */
@@ -38,7 +37,6 @@ export const isDeviceActivated = {
   result: {
     isDeviceActivated: {
       type: "boolean",
-      description: "True when this device holds its key and the server knows it as active.",
     },
   },
   errors: [2001, 2101, 2102, 2344],
@@ -49,7 +47,6 @@ export const isDeviceActivated = {
   withoutDeviceKey: { isDeviceActivated: false },
   component: "StrongAuthentication",
   path: "/v1/device/status",
-  summary: "Tells whether this device is enrolled (holds its key and is active on the server).",
 } as const satisfies OperationDeclaration;
 
 /** S2: is the account blocked by too many wrong PINs? */
@@ -67,7 +64,6 @@ export const isAccountBlocked = {
     isAccountBlocked: {
       type: "enum",
       values: ["NotBlocked", "PinBlocked", "Unknown"],
-      description: "PinBlocked after too many consecutive wrong PINs.",
     },
   },
   errors: [2001, 2101, 2102, 2344],
@@ -77,5 +73,4 @@ export const isAccountBlocked = {
   deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/account/blocked",
-  summary: "Tells whether the account is blocked by too many consecutive wrong PINs.",
 } as const satisfies OperationDeclaration;

@@ -11,10 +11,7 @@ export const enroll = {
   api,
   verb: "set",
   selector: [{ key: "action", value: "enroll" }],
-  params: [
-    pinCode("The PIN to choose (NotEnrolled) or the account PIN (AlreadyEnrolled)."),
-    smsCode(false, "The code from S4; may be omitted when S7 validated it for this device."),
-  ],
+  params: [pinCode, smsCode(false)],
   result: null,
   errors: [2001, 2101, 2102, 2305, ...IW, 2344],
   extraErrors: {},
@@ -23,7 +20,6 @@ export const enroll = {
   deviceKey: "enroll",
   component: "StrongAuthentication",
   path: "/v1/enrollment/enroll",
-  summary: "Enrolls this device: sets the account PIN (NotEnrolled) or checks it (AlreadyEnrolled).",
 } as const satisfies OperationDeclaration;
 
 /** S11: certify a number, set the PIN and enroll this device in one call (shortcut). */
@@ -33,11 +29,7 @@ export const enrollWithPhoneNumber = {
   api,
   verb: "set",
   selector: [{ key: "action", value: "enrollmentWithPhoneNumber", valueAliases: ["enrollWithPhoneNumber"] }],
-  params: [
-    pinCode("The PIN to choose."),
-    smsCode(true, "The code from S5."),
-    phoneNumber("The number certified by S5."),
-  ],
+  params: [pinCode, smsCode(true), phoneNumber],
   result: null,
   errors: [2001, 2101, 2102, 2305, ...IW, 2344, 2390],
   extraErrors: {},
@@ -46,7 +38,6 @@ export const enrollWithPhoneNumber = {
   deviceKey: "enroll",
   component: "StrongAuthentication",
   path: "/v1/enrollment/enroll-with-phone-number",
-  summary: "Shortcut: the number becomes trusted, the PIN is set and this device enrolled, atomically.",
 } as const satisfies OperationDeclaration;
 
 /** S12: remove every enrollment of the account, and its PIN. */
@@ -65,6 +56,4 @@ export const removeEnrollments = {
   deviceKey: "forget",
   component: "StrongAuthentication",
   path: "/v1/enrollment/remove",
-  summary:
-    "Removes every enrolled device of the account and its PIN; from an enrolled device, or after S7 on this one.",
 } as const satisfies OperationDeclaration;

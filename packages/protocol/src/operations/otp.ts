@@ -5,11 +5,9 @@ import type { OperationDeclaration, ParamDeclaration } from "./types.js";
 const api = "pims.authentication.otp";
 const OTP_ERRORS = [2000, 2001, 2006, 2101, 2102, 2202, ...IW] as const;
 const otpResult = {
-  otp: { type: "string", description: "The one-time password, digits." },
+  otp: { type: "string" },
   transaction: {
     type: "transaction",
-    description:
-      "Pims extension, with a `transaction` parameter only: the transaction this OTP authorizes, as the device signed it: what the app shows.",
   },
 } as const;
 
@@ -19,9 +17,6 @@ const context = {
   required: false,
   format: { kind: "text", maxLength: 256 },
   secret: false,
-  description:
-    "Pims extension, optional: binds the OTP to one action (e.g. a digest of the request it authorizes); the relying party must present the same context.",
-  example: "sha256:3f2a…",
 } as const satisfies ParamDeclaration;
 
 /**
@@ -33,9 +28,6 @@ const transaction = {
   required: false,
   format: { kind: "transaction" },
   secret: false,
-  description:
-    "Pims extension, optional, not with `context`: the transaction the OTP authorizes (amounts in minor units or decimal strings); the device signs its canonical form, and the relying party must present the same transaction (decision 0025).",
-  example: '{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}',
 } as const satisfies ParamDeclaration;
 
 /** S15: an OTP proving possession (the device key) and knowledge (the PIN). */
@@ -45,7 +37,7 @@ export const otpWithPin = {
   api,
   verb: "get",
   selector: [{ key: "action", value: "withPIN" }],
-  params: [pinCode("The account PIN."), context, transaction],
+  params: [pinCode, context, transaction],
   result: otpResult,
   errors: OTP_ERRORS,
   extraErrors: {},
@@ -55,7 +47,6 @@ export const otpWithPin = {
   yieldsOtp: true,
   component: "StrongAuthentication",
   path: "/v1/otp/with-pin",
-  summary: "Returns a short-lived, single-use OTP proving this device and the PIN.",
 } as const satisfies OperationDeclaration;
 
 /** S16: an OTP proving possession only. */
@@ -75,5 +66,4 @@ export const otpWithoutPin = {
   yieldsOtp: true,
   component: "StrongAuthentication",
   path: "/v1/otp/without-pin",
-  summary: "Returns a short-lived, single-use OTP proving this device only.",
 } as const satisfies OperationDeclaration;

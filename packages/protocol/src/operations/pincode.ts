@@ -12,7 +12,7 @@ export const resetPin = {
   api,
   verb: "set",
   selector: [{ key: "action", value: "reset" }],
-  params: [pinCode("The new PIN."), smsCode(true, "The code from S6.")],
+  params: [pinCode, smsCode(true)],
   result: null,
   errors: [2001, 2101, 2102, 2305, ...IW, 2315, 2344],
   extraErrors: {},
@@ -21,7 +21,6 @@ export const resetPin = {
   deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/pin/reset",
-  summary: "Sets a new PIN with a code from S6, and unblocks the account.",
 } as const satisfies OperationDeclaration;
 
 /** S14: change the PIN, knowing the current one. */
@@ -37,16 +36,12 @@ export const updatePin = {
       required: true,
       format: PIN_FORMAT,
       secret: true,
-      description: "The current PIN.",
-      example: "4821",
     },
     {
       name: "newPIN",
       required: true,
       format: PIN_FORMAT,
       secret: true,
-      description: "The new PIN.",
-      example: "7395",
     },
   ],
   result: null,
@@ -57,5 +52,4 @@ export const updatePin = {
   deviceKey: "use",
   component: "StrongAuthentication",
   path: "/v1/pin/update",
-  summary: "Changes the PIN from an enrolled device; the current PIN is checked and counted.",
 } as const satisfies OperationDeclaration;

@@ -21,7 +21,6 @@ export const requestEnrollmentCode = {
   deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/sms/enrollment",
-  summary: "Sends an enrollment code by SMS to the account's trusted phone number.",
 } as const satisfies OperationDeclaration;
 
 /** S5: send a certification code to a phone number the user gives. */
@@ -31,7 +30,7 @@ export const requestPhoneCertificationCode = {
   api,
   verb: "get",
   selector: [{ key: "type", value: "phoneNumberCertification" }],
-  params: [phoneNumber("The phone number to certify, national (0612345678) or E.164 (+33612345678).")],
+  params: [phoneNumber],
   result: null,
   errors: SEND_ERRORS,
   extraErrors: { ...SMS_SEND_EXTRAS },
@@ -40,7 +39,6 @@ export const requestPhoneCertificationCode = {
   deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/sms/phone-certification",
-  summary: "Sends a code by SMS to the given number, to certify it (then S8, S9 or S11).",
 } as const satisfies OperationDeclaration;
 
 /** S6: send a PIN reset code to the trusted number. */
@@ -59,7 +57,6 @@ export const requestResetPinCode = {
   deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/sms/reset-pin",
-  summary: "Sends a PIN reset code by SMS to the account's trusted phone number (then S13).",
 } as const satisfies OperationDeclaration;
 
 /** S7: validate an enrollment code for this device. */
@@ -69,12 +66,11 @@ export const validateEnrollmentCode = {
   api,
   verb: "set",
   selector: [{ key: "action", value: "enrollment" }],
-  params: [smsCode(true, "The code received after S4.")],
+  params: [smsCode(true)],
   result: {
     status: {
       type: "enum",
       values: ["NotEnrolled", "AlreadyEnrolled"],
-      description: "NotEnrolled: the account has no PIN yet (choose one); AlreadyEnrolled: type the account PIN.",
     },
   },
   errors: [2001, 2006, 2102, ...NET, ...IW, 2344, 2305],
@@ -84,7 +80,6 @@ export const validateEnrollmentCode = {
   deviceKey: "create",
   component: "StrongAuthentication",
   path: "/v1/enrollment/validate-code",
-  summary: "Validates the enrollment code for this device and tells whether the account has a PIN.",
 } as const satisfies OperationDeclaration;
 
 /** S8: make a certified number the account's trusted number. */
@@ -94,7 +89,7 @@ export const addPhoneNumber = {
   api,
   verb: "set",
   selector: [{ key: "action", keyAliases: ["type"], value: "addPhoneNumber" }],
-  params: [smsCode(true, "The code received after S5."), phoneNumber("The number certified by S5.")],
+  params: [smsCode(true), phoneNumber],
   result: null,
   errors: [2001, 2006, 2101, 2102, ...NET, 2344, 2305, 2390],
   extraErrors: { 2317: "the account already has a trusted number (use modifyPhoneNumber)" },
@@ -103,7 +98,6 @@ export const addPhoneNumber = {
   deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/phone/add",
-  summary: "Makes the number certified by S5 the account's trusted number.",
 } as const satisfies OperationDeclaration;
 
 /**
@@ -118,12 +112,10 @@ export const modifyPhoneNumber = {
   verb: "set",
   selector: [{ key: "type", keyAliases: ["action"], value: "modifyPhoneNumber" }],
   params: [
-    smsCode(true, "The code received after S5."),
-    phoneNumber("The number certified by S5."),
+    smsCode(true),
+    phoneNumber,
     {
-      ...pinCode(
-        "Pims extension, optional: the account PIN, counted toward the lockout like every PIN comparison. Without it, S9 needs a PIN proven by this device within the last minutes (S15 with its PIN); otherwise 2308.",
-      ),
+      ...pinCode,
       required: false,
     },
   ],
@@ -135,6 +127,4 @@ export const modifyPhoneNumber = {
   deviceKey: "use",
   component: "StrongAuthentication",
   path: "/v1/phone/modify",
-  summary:
-    "Replaces the trusted number by the one certified by S5; needs an enrolled device and the PIN (pinCode, or proven by this device within minutes). The former number is told by SMS.",
 } as const satisfies OperationDeclaration;

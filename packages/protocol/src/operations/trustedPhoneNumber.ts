@@ -12,7 +12,6 @@ export const trustedPhoneNumber = {
   result: {
     phoneNumber: {
       type: "string",
-      description: "National format in the deployment's default region (0612345678), E.164 otherwise.",
     },
   },
   errors: [2001, 2006, ...NET, 2307],
@@ -22,5 +21,4 @@ export const trustedPhoneNumber = {
   deviceKey: "none",
   component: "StrongAuthentication",
   path: "/v1/phone/trusted",
-  summary: "Returns the account's trusted phone number; 2307 when it has none.",
 } as const satisfies OperationDeclaration;

@@ -21,19 +21,31 @@ export type ParamFormat =
   /** A JSON object, checked and canonicalized by `canonicalTransaction` (decision 0025). */
   | { readonly kind: "transaction" };
 
+/**
+ * A parameter as code reads it. An operation's parameters are described for people in
+ * `OPERATION_DOCS` (`@pims/protocol/docs`), not here, so that the SDK's bundle carries no prose.
+ */
 export interface ParamDeclaration {
   readonly name: string;
   readonly required: boolean;
   readonly format: ParamFormat;
   /** A secret (PIN, code, password, token): never logged, never echoed. */
   readonly secret: boolean;
+}
+
+/** What a parameter means, for people (docs/operations/, the OpenAPI document); never read at run time. */
+export interface ParamDoc {
   readonly description: string;
+  /** The value the generated call example shows. */
   readonly example?: string;
 }
 
-/** A list of parameter declarations: an operation's, or a request body's outside the operations. */
+/**
+ * A list of parameter declarations: an operation's, or a request body's outside the operations
+ * (which may describe its parameters inline: the SDK never loads those lists).
+ */
 export interface ParamList {
-  readonly params: readonly ParamDeclaration[];
+  readonly params: readonly (ParamDeclaration & Partial<ParamDoc>)[];
 }
 
 /** One selector level: `key` (or an alias) must carry `value` (or a value alias). */
@@ -44,12 +56,13 @@ export interface SelectorDeclaration {
   readonly valueAliases?: readonly string[];
 }
 
+/** A result field as the SDK checks it; its description is in `OPERATION_DOCS`. */
 export type ResultField =
-  | { readonly type: "string"; readonly description: string }
-  | { readonly type: "boolean"; readonly description: string }
-  | { readonly type: "enum"; readonly values: readonly string[]; readonly description: string }
+  | { readonly type: "string" }
+  | { readonly type: "boolean" }
+  | { readonly type: "enum"; readonly values: readonly string[] }
   /** Optional: a transaction object (`canonicalTransaction`), there when one was asked for. */
-  | { readonly type: "transaction"; readonly description: string };
+  | { readonly type: "transaction" };
 
 /**
  * Who may call an operation: `public`, anyone (create account, login); `session`, a logged-in
@@ -104,5 +117,4 @@ export interface OperationDeclaration {
   readonly component: Component;
   /** `POST` path on the server, or `null` when the SDK answers alone. */
   readonly path: string | null;
-  readonly summary: string;
 }

@@ -11,7 +11,7 @@ export const createAccount = {
   api,
   verb: "set",
   selector: [{ key: "action", value: "createAccount" }],
-  params: [login, password(8, "Password of the new account, 8 to 1024 characters.")],
+  params: [login, password(8)],
   result: null,
   errors: [2001, 2101, 2102],
   extraErrors: {
@@ -23,7 +23,6 @@ export const createAccount = {
   deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/create-account",
-  summary: "Creates an account with a login and a password, and logs it in.",
 } as const satisfies OperationDeclaration;
 
 /** B2: log in with login and password. */
@@ -33,7 +32,7 @@ export const loginUser = {
   api,
   verb: "set",
   selector: [{ key: "action", value: "login" }],
-  params: [login, password(1, "Password of the account.")],
+  params: [login, password(1)],
   result: null,
   errors: [2001, 2101, 2102],
   extraErrors: {
@@ -45,7 +44,6 @@ export const loginUser = {
   deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/login",
-  summary: "Logs in with a login and a password; the session is kept by the SDK.",
 } as const satisfies OperationDeclaration;
 
 /** B3: log out: the server revokes the session, the SDK forgets it. */
@@ -66,7 +64,6 @@ export const logout = {
   deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/logout",
-  summary: "Logs out: revokes the session on the server and forgets it on the device.",
 } as const satisfies OperationDeclaration;
 
 /** B4: use a bearer token from the deployment's OpenID Connect issuer as the session. */
@@ -82,7 +79,6 @@ export const loginWithToken = {
       required: true,
       format: { kind: "token", maxLength: 8192 },
       secret: true,
-      description: "An access token (JWT) issued by the OpenID Connect issuer the server trusts.",
     },
   ],
   result: null,
@@ -96,5 +92,4 @@ export const loginWithToken = {
   deviceKey: "none",
   component: "BasicAuthentication",
   path: "/v1/user/login-with-token",
-  summary: "Pims extension: uses a JWT from the configured OpenID Connect issuer as the session.",
 } as const satisfies OperationDeclaration;

@@ -1,4 +1,5 @@
-import { documentedErrors, OPERATIONS, type OperationDeclaration, type ResultField } from "@pims/protocol";
+import { documentedErrors } from "@pims/protocol";
+import { DOCUMENTED_OPERATIONS, type DocumentedOperation, type DocumentedResultField } from "@pims/protocol/docs";
 import { ADMIN_SCHEMAS, adminPaths, operatorPaths } from "./adminApi.js";
 import { formatSchema } from "./describeFormat.js";
 import { envelope } from "./envelope.js";
@@ -10,7 +11,7 @@ import { failures } from "./failures.js";
  */
 export function openApi(version = "0.1.0"): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const op of OPERATIONS) if (op.path !== null) paths[op.path] = { post: operationObject(op) };
+  for (const op of DOCUMENTED_OPERATIONS) if (op.path !== null) paths[op.path] = { post: operationObject(op) };
   paths["/v1/user/refresh"] = {
     post: {
       summary: "Trade a refresh token for new tokens (rotation; a reused refresh token revokes the session).",
@@ -140,7 +141,7 @@ export function openApi(version = "0.1.0"): Record<string, unknown> {
   };
 }
 
-function operationObject(op: OperationDeclaration): Record<string, unknown> {
+function operationObject(op: DocumentedOperation): Record<string, unknown> {
   const required = op.params.filter((p) => p.required).map((p) => p.name);
   const deviceHeaders =
     op.device === "none"
@@ -173,7 +174,7 @@ function operationObject(op: OperationDeclaration): Record<string, unknown> {
 }
 
 /** What the server answers: the facade's result, except where the SDK keeps more (sessions). */
-function wireResult(op: OperationDeclaration): Record<string, unknown> {
+function wireResult(op: DocumentedOperation): Record<string, unknown> {
   if (op.name === "user.createAccount" || op.name === "user.login")
     return { $ref: "#/components/schemas/SessionTokens" };
   if (op.name === "user.loginWithToken") {
@@ -189,7 +190,7 @@ function wireResult(op: OperationDeclaration): Record<string, unknown> {
   };
 }
 
-function fieldSchema(field: ResultField): Record<string, unknown> {
+function fieldSchema(field: DocumentedResultField): Record<string, unknown> {
   if (field.type === "enum") return { type: "string", enum: [...field.values], description: field.description };
   if (field.type === "transaction") return { type: "object", description: field.description };
   return { type: field.type, description: field.description };

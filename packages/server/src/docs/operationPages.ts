@@ -3,10 +3,10 @@ import {
   documentedErrors,
   ERROR_CATALOGUE,
   isKnownErrorCode,
-  OPERATIONS,
   type OperationDeclaration,
   type PimsErrorCode,
 } from "@pims/protocol";
+import { DOCUMENTED_OPERATIONS, type DocumentedOperation } from "@pims/protocol/docs";
 import { describeFormat } from "./describeFormat.js";
 
 const GENERATED = "<!-- Generated from packages/protocol by `npm run docs`; do not edit by hand. -->";
@@ -28,13 +28,13 @@ export function pageName(operation: OperationDeclaration): string {
  */
 export function operationPages(): Map<string, string> {
   const pages = new Map<string, string>();
-  for (const operation of OPERATIONS) pages.set(pageName(operation), page(operation));
+  for (const operation of DOCUMENTED_OPERATIONS) pages.set(pageName(operation), page(operation));
   pages.set("README.md", index());
   pages.set("errors.md", errors());
   return pages;
 }
 
-function page(op: OperationDeclaration): string {
+function page(op: DocumentedOperation): string {
   const selector = op.selector.map((s) => `${s.key}: "${s.value}"`);
   const example = [...selector, ...op.params.filter((p) => p.required).map((p) => `${p.name}: "${p.example ?? "…"}"`)];
   const lines = [
@@ -127,7 +127,7 @@ function index(): string {
     "| id | operation | call | summary |",
     "|---|---|---|---|",
   ];
-  for (const op of OPERATIONS) {
+  for (const op of DOCUMENTED_OPERATIONS) {
     const selector = op.selector.map((s) => `${s.key}:"${s.value}"`).join(", ");
     lines.push(
       `| ${op.id} | [\`${op.name}\`](${pageName(op)}) | \`${op.verb}\` \`${op.api}\` ${selector ? `{${selector}}` : ""} | ${op.summary} |`,

@@ -150,6 +150,21 @@ describe("import directions (docs/architecture.md)", () => {
     expect(violations).toEqual([]);
   });
 
+  it("the SDK and the protocol's main entry never load the operations' prose (@pims/protocol/docs)", () => {
+    // The descriptions would be in every app's bundle (issue 14: SDK bundle ≤ 12 kB).
+    const violations: string[] = [];
+    for (const file of sourceFiles(join(PACKAGES, "sdk", "src"))) {
+      for (const { specifier } of importsOf(readFileSync(file, "utf8")))
+        if (specifier.startsWith("@pims/protocol/docs"))
+          violations.push(`${relative(PACKAGES, file)} imports ${specifier}`);
+    }
+    for (const file of sourceFiles(join(PACKAGES, "protocol", "src"))) {
+      for (const { specifier } of importsOf(readFileSync(file, "utf8")))
+        if (/(^|\/)docs\.js$/.test(specifier)) violations.push(`${relative(PACKAGES, file)} imports ${specifier}`);
+    }
+    expect(violations).toEqual([]);
+  });
+
   it("in the server, each folder imports only the layers below it; nothing but http/ knows Fastify", () => {
     const violations: string[] = [];
     const files = sourceFiles(SERVER).filter((file) => !relative(SERVER, file).startsWith("db/migrations/"));
