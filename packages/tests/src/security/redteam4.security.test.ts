@@ -128,25 +128,32 @@ describe("sessions across brands", () => {
   });
 });
 
+/** One user at Peugeot and at Opel whose two apps share one device key (an app group's keychain): the same device id enrolled in both brands. */
+async function oneKeyInTwoBrands() {
+  const recorder = recordingFetch();
+  const peugeotStore = memoryStore();
+  const peugeot = await createdIn(server.url, PEUGEOT, peugeotStore, recorder.fetch);
+  await enrollWithShortcut(server.url, peugeot);
+  const peugeotAccount = await accountIdIn("peugeot", peugeot);
+  const opelStore = memoryStore();
+  const opel = await createdIn(server.url, OPEL, opelStore);
+  const opelAccount = await accountIdIn("opel", opel);
+  // The same key, shared between the two apps, is enrolled at Opel too.
+  const { enrolledAt: _, ...sharedKey } = (await peugeotStore.get(`pims.device.${peugeotAccount}`)) as {
+    id: string;
+    enrolledAt?: number;
+  };
+  await opelStore.set(`pims.device.${opelAccount}`, sharedKey);
+  await enrollWithShortcut(server.url, opel);
+  expect(((await opelStore.get(`pims.device.${opelAccount}`)) as { id: string }).id).toBe(sharedKey.id);
+
+  return { peugeot, opel, recorder, deviceId: sharedKey.id, peugeotAccount, opelAccount };
+}
+
 describe("device signatures across brands", () => {
   it("a device-signed request recorded at one brand is refused when replayed at another brand enrolling the same key", async () => {
     // The attack: one device key is enrolled in two brands (an app group sharing a keychain); an eavesdropper replays the user's signed Peugeot `otp.withoutPIN` request at Opel, with the user's Opel access token, and gets an Opel OTP without the device.
-    const recorder = recordingFetch();
-    const peugeotStore = memoryStore();
-    const peugeot = await createdIn(server.url, PEUGEOT, peugeotStore, recorder.fetch);
-    await enrollWithShortcut(server.url, peugeot);
-    const peugeotAccount = await accountIdIn("peugeot", peugeot);
-    const opelStore = memoryStore();
-    const opel = await createdIn(server.url, OPEL, opelStore);
-    const opelAccount = await accountIdIn("opel", opel);
-    // The same key, shared between the two apps, is enrolled at Opel too.
-    const { enrolledAt: _, ...sharedKey } = (await peugeotStore.get(`pims.device.${peugeotAccount}`)) as {
-      id: string;
-      enrolledAt?: number;
-    };
-    await opelStore.set(`pims.device.${opelAccount}`, sharedKey);
-    await enrollWithShortcut(server.url, opel);
-    expect(((await opelStore.get(`pims.device.${opelAccount}`)) as { id: string }).id).toBe(sharedKey.id);
+    const { peugeot, opel, recorder } = await oneKeyInTwoBrands();
 
     // The user asks a Peugeot OTP without PIN; the attacker records the signed request.
     expectSuccess(await peugeot.get(otpWithoutPin.api, { action: "withoutPIN" }));
@@ -162,6 +169,16 @@ describe("device signatures across brands", () => {
     });
     expect(atOpel.body.status).toBe("FAILED");
     expect(atOpel.body.error?.code).toBe(2311);
+  });
+
+  it("a brand's administrator disabling a device id disables it in that brand only", async () => {
+    // The attack: the Peugeot administrator disables device dev_X, which the same key also is at Opel, to cut the user's Opel device off.
+    const { opel, deviceId } = await oneKeyInTwoBrands();
+    const key = await tenantAdminKey(server.url, "peugeot");
+    const disabled = await admin(server.url, `/v1/admin/devices/${deviceId}/disable`, key, { method: "POST" });
+    expect(disabled.status).toBe(200);
+    // Still enrolled at Opel: it signs an OTP request there.
+    expectSuccess(await opel.get(otpWithoutPin.api, { action: "withoutPIN" }));
   });
 });
 
@@ -323,6 +340,72 @@ describe("relying parties", () => {
   });
 });
 
+describe("OTPs across brands", () => {
+  it("wrong guesses through another brand's relying party do not void the user's OTP", async () => {
+    // The attack: the Opel relying party names a Peugeot account (by id, then by its access token) and guesses wrong OTPs until the account's live OTPs are voided.
+    const peugeotParty = await relyingPartyOf("peugeot");
+    const opelParty = await relyingPartyOf("opel");
+    const pims = await createdIn(server.url, PEUGEOT);
+    await enrollWithShortcut(server.url, pims);
+    const { otp } = expectSuccess(await pims.get(otpWithoutPin.api, { action: "withoutPIN" })) as { otp: string };
+    const wrong = `${otp.slice(0, -1)}${otp.endsWith("0") ? "1" : "0"}`;
+    const account = await accountIdIn("peugeot", pims);
+    const token = await accessToken(pims);
+    for (let i = 0; i < 8; i++) {
+      const byId = await verifyOtp(server.url, opelParty.key, { otp: i === 0 ? otp : wrong, account });
+      expect(byId.body.result?.valid ?? false).toBe(false);
+      const byToken = await verifyOtp(server.url, opelParty.key, { otp: wrong, accessToken: token });
+      expect(byToken.body.result?.valid ?? false).toBe(false);
+    }
+    expect((await verifyOtp(server.url, peugeotParty.key, { otp, account })).body.result?.valid).toBe(true);
+  });
+});
+
+describe("the tenant registry", () => {
+  it("a brand the operator disables is refused at once by this process, even while a reload is running", async () => {
+    // The attack: an app of a brand being disabled keeps being served for the refresh interval, because the disable's reload joined one that had read the tables before the change.
+    const created = await admin(server.url, "/v1/admin/tenants", ADMIN_KEY, {
+      method: "POST",
+      body: JSON.stringify({ id: "fiat", name: "Fiat" }),
+    });
+    expect(created.status).toBe(200);
+    const app = await admin(server.url, "/v1/admin/tenants/fiat/apps", ADMIN_KEY, {
+      method: "POST",
+      body: JSON.stringify({ clientId: "fiat-app-000001", name: "Fiat app" }),
+    });
+    expect(app.status).toBe(200);
+    const client = () => fetch(`${server.url}/v1/client`, { headers: { "pims-client-id": "fiat-app-000001" } });
+    expect((await client()).status).toBe(200);
+
+    const registry = server.server.tenants;
+    const table = registry.tenants;
+    const list = table.list.bind(table);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A slow read of the tenants table (a busy database): the periodic reload has read it, not yet applied it.
+    table.list = async () => {
+      const rows = await list();
+      await gate;
+      return rows;
+    };
+    const running = registry.reload();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    table.list = list;
+    const disabling = admin(server.url, "/v1/admin/tenants/fiat/disable", ADMIN_KEY, { method: "POST" });
+    for (let i = 0; i < 200 && (await table.find("fiat"))?.disabled_at == null; i++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    expect((await disabling).status).toBe(200);
+    await running;
+    const answer = await client();
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as Answer).error?.code).toBe(2006);
+  });
+});
+
 describe("CORS across brands", () => {
   it("a page of one brand cannot read what another brand's client id gets", async () => {
     // The attack: a script on Peugeot's web origin calls Pims with Opel's client id and reads the answer.
@@ -357,9 +440,10 @@ describe("metrics", () => {
     }
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).not.toContain("made-up-client");
-    const tenants = new Set([...text.matchAll(/tenant="([^"]*)"/g)].map((match) => match[1]));
-    for (const tenant of tenants)
-      expect(["default", "peugeot", "opel", "citroen", "unknown", "deployment"]).toContain(tenant);
+    const labels = new Set([...text.matchAll(/tenant="([^"]*)"/g)].map((match) => match[1]));
+    const declared = [...server.server.tenants.all().map((tenant) => tenant.id), "unknown", "deployment"];
+    for (const label of labels) expect(declared).toContain(label);
+    expect(["default", "peugeot", "opel", "citroen", "unknown", "deployment"]).toContain(tenant);
   });
 });
 
