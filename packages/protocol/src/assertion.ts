@@ -40,6 +40,12 @@ export interface AssertionClaims {
   readonly auth_time: number;
   /** The transaction digest the OTP was bound to, when it was bound to one. */
   readonly txn?: string;
+  /**
+   * The tenant (brand) of the account, on a deployment that serves several (decision 0028); absent
+   * for the default tenant. `aud` already differs between brands (relying-party ids are unique);
+   * this lets a downstream service check the brand too.
+   */
+  readonly tenant?: string;
 }
 
 /** One published key of the JWK Set. */

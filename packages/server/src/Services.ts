@@ -48,6 +48,11 @@ export interface Services {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly counters: Counters;
+  /**
+   * The deployment's counters, across tenants (decision 0028): a client address's limits and a
+   * number's SMS quotas are the same whichever brand asks. Without tenants, the same as counters'.
+   */
+  readonly deploymentCounters: Counters;
   readonly audit: AuditLog;
   readonly accounts: Accounts;
   readonly passwords: PasswordHasher;
@@ -57,6 +62,7 @@ export interface Services {
   readonly trustedPhones: TrustedPhones;
   readonly smsCodes: SmsCodes;
   readonly devices: Devices;
+  /** The deployment's: a signed request's nonce is spent for every tenant (one key may be enrolled in two). */
   readonly nonces: NonceStore;
   readonly pinVerifiers: PinVerifiers;
   readonly pinGuard: PinGuard;

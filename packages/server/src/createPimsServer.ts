@@ -118,6 +118,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
         : undefined,
     smsConsole: options.smsConsole,
     deploymentCounters: deploymentStores.counters,
+    deploymentNonces: deploymentStores.nonces,
   };
   let tenants: TenantRegistry;
   try {
@@ -145,6 +146,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     await Promise.all([
       ...tenants.all().map((tenant) => tenant.purgeExpired()),
       deploymentStores.counters.purge(),
+      deploymentStores.nonces.purge(),
       assertionKeys.purgeRetired(),
     ]);
   };

@@ -6,11 +6,15 @@ import type { Services } from "../Services.js";
 
 /** B1: a new built-in account (argon2id password hash), logged in. 2402 when the login is taken. */
 export function createAccount(
-  services: Pick<Services, "accounts" | "counters" | "config" | "passwords" | "audit" | "sessions" | "transaction">,
+  services: Pick<
+    Services,
+    "accounts" | "deploymentCounters" | "config" | "passwords" | "audit" | "sessions" | "transaction"
+  >,
 ): OperationHandler<"user.createAccount"> {
-  const { accounts, counters, config, passwords, audit, sessions, transaction } = services;
+  const { accounts, deploymentCounters, config, passwords, audit, sessions, transaction } = services;
   return async ({ params, clientAddress }): Promise<SessionTokens> => {
-    const created = await counters.hit(
+    // Across brands: an address's sign-ups do not multiply with the number of tenants.
+    const created = await deploymentCounters.hit(
       `accounts-created:address:${addressKey(clientAddress, config.ipv6PrefixLength)}`,
       config.login.windowSeconds * 1000,
     );

@@ -12,9 +12,12 @@ import { loginKey } from "./loginKey.js";
  * so concurrent guesses cannot exceed the limits: per login and per client address, 2383 beyond.
  */
 export function login(
-  services: Pick<Services, "accounts" | "counters" | "config" | "passwords" | "audit" | "sessions">,
+  services: Pick<
+    Services,
+    "accounts" | "counters" | "deploymentCounters" | "config" | "passwords" | "audit" | "sessions"
+  >,
 ): OperationHandler<"user.login"> {
-  const { accounts, counters, config, passwords, audit, sessions } = services;
+  const { accounts, counters, deploymentCounters, config, passwords, audit, sessions } = services;
   return async ({ params, clientAddress }): Promise<SessionTokens> => {
     const windowMs = config.login.windowSeconds * 1000;
     const key = loginKey(params.login);
@@ -31,7 +34,8 @@ export function login(
       });
       throw new PimsError(2383);
     };
-    if ((await counters.hit(addressCounter, windowMs)) > config.login.maxFailuresPerAddress) return refuse();
+    // An address's failures count across brands; a login's within its brand (logins are per tenant).
+    if ((await deploymentCounters.hit(addressCounter, windowMs)) > config.login.maxFailuresPerAddress) return refuse();
     if ((await counters.hit(loginCounter, windowMs)) > config.login.maxFailuresPerLogin) return refuse();
     const password = params.password;
     const valid = account?.passwordHash
@@ -41,7 +45,7 @@ export function login(
       await audit.append({ event: "login", outcome: "failure", accountId: account?.id ?? null, clientAddress });
       throw new PimsError(2401);
     }
-    await Promise.all([counters.reset(loginCounter), counters.refund(addressCounter)]);
+    await Promise.all([counters.reset(loginCounter), deploymentCounters.refund(addressCounter)]);
     await audit.append({ event: "login", outcome: "success", accountId: account.id, clientAddress });
     return sessions.open(account);
   };

@@ -22,6 +22,8 @@ export class Assertions {
     /** The `iss` claim: the deployment's public URL. */
     private readonly issuer: () => string,
     private readonly ttlSeconds: number,
+    /** The `tenant` claim: the tenant's id, undefined for the default tenant (decision 0028). */
+    private readonly tenant?: string,
   ) {}
 
   /**
@@ -44,6 +46,7 @@ export class Assertions {
         amr: verified.amr,
         auth_time: Math.floor(verified.authTime / 1000),
         ...(digest !== undefined ? { txn: digest } : {}),
+        ...(this.tenant !== undefined ? { tenant: this.tenant } : {}),
       };
       return signJws({ alg: ASSERTION_ALGORITHM, kid, typ: ASSERTION_TYPE }, claims, privateKey);
     };

@@ -57,7 +57,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, te
         request.administrator = { operator: true };
       } else {
         const tenant = await tenants.tenants.tenantOfAdminKey(presented);
-        if (tenant === undefined) throw new PimsError(2301);
+        // A disabled tenant's administrators are out with it (the operator still reaches its data).
+        if (tenant === undefined || tenants.isDisabled(tenant)) throw new PimsError(2301);
         request.administrator = { operator: false, tenant };
       }
       request.tenantLabel = "deployment";

@@ -88,11 +88,13 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
 
   /**
    * The stores of one tenant (decision 0028), on the same connection: its keys are prefixed with
-   * `t:<tenant>:` after the deployment's prefix. The default tenant keeps the deployment's keys as
-   * they were before tenants, so a single-brand deployment's counters survive the upgrade.
+   * `t:<tenant>:` after the deployment's prefix. The default tenant and the deployment-wide stores
+   * keep the keys they had before tenants (their key names never meet: numbers, addresses, breakers
+   * and nonces are the deployment's, accounts' and logins' the tenant's), so a single-brand
+   * deployment's counters and nonces survive the upgrade.
    */
-  forTenant(tenant: string, isDefault: boolean): RedisStores {
-    return isDefault ? this : new RedisStores({ parent: this }, `${this.prefix}t:${tenant}:`, this.clock);
+  forTenant(tenant: string, keepsKeys: boolean): RedisStores {
+    return keepsKeys ? this : new RedisStores({ parent: this }, `${this.prefix}t:${tenant}:`, this.clock);
   }
 
   /**

@@ -32,6 +32,7 @@ export class TenantRegistry {
   /** Relying-party key digest → its tenant, for a few seconds (as RelyingParties caches the party). */
   readonly #partyTenants = new Map<string, { tenant: string | undefined; until: number }>();
   #loading: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
   readonly #timer: NodeJS.Timeout;
 
   private constructor(
@@ -133,10 +134,21 @@ export class TenantRegistry {
 
   /** Reads the tables again: builds new tenants, rebuilds those whose policy changed, notes what is disabled. */
   reload(): Promise<void> {
-    this.#loading ??= this.#load().finally(() => {
-      this.#loading = undefined;
-    });
-    return this.#loading;
+    if (!this.#loading) {
+      this.#loading = this.#load().finally(() => {
+        this.#loading = undefined;
+      });
+      return this.#loading;
+    }
+    // A read is under way, and may have read the tables before the caller changed them (an
+    // operator's disable): one more read after it, shared by every caller meanwhile.
+    this.#queued ??= this.#loading
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.reload();
+      });
+    return this.#queued;
   }
 
   async #load(): Promise<void> {

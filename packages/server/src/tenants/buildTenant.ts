@@ -14,10 +14,10 @@ import type { HandlerMap } from "../core/OperationCall.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import type { Database } from "../db/openDatabase.js";
 import type { DatabaseSchema } from "../db/schema.js";
-import { DEFAULT_TENANT, forTenant } from "../db/TenantScope.js";
+import { DEFAULT_TENANT, DEPLOYMENT_TENANT, forTenant } from "../db/TenantScope.js";
 import { Devices } from "../device/Devices.js";
 import { deviceHandlers } from "../device/deviceHandlers.js";
-import { DatabaseNonces } from "../device/NonceStore.js";
+import { DatabaseNonces, type NonceStore } from "../device/NonceStore.js";
 import { enrollmentHandlers } from "../enrollment/enrollmentHandlers.js";
 import type { Metrics } from "../metrics/Metrics.js";
 import { Otps } from "../otp/Otps.js";
@@ -59,6 +59,11 @@ export interface Deployment {
   readonly redis: RedisStores | undefined;
   /** The deployment-wide counters (decision 0028): SMS numbers, addresses and breakers across tenants. */
   readonly deploymentCounters: Counters;
+  /**
+   * The nonces of signed requests, across tenants: a device key enrolled in two brands (an app
+   * group sharing a keychain) must not have a request recorded at one replayed at the other.
+   */
+  readonly deploymentNonces: NonceStore;
 }
 
 /** One tenant's owners and handlers, each built once, on the tenant's database. */
@@ -74,8 +79,7 @@ export interface Tenant {
 /** The counters of one tenant: in its rows of `rate_limits`, or under its prefix in Redis. */
 export function tenantCounters(deployment: Pick<Deployment, "database" | "clock" | "redis">, tenant: string) {
   const { database, clock, redis } = deployment;
-  const isDefault = tenant === DEFAULT_TENANT;
-  const store = redis?.forTenant(tenant, isDefault);
+  const store = redis?.forTenant(tenant, tenant === DEFAULT_TENANT || tenant === DEPLOYMENT_TENANT);
   const db = forTenant(database.db, tenant);
   return {
     counters: store ?? new DatabaseCounters(db, clock, forTenant(database.counterDb, tenant)),
@@ -94,7 +98,8 @@ export function buildTenant(deployment: Deployment, tenant: { id: string; name: 
   const { config } = tenant;
   const { clock, keyring, logger, metrics, database } = deployment;
   const db: Kysely<DatabaseSchema> = forTenant(database.db, tenant.id);
-  const { counters, cooldowns, nonces } = tenantCounters(deployment, tenant.id);
+  const { counters, cooldowns } = tenantCounters(deployment, tenant.id);
+  const nonces = deployment.deploymentNonces;
   const audit = new AuditLog(db, clock, (event) => metrics.event(tenant.id, event));
   const devices = new Devices(db, clock, config.devices.maxPerAccount);
   const accounts = new Accounts(db, clock, database.engine);
@@ -112,6 +117,7 @@ export function buildTenant(deployment: Deployment, tenant: { id: string; name: 
     logger,
     metrics,
     counters,
+    deploymentCounters: deployment.deploymentCounters,
     audit,
     accounts,
     passwords: deployment.passwords,
@@ -149,7 +155,13 @@ export function buildTenant(deployment: Deployment, tenant: { id: string; name: 
     otps: new Otps(db, keyring, clock, config.otp),
     relyingParties: new RelyingParties(db, clock),
     assertionKeys: deployment.assertionKeys,
-    assertions: new Assertions(deployment.assertionKeys, clock, deployment.issuer, config.assertions.ttlSeconds),
+    assertions: new Assertions(
+      deployment.assertionKeys,
+      clock,
+      deployment.issuer,
+      config.assertions.ttlSeconds,
+      tenant.id === DEFAULT_TENANT ? undefined : tenant.id,
+    ),
     redis: deployment.redis,
   };
   // Every operation the server answers has its handler here, or this does not compile.
@@ -164,7 +176,6 @@ export function buildTenant(deployment: Deployment, tenant: { id: string; name: 
   };
   const purgeExpired = async () => {
     await Promise.all([
-      nonces.purge(),
       services.otps.purgeExpired(),
       services.sessions.purgeExpired(),
       services.smsCodes.purgeExpired(),

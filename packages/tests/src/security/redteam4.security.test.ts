@@ -314,8 +314,8 @@ describe("relying parties", () => {
     expect((await verifyOtp(server.url, party.key, { otp: "123456", account: "acc_x" })).status).toBe(200);
   });
 
-  it("an assertion of one brand names that brand: its iss differs from another brand's, its aud is the relying party", async () => {
-    // The attack: a JWS assertion Peugeot's relying party got is presented to an Opel service that checks iss (the decision: iss is the tenant's issuer).
+  it("an assertion of one brand names that brand: its tenant differs from another brand's, its aud is the relying party", async () => {
+    // The attack: a JWS assertion Peugeot's relying party got is presented to an Opel service (one issuer for the deployment, decision 0028: aud and the tenant claim tell them apart).
     const peugeotParty = await relyingPartyOf("peugeot");
     const opelParty = await relyingPartyOf("opel");
     const claimsOf = async (clientId: string, party: { key: string }) => {
@@ -329,14 +329,19 @@ describe("relying parties", () => {
       });
       expect(body.result?.valid).toBe(true);
       const payload = String(body.result?.assertion).split(".")[1] ?? "";
-      return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss: string; aud: string };
+      return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+        iss: string;
+        aud: string;
+        tenant?: string;
+      };
     };
     const atPeugeot = await claimsOf(PEUGEOT, peugeotParty);
     const atOpel = await claimsOf(OPEL, opelParty);
     expect(atPeugeot.aud).toBe(peugeotParty.id);
     expect(atOpel.aud).toBe(opelParty.id);
     expect(atPeugeot.aud).not.toBe(atOpel.aud);
-    expect(atPeugeot.iss).not.toBe(atOpel.iss);
+    expect([atPeugeot.tenant, atOpel.tenant]).toEqual(["peugeot", "opel"]);
+    expect(atPeugeot.iss).toBe(atOpel.iss);
   });
 });
 

@@ -226,6 +226,32 @@ for (const engine of ENGINES) {
       expect(await rows(db, "select count(*) as n from tenant_admin_keys")).toEqual([{ n: 0 }]);
     });
 
+    it("moves what counts across tenants to _deployment: nonces, the quotas of numbers and addresses", async () => {
+      // The attack: a signed request recorded just before the upgrade is replayed just after, when
+      // its nonce would have been forgotten; or a number's SMS quota starts afresh at the upgrade.
+      const before = await databaseOfToday(engine);
+      const { db } = before;
+      await run(
+        db,
+        `insert into request_nonces (key, expires_at) values ('${before.device.id}:nonce-1', ${NOW + 60_000})`,
+      );
+      for (const key of ["sms:phone:h:+33612345678", "sms:breaker:global", "login-failures:address:192.0.2.1"])
+        await run(
+          db,
+          `insert into rate_limits (key, count, window_started_at, expires_at) values ('${key}', 3, ${NOW}, ${NOW + 60_000})`,
+        );
+      await before.upgrade();
+      expect(await rows(db, "select key, tenant_id from request_nonces")).toEqual([
+        { key: `${before.device.id}:nonce-1`, tenant_id: "_deployment" },
+      ]);
+      expect(await rows(db, "select key, tenant_id from rate_limits order by key")).toEqual([
+        { key: "login-failures:address:192.0.2.1", tenant_id: "_deployment" },
+        { key: "login:alice@example.com", tenant_id: "default" },
+        { key: "sms:breaker:global", tenant_id: "_deployment" },
+        { key: "sms:phone:h:+33612345678", tenant_id: "_deployment" },
+      ]);
+    });
+
     it("leaves tenant_id without a column default on every tenant table, and foreign keys enforced", async () => {
       const before = await databaseOfToday(engine);
       await before.upgrade();

@@ -22,12 +22,37 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   if (adapter instanceof PostgresAdapter) {
     await deploymentTables(db, now);
     await upPostgres(db);
+    await toDeployment(db);
   } else if (adapter instanceof SqliteAdapter) {
     await upSqlite(db, now);
   } else {
     throw new Error("migration 0011_tenants: an engine other than SQLite or PostgreSQL");
   }
 }
+
+/**
+ * What counts across tenants from now on (decision 0028) keeps counting: the signed requests'
+ * nonces (a request recorded before the upgrade is not replayable after it), the SMS quotas of
+ * numbers and addresses and the breakers, and the address limits of logins and sign-ups move to
+ * the `_deployment` tenant.
+ */
+async function toDeployment(db: Kysely<unknown>): Promise<void> {
+  await run(db, "update request_nonces set tenant_id = '_deployment'");
+  await run(
+    db,
+    `update rate_limits set tenant_id = '_deployment' where ${DEPLOYMENT_COUNTERS.map((prefix) => `key like '${prefix}%'`).join(" or ")}`,
+  );
+}
+
+/** Counter keys of the deployment (sms/SmsPumpingGuard.ts, accounts/login.ts, accounts/createAccount.ts). */
+const DEPLOYMENT_COUNTERS = [
+  "sms:phone:",
+  "sms:trusted:",
+  "sms:address:",
+  "sms:breaker:",
+  "login-failures:address:",
+  "accounts-created:address:",
+];
 
 const TENANT_COLUMN = "tenant_id text not null references tenants (id)";
 
@@ -338,6 +363,7 @@ async function upSqlite(db: Kysely<unknown>, now: number): Promise<void> {
         await run(trx, `alter table ${table}_new rename to ${table}`);
         for (const index of indexes) await run(trx, `create index ${index.name} on ${table} (${index.columns})`);
       }
+      await toDeployment(trx);
       const broken = await sql`pragma foreign_key_check`.execute(trx);
       if (broken.rows.length > 0) {
         throw new Error(`migration 0011_tenants: foreign keys broken by the rebuild: ${JSON.stringify(broken.rows)}`);
