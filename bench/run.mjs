@@ -35,6 +35,13 @@ const LARGE = (process.env.BENCH_LARGE ?? (QUICK ? "0" : "1")) === "1";
 const LARGE_ACCOUNTS = Number(process.env.BENCH_LARGE_ACCOUNTS ?? 1_000_000);
 const LARGE_AUDIT = Number(process.env.BENCH_LARGE_AUDIT ?? 5_000_000);
 const CACHE_DIR = process.env.BENCH_CACHE_DIR ?? join(ROOT, "bench/.cache");
+/**
+ * Tenants on (issue 16): the server also serves two brands from a tenants file, and the verification
+ * and S15 are measured again in one of them (its client id, its relying party, its accounts), next to
+ * the default tenant's figures of the same run. `BENCH_TENANTS=0` turns it off.
+ */
+const TENANTS = process.env.BENCH_TENANTS !== "0";
+const BRAND = { id: "brand-a", clientId: "bench-brand-a-app" };
 /** `BENCH_PROFILE=<folder>`: the server runs under --cpu-prof, its profile written there. */
 const PROFILE = process.env.BENCH_PROFILE;
 const FIXTURE_ACCOUNTS = QUICK ? 4200 : 8000;
@@ -77,7 +84,7 @@ let phoneCounter = Math.floor(Math.random() * 5_000_000);
 const newPhone = () => `061${String(++phoneCounter % 10_000_000).padStart(7, "0")}`;
 
 /** A Pims server process (pinned, optionally profiled) on a database. */
-function startPims({ databaseUrl, schema, secretKey, dataDir }) {
+function startPims({ databaseUrl, schema, secretKey, dataDir, env = {} }) {
   const [command, args] = pinned("node", [
     ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []),
     ...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(" ") : []),
@@ -113,6 +120,7 @@ function startPims({ databaseUrl, schema, secretKey, dataDir }) {
       PIMS_LOGIN_MAX_FAILURES_PER_ADDRESS: "100000",
       // A pool sized for the load: one connection per request in flight (docs/deployment.md).
       PIMS_DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? String(CONNECTIONS),
+      ...env,
     },
     "pims is listening",
   );
@@ -145,10 +153,10 @@ async function measureBare(results, engine) {
   }
 }
 
-const createRelyingParty = async (url) =>
+const createRelyingParty = async (url, tenant) =>
   (
     await (
-      await fetch(`${url}/v1/admin/relying-parties`, {
+      await fetch(`${url}/v1/admin/relying-parties${tenant ? `?tenant=${tenant}` : ""}`, {
         method: "POST",
         headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
         body: JSON.stringify({ name: "bench" }),
@@ -182,7 +190,24 @@ async function benchEngine(engine) {
   const databaseUrl = engine === "postgres" ? POSTGRES : `sqlite:${join(dataDir, "bench.db")}`;
   const results = [];
   await measureBare(results, engine);
-  const server = await startPims({ databaseUrl, schema, secretKey, dataDir });
+  const tenantsFile = join(dataDir, "tenants.json");
+  await writeFile(
+    tenantsFile,
+    JSON.stringify({
+      tenants: ["a", "b"].map((x) => ({
+        id: `brand-${x}`,
+        name: `Brand ${x.toUpperCase()}`,
+        apps: [{ clientId: `bench-brand-${x}-app`, name: `Brand ${x.toUpperCase()} app` }],
+      })),
+    }),
+  );
+  const server = await startPims({
+    databaseUrl,
+    schema,
+    secretKey,
+    dataDir,
+    env: TENANTS ? { PIMS_TENANTS_FILE: tenantsFile } : {},
+  });
   try {
     log(`\n[${engine}] server at ${server.url}; writing fixtures…`);
     const accounts = await writeFixtures({
@@ -194,11 +219,29 @@ async function benchEngine(engine) {
     });
     const otps = interleave(accounts.filter((a) => a.otps.length > 0).slice(0, 4000));
     const rpKey = await createRelyingParty(server.url);
-    const facadeFor = async (row) => {
+    let brandRows;
+    const brandFixtures = async () => {
+      brandRows ??= await writeFixtures({
+        databaseUrl,
+        schema,
+        secretKey,
+        accounts: 4000 + CONNECTIONS,
+        otpsPerAccount: OTPS_PER_ACCOUNT,
+        tenant: BRAND.id,
+        prefix: "brand",
+      });
+      return brandRows;
+    };
+    const facadeFor = async (row, clientId) => {
       const store = memoryStore();
       await store.set("pims.session", sessionFor(row));
       const pims = createPims();
-      await pims.initialize({ serverUrl: server.url, store });
+      const initialized = await pims.initialize({
+        serverUrl: server.url,
+        store,
+        ...(clientId ? { credential: { clientId } } : {}),
+      });
+      if (initialized.status !== "SUCCEEDED") throw new Error(`initialize: ${JSON.stringify(initialized)}`);
       return pims;
     };
     const enroll = async (pims, pin) => {
@@ -224,31 +267,57 @@ async function benchEngine(engine) {
     await httpLoad({ ...noop, seconds: QUICK ? 1 : 2 });
     await measure("Pims no-op route", () => httpLoad({ ...noop, seconds: SECONDS }));
 
-    if (SCENARIOS.has("verify"))
+    if (SCENARIOS.has("verify")) {
       await measure(
         "OTP verification (RP API)",
         () => verifyLoad({ url: server.url, key: rpKey, otps, databaseUrl, schema }),
         "valid verifications/s, each consuming a distinct OTP",
       );
+      // The same fixtures in a brand: its accounts, its relying party, its app's client id.
+      // Written after the default tenant's verification, so that its figure is measured as before
+      // tenants (a fixture write just before a measurement slows it while the database settles).
+      if (TENANTS) {
+        const brandOtps = interleave((await brandFixtures()).slice(0, 4000));
+        const brandKey = await createRelyingParty(server.url, BRAND.id);
+        await measure(
+          "OTP verification (RP API), tenant",
+          () => verifyLoad({ url: server.url, key: brandKey, otps: brandOtps, databaseUrl, schema }),
+          `the same in tenant ${BRAND.id} (its relying party's key names it)`,
+        );
+      }
+    }
 
-    const withPin = await Promise.all(accounts.slice(4000, 4000 + CONNECTIONS).map(facadeFor));
+    const withPin = await Promise.all(accounts.slice(4000, 4000 + CONNECTIONS).map((row) => facadeFor(row)));
+    const brandWithPin =
+      TENANTS && SCENARIOS.has("s15")
+        ? await Promise.all(
+            (await brandFixtures()).slice(4000, 4000 + CONNECTIONS).map((row) => facadeFor(row, BRAND.clientId)),
+          )
+        : [];
     if (SCENARIOS.has("s15") || SCENARIOS.has("s16")) {
-      for (const pims of withPin)
+      for (const pims of [...withPin, ...brandWithPin])
         if (!(await enroll(pims, "48213579"))) throw new Error("S15 fixture enrollment failed");
     }
-    if (SCENARIOS.has("s15"))
-      await measure(
-        "S15 OTP withPIN via SDK",
-        () =>
-          sdkLoad({
-            concurrency: CONNECTIONS,
-            seconds: SECONDS,
-            iteration: async (w) =>
-              (await withPin[w].get("pims.authentication.otp", { action: "withPIN", pinCode: "48213579" })).status ===
-              "SUCCEEDED",
-          }),
-        "signed request, PIN check, OTP issued",
-      );
+    const s15Options = (facades) => ({
+      concurrency: CONNECTIONS,
+      seconds: SECONDS,
+      iteration: async (w) =>
+        (await facades[w].get("pims.authentication.otp", { action: "withPIN", pinCode: "48213579" })).status ===
+        "SUCCEEDED",
+    });
+    const s15 = (facades) => () => sdkLoad(s15Options(facades));
+    if (SCENARIOS.has("s15")) {
+      // Warm-up, so that the first of the two S15 figures does not pay for the JIT alone.
+      await sdkLoad({ ...s15Options(withPin), seconds: QUICK ? 1 : 2 });
+      await measure("S15 OTP withPIN via SDK", s15(withPin), "signed request, PIN check, OTP issued");
+      if (TENANTS) await sdkLoad({ ...s15Options(brandWithPin), seconds: QUICK ? 1 : 2 });
+      if (TENANTS)
+        await measure(
+          "S15 OTP withPIN via SDK, tenant",
+          s15(brandWithPin),
+          `the same in tenant ${BRAND.id} (the app's client id on every request)`,
+        );
+    }
 
     let next = 4100;
     if (SCENARIOS.has("enroll"))

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { migrate, openDatabase } from "@pims/server";
+import { DEFAULT_TENANT, forTenant, migrate, openDatabase } from "@pims/server";
 import { sql } from "kysely";
 import { insertBatched, passwordHash } from "./fixtures.mjs";
 
@@ -101,47 +101,49 @@ async function build({ url, schema, accounts, auditRows, log, sqlite }) {
     const password = await passwordHash();
     const now = Date.now();
     const hex = () => randomBytes(32).toString("hex");
-    await db.transaction().execute(async (trx) => {
-      await insertBatched(trx, "accounts", accounts, (i) => ({
-        id: largeAccountId(i),
-        login: `large-${i}@example.com`,
-        login_key: `large-${i}@example.com`,
-        password_hash: password,
-        created_at: now - 90 * DAY + Math.floor((i / accounts) * 90 * DAY),
-      }));
-      log(`    accounts written (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-      await insertBatched(trx, "sessions", accounts, (i) => ({
-        id: `ses_large${String(i).padStart(7, "0")}`,
-        account_id: largeAccountId(i),
-        access_hash: hex(),
-        access_expires_at: now + 3_600_000,
-        refresh_hash: hex(),
-        previous_refresh_hash: null,
-        refresh_expires_at: now + 30 * DAY,
-        created_at: now,
-        revoked_at: null,
-      }));
-      log(`    sessions written (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-      // In time order, as the server appends them; each for a random account.
-      const from = now - 90 * DAY;
-      await insertBatched(trx, "audit_events", auditRows, (i) => {
-        const at = from + Math.floor((i / auditRows) * 90 * DAY);
-        return {
-          id: `evt_${at.toString(36).padStart(9, "0")}${randomBytes(10).toString("base64url")}`,
-          at,
-          event: EVENTS[i % EVENTS.length],
-          outcome: i % 7 === 0 ? "failure" : "success",
-          account_id: largeAccountId(Math.floor(Math.random() * accounts)),
-          device_id: "dev_large",
-          client_address: "192.0.2.1",
-          detail: '{"relyingParty":"rp_large"}',
-        };
+    await forTenant(db, DEFAULT_TENANT)
+      .transaction()
+      .execute(async (trx) => {
+        await insertBatched(trx, "accounts", accounts, (i) => ({
+          id: largeAccountId(i),
+          login: `large-${i}@example.com`,
+          login_key: `large-${i}@example.com`,
+          password_hash: password,
+          created_at: now - 90 * DAY + Math.floor((i / accounts) * 90 * DAY),
+        }));
+        log(`    accounts written (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+        await insertBatched(trx, "sessions", accounts, (i) => ({
+          id: `ses_large${String(i).padStart(7, "0")}`,
+          account_id: largeAccountId(i),
+          access_hash: hex(),
+          access_expires_at: now + 3_600_000,
+          refresh_hash: hex(),
+          previous_refresh_hash: null,
+          refresh_expires_at: now + 30 * DAY,
+          created_at: now,
+          revoked_at: null,
+        }));
+        log(`    sessions written (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+        // In time order, as the server appends them; each for a random account.
+        const from = now - 90 * DAY;
+        await insertBatched(trx, "audit_events", auditRows, (i) => {
+          const at = from + Math.floor((i / auditRows) * 90 * DAY);
+          return {
+            id: `evt_${at.toString(36).padStart(9, "0")}${randomBytes(10).toString("base64url")}`,
+            at,
+            event: EVENTS[i % EVENTS.length],
+            outcome: i % 7 === 0 ? "failure" : "success",
+            account_id: largeAccountId(Math.floor(Math.random() * accounts)),
+            device_id: "dev_large",
+            client_address: "192.0.2.1",
+            detail: '{"relyingParty":"rp_large"}',
+          };
+        });
+        log(`    audit rows written (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+        if (!sqlite) {
+          await sql.raw(`comment on schema ${schema} is 'pims bench large database, built_at=${now}'`).execute(trx);
+        }
       });
-      log(`    audit rows written (${((performance.now() - started) / 1000).toFixed(0)} s)`);
-      if (!sqlite) {
-        await sql.raw(`comment on schema ${schema} is 'pims bench large database, built_at=${now}'`).execute(trx);
-      }
-    });
     if (sqlite) await sql`pragma wal_checkpoint(truncate)`.execute(db);
     else await sql`analyze`.execute(db);
     log(`  large database built in ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -69,6 +69,24 @@ export function report({ results, peer, bundle, seconds, connections, quick, pin
       });
     }
   }
+  // Issue 16: the figures with tenants on, next to the default tenant's of the same run and server.
+  for (const engine of ["sqlite", "postgres"]) {
+    for (const scenario of [VERIFY, S15]) {
+      const what = `${scenario} in a tenant (client id, its relying party) vs the default tenant (${engine})`;
+      const a = row(engine, `${scenario}, tenant`);
+      const b = row(engine, scenario);
+      if (!a || !b) checks.push(missing(what, "≥ 0.95 ×"));
+      else {
+        const ratio = a.rps / b.rps;
+        checks.push({
+          what,
+          target: "≥ 0.95 ×",
+          ok: ratio >= 0.95,
+          got: `${fixed(ratio, 2)} × (${fixed(a.rps, 0)} vs ${fixed(b.rps, 0)} /s; p99 ${fixed(a.p99)} vs ${fixed(b.p99)} ms)`,
+        });
+      }
+    }
+  }
   const servers = rows.filter((r) => r.engine !== "peer" && r.scenario !== BARE);
   const peakRss = Math.max(...servers.map((r) => r.peakRssMb));
   const peakOf = servers.find((r) => r.peakRssMb === peakRss);

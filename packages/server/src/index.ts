@@ -16,6 +16,7 @@ export { createPimsServer, type PimsServer, type ServerOptions } from "./createP
 export { Keyring } from "./crypto/Keyring.js";
 export { migrate } from "./db/migrate.js";
 export { openDatabase } from "./db/openDatabase.js";
+export { DEFAULT_TENANT, forTenant } from "./db/TenantScope.js";
 export { openApi, operationPages } from "./docs/index.js";
 export type { Services } from "./Services.js";
 export { startServer } from "./startServer.js";
