@@ -200,6 +200,8 @@ export interface PinSettings {
   readonly maxLength: number;
   /** Refuse the most common PINs (repeated digits, runs, the usual favourites). */
   readonly blockCommon: boolean;
+  /** PINs refused besides (a tenant's `pin.blocklist`: its brand's dates, its phone number prefixes…). */
+  readonly blocked: readonly string[];
   /** Consecutive wrong PINs that block the account. */
   readonly maxFailures: number;
 }

@@ -311,6 +311,7 @@ function pinSettings(read: EnvReader): PinSettings {
     minLength,
     maxLength,
     blockCommon: read.oneOf("PIMS_PIN_BLOCKLIST", ["off", "common"] as const, "common") === "common",
+    blocked: [],
     maxFailures: read.integer("PIMS_PIN_MAX_FAILURES", 5, ...RANGES.PIMS_PIN_MAX_FAILURES),
   };
 }

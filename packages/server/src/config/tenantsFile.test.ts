@@ -136,7 +136,7 @@ describe("loadTenantsFile", () => {
     expect(problems).toEqual([
       `unknown key \`colour\` at ${path}:4 (\`tenants[0]\` takes id, name, disabled, apps, policy)`,
       `unknown key \`pinn\` at ${path}:8 (\`policy\` takes pin, otp, phone, sms, oidc, cors)`,
-      `unknown key \`lenght\` at ${path}:7 (\`policy.pin\` takes length, minLength, maxLength, blockCommon, maxFailures)`,
+      `unknown key \`lenght\` at ${path}:7 (\`policy.pin\` takes length, minLength, maxLength, blockCommon, blocklist, maxFailures)`,
     ]);
   });
 
@@ -290,6 +290,20 @@ describe("loadTenantsFile", () => {
     ]);
   });
 
+  it("takes a tenant's own PIN blocklist, quoted PINs of 4 to 12 digits", () => {
+    const [tenant] = loadTenantsFile(
+      file('tenants:\n  - id: a\n    name: A\n    policy:\n      pin: { blocklist: ["1905", "19051905"] }\n'),
+      deployment,
+    );
+    const pin = applyTenantPolicy(deployment, tenant?.policy ?? {}).pin;
+    expect(pin.blocked).toEqual(["1905", "19051905"]);
+    expect(pin.minLength).toBe(deployment.pin.minLength);
+    const { path, problems } = problemsOf(
+      'tenants:\n  - id: a\n    name: A\n    policy:\n      pin: { blocklist: ["12", 1905] }\n',
+    );
+    expect(problems).toEqual([`\`policy.pin.blocklist\` at ${path}:5 must be a string, got 1905`]);
+  });
+
   it("takes a tenant's own texts, each with its code, and refuses an unknown placeholder, language or purpose", () => {
     const { path, problems } = problemsOf(
       [
@@ -425,12 +439,13 @@ describe("docs/tenants.md", () => {
     expect(opel.oidc).toEqual({ issuer: "https://login.opel.example", audience: "pims", jwksUrl: undefined });
   });
 
-  it("refuses `pin.blocklist` with the reason", () => {
+  it("refuses a blocked PIN that is not 4 to 12 digits", () => {
     const { path, problems } = problemsOf(
-      "tenants:\n  - id: a\n    name: A\n    policy:\n      pin:\n        blocklist: ['123456']\n",
+      "tenants:\n  - id: a\n    name: A\n    policy:\n      pin:\n        blocklist: ['123', '12345678901234']\n",
     );
     expect(problems).toEqual([
-      `\`policy.pin.blocklist\` at ${path}:6 is not supported: there is no list of PINs per tenant; \`pin.blockCommon\` switches the built-in list of common PINs`,
+      `\`policy.pin.blocklist\` at ${path}:6 takes PINs of 4 to 12 digits (quoted, as strings), got "123"`,
+      `\`policy.pin.blocklist\` at ${path}:6 takes PINs of 4 to 12 digits (quoted, as strings), got "12345678901234"`,
     ]);
   });
 });

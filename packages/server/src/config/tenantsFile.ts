@@ -39,7 +39,10 @@ export interface AppDeclaration {
  * Validated by {@link applyTenantPolicy} with the deployment's rules (the same ranges as the variables).
  */
 export interface TenantPolicy {
-  readonly pin?: Partial<Pick<PinSettings, "minLength" | "maxLength" | "blockCommon" | "maxFailures">>;
+  readonly pin?: Partial<Pick<PinSettings, "minLength" | "maxLength" | "blockCommon" | "maxFailures">> & {
+    /** PINs refused besides the common ones (`PinSettings.blocked`). */
+    readonly blocklist?: readonly string[];
+  };
   readonly otp?: Partial<Pick<OtpSettings, "length" | "ttlSeconds" | "maxFailedVerifications">>;
   readonly phone?: Partial<Pick<PhoneSettings, "defaultRegion" | "countries" | "mobileOnly">>;
   readonly sms?: Partial<Pick<SmsSettings, "codeLength" | "codeTtlSeconds" | "maxTriesPerCode" | "language">> & {
@@ -90,7 +93,6 @@ const INTEGERS: Readonly<Record<string, keyof typeof RANGES>> = {
 
 /** Keys the file takes that {@link Config} has no field for (yet): refused with the reason, not ignored. */
 const NOT_SUPPORTED: Readonly<Record<string, string>> = {
-  "pin.blocklist": "there is no list of PINs per tenant; `pin.blockCommon` switches the built-in list of common PINs",
   "sms.languages": "the server knows en and fr; a tenant sets its fallback with `sms.language`",
   "sms.allowedCountries": "allowed countries are `phone.countries` (PIMS_PHONE_COUNTRIES)",
   "sms.ttlSeconds": "the SMS code's lifetime is `sms.codeTtlSeconds` (PIMS_SMS_CODE_TTL)",
@@ -124,7 +126,13 @@ export function applyTenantPolicy(deployment: Config, policy: TenantPolicy, loca
   }
   for (const [key, value] of Object.entries(policy.sms?.quotas ?? {})) integer(`sms.quotas.${key}`, value);
 
-  const pin = merge(deployment.pin, policy.pin);
+  const { blocklist, ...pinPolicy } = policy.pin ?? {};
+  const pin = { ...merge(deployment.pin, pinPolicy), ...(blocklist ? { blocked: blocklist } : {}) };
+  for (const blocked of blocklist ?? []) {
+    if (!/^[0-9]{4,12}$/.test(blocked))
+      problems.push(`${named("pin.blocklist")} takes PINs of 4 to 12 digits (quoted, as strings), got "${blocked}"`);
+  }
+  if ((blocklist?.length ?? 0) > 10_000) problems.push(`${named("pin.blocklist")} takes at most 10000 PINs`);
   if (pin.minLength > pin.maxLength) {
     const which = policy.pin?.minLength !== undefined ? "minLength" : "maxLength";
     problems.push(
@@ -421,8 +429,14 @@ class Reader {
       }
       policy[name] = values;
     };
-    const pin = section("pin", ["length", "minLength", "maxLength", "blockCommon", "maxFailures"]);
-    read("pin", pin, { minLength: "integer", maxLength: "integer", blockCommon: "boolean", maxFailures: "integer" });
+    const pin = section("pin", ["length", "minLength", "maxLength", "blockCommon", "blocklist", "maxFailures"]);
+    read("pin", pin, {
+      minLength: "integer",
+      maxLength: "integer",
+      blockCommon: "boolean",
+      blocklist: "strings",
+      maxFailures: "integer",
+    });
     const length = pin?.get("length");
     if (length) {
       // `length: 6` is both bounds.

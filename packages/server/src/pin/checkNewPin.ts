@@ -4,14 +4,15 @@ import { isCommonPin } from "./commonPins.js";
 
 /**
  * The policy for a PIN being chosen (not for one being checked, so a policy made stricter later
- * does not lock anyone out): digits only, `minLength`–`maxLength`, and not a common PIN when the
- * blocklist is on. 2102 naming the parameter otherwise.
+ * does not lock anyone out): digits only, `minLength`–`maxLength`, not a common PIN when the
+ * blocklist is on, and none of the tenant's own blocked PINs. 2102 naming the parameter otherwise.
  */
 export function checkNewPin(pin: string, settings: PinSettings, parameter: string): void {
   const fits =
     /^[0-9]+$/.test(pin) &&
     pin.length >= settings.minLength &&
     pin.length <= settings.maxLength &&
-    !(settings.blockCommon && isCommonPin(pin));
+    !(settings.blockCommon && isCommonPin(pin)) &&
+    !settings.blocked.includes(pin);
   if (!fits) throw new PimsError(2102, { parameter });
 }

@@ -26,6 +26,7 @@ tenants:
       pin:
         length: 6
         maxFailures: 3
+        blocklist: ["190519", "220824"]
       sms:
         senderId: PEUGEOT
   - id: opel
@@ -86,6 +87,11 @@ describe("PIN policy per brand", () => {
     expectSuccess(await enrollWith(await brand("peugeot-ios-0001"), "582017"));
     expectSuccess(await enrollWith(await brand("opel-android-0001"), "5820"));
     expectSuccess(await enrollWith(await brand(undefined), "5820"));
+  });
+
+  it("Peugeot refuses the PINs of its own blocklist, which Opel accepts", async () => {
+    expectFailure(await enrollWith(await brand("peugeot-ios-0001"), "190519"), 2102, "Invalid pinCode parameter");
+    expectSuccess(await enrollWith(await brand("opel-android-0001"), "190519"));
   });
 
   it("Peugeot blocks after 3 wrong PINs, Opel after the deployment's 5", async () => {
