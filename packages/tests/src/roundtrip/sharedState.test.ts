@@ -1,4 +1,5 @@
 import { loginUser } from "@pims/protocol";
+import { forTenant } from "@pims/server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -27,7 +28,8 @@ describe(`limits, cooldowns and nonces (${TEST_REDIS ? "Redis" : "database"})`, 
     const rows = {
       counters: (await db.selectFrom("rate_limits").selectAll().execute()).length,
       cooldowns: (await db.selectFrom("sms_cooldowns").selectAll().execute()).length,
-      nonces: (await db.selectFrom("request_nonces").selectAll().execute()).length,
+      // A signed request's nonce is spent for every tenant: it is the deployment's (decision 0028).
+      nonces: (await forTenant(db, "_deployment").selectFrom("request_nonces").selectAll().execute()).length,
     };
     if (TEST_REDIS) {
       expect(rows).toEqual({ counters: 0, cooldowns: 0, nonces: 0 });
