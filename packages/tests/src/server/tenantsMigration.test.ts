@@ -11,6 +11,7 @@ import { PasswordHasher } from "../../../server/src/accounts/PasswordHasher.js";
 import { Keyring as SourceKeyring } from "../../../server/src/crypto/Keyring.js";
 import { MIGRATIONS } from "../../../server/src/db/migrations/index.js";
 import type { Database } from "../../../server/src/db/openDatabase.js";
+import { TENANT_TABLES as SCOPED_TABLES } from "../../../server/src/db/TenantScope.js";
 import { PinVerifiers } from "../../../server/src/pin/PinVerifiers.js";
 import { expectSuccess } from "../support/facade.js";
 import { verifyOtp } from "../support/relyingParty.js";
@@ -31,23 +32,8 @@ const PIN = "73920461";
 const PHONE = "+33612345678";
 const RP_KEY = "prk_relyingPartyKeyOfBeforeTheUpgrade0123456789";
 
-/** Every table that gets tenant_id (all but the deployment's, `assertion_keys` and Kysely's). */
-const TENANT_TABLES = [
-  "accounts",
-  "sessions",
-  "retired_refresh_tokens",
-  "external_identities",
-  "rate_limits",
-  "audit_events",
-  "trusted_phones",
-  "sms_codes",
-  "sms_cooldowns",
-  "pin_verifiers",
-  "devices",
-  "request_nonces",
-  "otps",
-  "relying_parties",
-] as const;
+/** Every table that gets tenant_id (all but the deployment's, `assertion_keys` and Kysely's): the scope's. */
+const TENANT_TABLES = [...SCOPED_TABLES];
 
 /** The tables the seed writes a row to. */
 const SEEDED = [
