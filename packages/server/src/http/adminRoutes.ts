@@ -66,9 +66,13 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, te
     const tenantOf = (request: FastifyRequest) => adminTenant(request, tenants);
     registerRelyingPartyAdmin(admin, tenantOf);
     registerAccountAdmin(admin, tenantOf);
-    registerAssertionKeyAdmin(admin, services);
-    registerSecretAdmin(admin, tenants);
-    registerTenantAdmin(admin, tenants, requireOperator);
+    // The operator's only: a child plugin whose hook runs after the one above, for its routes alone.
+    void admin.register(async (operator) => {
+      operator.addHook("onRequest", async (request) => requireOperator(request));
+      registerAssertionKeyAdmin(operator, services);
+      registerSecretAdmin(operator, tenants);
+      registerTenantAdmin(operator, tenants);
+    });
   });
 }
 
@@ -88,7 +92,7 @@ function adminTenant(request: FastifyRequest, tenants: TenantRegistry): Services
 }
 
 /** Only the operator's key: the deployment's own keys and secrets, and the tenants themselves. */
-export function requireOperator(request: FastifyRequest): void {
+function requireOperator(request: FastifyRequest): void {
   if (!request.administrator?.operator) throw new PimsError(2301, { httpStatus: 403 });
 }
 
@@ -206,7 +210,6 @@ function registerAccountAdmin(admin: FastifyInstance, tenantOf: TenantOf): void 
 /** Re-sealing every tenant's PIN verifiers under the current key: the operator's, across tenants. */
 function registerSecretAdmin(admin: FastifyInstance, tenants: TenantRegistry): void {
   admin.post("/v1/admin/secret/rekey", { config: { operation: "admin.secret.rekey" } }, async (request) => {
-    requireOperator(request);
     let changed = 0;
     let remaining = 0;
     const { keyring } = tenants.default.services;
@@ -228,7 +231,6 @@ function registerAssertionKeyAdmin(admin: FastifyInstance, services: Services): 
     "/v1/admin/assertion-keys/rotate",
     { config: { operation: "admin.assertionKeys.rotate" } },
     async (request) => {
-      requireOperator(request);
       const { kid, next, retired } = await assertionKeys.rotate();
       await audit.append(adminEvent(request.ip, "assertionKey.rotate", { kid, ...(retired ? { retired } : {}) }));
       return succeed({

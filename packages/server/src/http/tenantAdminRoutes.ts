@@ -28,42 +28,21 @@ const INPUTS = {
 const succeed = (result: unknown) => ({ status: "SUCCEEDED", result });
 
 /**
- * The tenants themselves (decision 0028), the operator's only (`PIMS_ADMIN_KEY`; a tenant's key
- * gets 403 and 2301): list, create, disable and enable tenants and their apps, and give a tenant
+ * The tenants themselves (decision 0028), registered in the admin API's operator-only plugin
+ * (`PIMS_ADMIN_KEY`; a tenant's key gets 403 and 2301): list, create, disable and enable tenants and their apps, and give a tenant
  * its administrator keys. Each change is audited in the tenant it concerns, and this process sees
  * it at once (others within their refresh interval).
  */
-export function registerTenantAdmin(
-  admin: FastifyInstance,
-  tenants: TenantRegistry,
-  requireOperator: (request: FastifyRequest) => void,
-): void {
+export function registerTenantAdmin(admin: FastifyInstance, tenants: TenantRegistry): void {
   const table = tenants.tenants;
-  const auditIn = async (
-    tenant: string,
-    request: FastifyRequest,
-    event: AuditedChange,
-    detail: Record<string, string>,
-  ) => {
-    const services = tenants.get(tenant)?.services ?? tenants.default.services;
-    await services.audit.append({ event, outcome: "success", clientAddress: request.ip, detail } as never);
-  };
+  /** The audit log of the tenant a change concerns. */
+  const auditOf = (tenant: string) => (tenants.get(tenant)?.services ?? tenants.default.services).audit;
   const known = async (request: FastifyRequest): Promise<TenantRow> => {
     const { id } = request.params as { id: string };
     const row = id.startsWith("_") ? undefined : await table.find(id);
     if (!row) throw new PimsError(2102, { parameter: "id" });
     return row;
   };
-
-  admin.addHook("onRequest", async (request) => {
-    const url = request.routeOptions.url ?? "";
-    if (
-      url.startsWith("/v1/admin/tenants") ||
-      url.startsWith("/v1/admin/apps") ||
-      url.startsWith("/v1/admin/admin-keys")
-    )
-      requireOperator(request);
-  });
 
   admin.get("/v1/admin/tenants", { config: { operation: "admin.tenants.list" } }, async () => {
     const [rows, apps] = await Promise.all([table.list(), table.apps()]);
@@ -74,7 +53,12 @@ export function registerTenantAdmin(
     const { id, name } = readParams(INPUTS.tenant, request.body);
     const row = await table.create({ id, name });
     await tenants.reload();
-    await auditIn(id, request, "admin.tenant.create", { tenant: id });
+    await auditOf(id).append({
+      event: "admin.tenant.create",
+      outcome: "success",
+      clientAddress: request.ip,
+      detail: { tenant: id },
+    });
     return succeed(describe(row, []));
   });
 
@@ -89,7 +73,12 @@ export function registerTenantAdmin(
         const row = await known(request);
         await table.setDisabled(row.id, disabled);
         await tenants.reload();
-        await auditIn(row.id, request, `admin.tenant.${action}`, { tenant: row.id });
+        await auditOf(row.id).append({
+          event: `admin.tenant.${action}`,
+          outcome: "success",
+          clientAddress: request.ip,
+          detail: { tenant: row.id },
+        });
         return succeed({ id: row.id, disabled });
       },
     );
@@ -102,7 +91,12 @@ export function registerTenantAdmin(
         if (!app || !(await table.setAppDisabled(clientId, disabled)))
           throw new PimsError(2102, { parameter: "clientId" });
         await tenants.reload();
-        await auditIn(app.tenant_id, request, `admin.app.${action}`, { app: clientId });
+        await auditOf(app.tenant_id).append({
+          event: `admin.app.${action}`,
+          outcome: "success",
+          clientAddress: request.ip,
+          detail: { app: clientId },
+        });
         return succeed({ clientId, disabled });
       },
     );
@@ -113,7 +107,12 @@ export function registerTenantAdmin(
     const { clientId, name } = readParams(INPUTS.app, request.body);
     const app = await table.createApp({ tenantId: row.id, clientId, name });
     await tenants.reload();
-    await auditIn(row.id, request, "admin.app.create", { app: clientId });
+    await auditOf(row.id).append({
+      event: "admin.app.create",
+      outcome: "success",
+      clientAddress: request.ip,
+      detail: { app: clientId },
+    });
     return succeed(describeApp(app));
   });
 
@@ -141,7 +140,12 @@ export function registerTenantAdmin(
       const row = await known(request);
       const { name } = readParams(INPUTS.named, request.body);
       const created = await table.createAdminKey(row.id, name);
-      await auditIn(row.id, request, "admin.tenantAdminKey.create", { key: created.id });
+      await auditOf(row.id).append({
+        event: "admin.tenantAdminKey.create",
+        outcome: "success",
+        clientAddress: request.ip,
+        detail: { key: created.id },
+      });
       return succeed(created);
     },
   );
@@ -153,21 +157,16 @@ export function registerTenantAdmin(
       const { id } = request.params as { id: string };
       const key = (await table.adminKeys()).find((row) => row.id === id);
       if (!key || !(await table.revokeAdminKey(id))) throw new PimsError(2102, { parameter: "id" });
-      await auditIn(key.tenant_id, request, "admin.tenantAdminKey.revoke", { key: id });
+      await auditOf(key.tenant_id).append({
+        event: "admin.tenantAdminKey.revoke",
+        outcome: "success",
+        clientAddress: request.ip,
+        detail: { key: id },
+      });
       return succeed(null);
     },
   );
 }
-
-type AuditedChange =
-  | "admin.tenant.create"
-  | "admin.tenant.disable"
-  | "admin.tenant.enable"
-  | "admin.app.create"
-  | "admin.app.disable"
-  | "admin.app.enable"
-  | "admin.tenantAdminKey.create"
-  | "admin.tenantAdminKey.revoke";
 
 function describe(row: TenantRow, apps: readonly AppRow[]) {
   return {
