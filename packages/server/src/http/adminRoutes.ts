@@ -139,17 +139,8 @@ function registerRelyingPartyAdmin(admin: FastifyInstance, tenantOf: TenantOf): 
 
 /** Account administration: find, inspect, unblock, disable a device, audit trail, re-key. */
 function registerAccountAdmin(admin: FastifyInstance, tenantOf: TenantOf): void {
-  // One per tenant, built on first use: it composes that tenant's owners.
-  const queriesOf = new WeakMap<Services, AdminQueries>();
-  const queries = (request: FastifyRequest) => {
-    const services = tenantOf(request);
-    let found = queriesOf.get(services);
-    if (!found) {
-      found = new AdminQueries(services);
-      queriesOf.set(services, found);
-    }
-    return found;
-  };
+  // It only composes the tenant's owners: nothing to keep between requests.
+  const queries = (request: FastifyRequest) => new AdminQueries(tenantOf(request));
   const accountOf = async (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
     const account = await queries(request).account(id);

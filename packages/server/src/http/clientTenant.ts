@@ -15,10 +15,14 @@ declare module "fastify" {
  * without one; 2006 for an unknown or disabled client id (decision 0028).
  */
 export async function clientTenant(request: FastifyRequest, tenants: TenantRegistry): Promise<Tenant> {
-  const value = request.headers[HEADERS.clientId];
-  const clientId = typeof value === "string" ? value : undefined;
   request.tenantLabel = "unknown";
-  const tenant = await tenants.forClient(clientId);
+  const tenant = await tenants.forClient(clientIdOf(request));
   request.tenantLabel = tenant.id;
   return tenant;
+}
+
+/** The request's `Pims-Client-Id`, or `undefined` without one. */
+export function clientIdOf(request: FastifyRequest): string | undefined {
+  const value = request.headers[HEADERS.clientId];
+  return typeof value === "string" ? value : undefined;
 }

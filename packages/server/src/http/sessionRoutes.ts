@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import type { TenantRegistry } from "../tenants/TenantRegistry.js";
-import { clientTenant } from "./clientTenant.js";
+import { clientIdOf, clientTenant } from "./clientTenant.js";
 
 const REFRESH = {
   params: [
@@ -24,12 +24,8 @@ const REFRESH = {
  */
 export function registerSessionRoutes(app: FastifyInstance, tenants: TenantRegistry): void {
   app.get(INTERNAL_PATHS.client, { config: { operation: "client" } }, async (request) => {
-    const { id } = await clientTenant(request, tenants);
-    const value = request.headers["pims-client-id"];
-    return {
-      status: "SUCCEEDED",
-      result: await tenants.describeClient(typeof value === "string" ? value : undefined, id),
-    };
+    const tenant = await clientTenant(request, tenants);
+    return { status: "SUCCEEDED", result: tenants.describeClient(clientIdOf(request), tenant) };
   });
   app.post(INTERNAL_PATHS.refresh, async (request) => {
     const { services } = await clientTenant(request, tenants);

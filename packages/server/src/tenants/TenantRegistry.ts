@@ -27,7 +27,7 @@ interface Entry {
  */
 export class TenantRegistry {
   #entries = new Map<string, Entry>();
-  #apps = new Map<string, { readonly tenant: string; readonly disabled: boolean }>();
+  #apps = new Map<string, { readonly tenant: string; readonly name: string; readonly disabled: boolean }>();
   #lastLoad = 0;
   /** Relying-party key digest → its tenant, for a few seconds (as RelyingParties caches the party). */
   readonly #partyTenants = new Map<string, { tenant: string | undefined; until: number }>();
@@ -91,18 +91,10 @@ export class TenantRegistry {
     return entry.tenant;
   }
 
-  /** The app of a client id and its tenant, for `GET /v1/client`; 2006 as {@link forClient}. */
-  async describeClient(clientId: string | undefined, tenantId: string) {
-    const tenant = this.#entries.get(tenantId);
-    const app =
-      clientId === undefined
-        ? undefined
-        : (await this.tenants.apps(tenantId)).find((row) => row.client_id === clientId);
-    return {
-      clientId: clientId ?? null,
-      app: app?.name ?? null,
-      tenant: { id: tenantId, name: tenant?.name ?? tenantId },
-    };
+  /** The app of a client id and the tenant {@link forClient} found for it, for `GET /v1/client`. */
+  describeClient(clientId: string | undefined, tenant: Tenant) {
+    const app = clientId === undefined ? undefined : this.#apps.get(clientId);
+    return { clientId: clientId ?? null, app: app?.name ?? null, tenant: { id: tenant.id, name: tenant.name } };
   }
 
   /**
@@ -157,7 +149,7 @@ export class TenantRegistry {
     for (const row of rows) entries.set(row.id, this.#entryFor(row));
     this.#entries = entries;
     this.#apps = new Map(
-      apps.map((app) => [app.client_id, { tenant: app.tenant_id, disabled: app.disabled_at !== null }]),
+      apps.map((app) => [app.client_id, { tenant: app.tenant_id, name: app.name, disabled: app.disabled_at !== null }]),
     );
     this.#lastLoad = Date.now();
   }
