@@ -40,7 +40,10 @@ import type { DatabaseSchema } from "./schema.js";
  * and so refuses every query on those tables: an owner that was not built for a tenant cannot run.
  */
 
-/** The tables that belong to one tenant; the others are the deployment's. */
+/** The deployment's own tables; every other one belongs to a tenant. */
+export const DEPLOYMENT_TABLES = ["tenants", "apps", "tenant_admin_keys", "assertion_keys"] as const;
+
+/** The tables that belong to one tenant (the architecture test checks: all but the deployment's). */
 export const TENANT_TABLES: ReadonlySet<string> = new Set([
   "accounts",
   "sessions",
@@ -77,7 +80,7 @@ export class UnscopedQuery extends Error {
 }
 
 /**
- * The tenant of the query being compiled, read by {@link tenantCompiledFor} right after a
+ * The tenant of the query being compiled, read by {@link compileWithTenant} right after a
  * synchronous `compile()`: a compiled statement (db/Prepared.ts) remembers the tenant its SQL
  * carries, and refuses to run for another.
  */
@@ -131,7 +134,7 @@ export function withoutTenant(db: Kysely<DatabaseSchema>): Kysely<DatabaseSchema
 
 /** A tenant table with its `tenant_id`, for the few queries that work across tenants. */
 export type AcrossTenants = {
-  [T in keyof DatabaseSchema]: T extends "tenants" | "apps" | "tenant_admin_keys" | "assertion_keys"
+  [T in keyof DatabaseSchema]: T extends (typeof DEPLOYMENT_TABLES)[number]
     ? DatabaseSchema[T]
     : DatabaseSchema[T] & { tenant_id: string };
 };

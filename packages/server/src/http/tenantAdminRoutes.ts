@@ -87,7 +87,7 @@ export function registerTenantAdmin(admin: FastifyInstance, tenants: TenantRegis
       { config: { operation: `admin.app.${action}` } },
       async (request) => {
         const { clientId } = request.params as { clientId: string };
-        const app = (await table.apps()).find((row) => row.client_id === clientId);
+        const app = await table.app(clientId);
         if (!app || !(await table.setAppDisabled(clientId, disabled)))
           throw new PimsError(2102, { parameter: "clientId" });
         await tenants.reload();
@@ -155,9 +155,9 @@ export function registerTenantAdmin(admin: FastifyInstance, tenants: TenantRegis
     { config: { operation: "admin.tenantAdminKey.revoke" } },
     async (request) => {
       const { id } = request.params as { id: string };
-      const key = (await table.adminKeys()).find((row) => row.id === id);
-      if (!key || !(await table.revokeAdminKey(id))) throw new PimsError(2102, { parameter: "id" });
-      await auditOf(key.tenant_id).append({
+      const tenant = await table.tenantOfAdminKeyId(id);
+      if (tenant === undefined || !(await table.revokeAdminKey(id))) throw new PimsError(2102, { parameter: "id" });
+      await auditOf(tenant).append({
         event: "admin.tenantAdminKey.revoke",
         outcome: "success",
         clientAddress: request.ip,

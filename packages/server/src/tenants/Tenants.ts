@@ -41,6 +41,10 @@ export class Tenants {
     return this.db.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
+  app(clientId: string): Promise<AppRow | undefined> {
+    return this.db.selectFrom("apps").selectAll().where("client_id", "=", clientId).executeTakeFirst();
+  }
+
   apps(tenantId?: string): Promise<AppRow[]> {
     let query = this.db.selectFrom("apps").selectAll();
     if (tenantId !== undefined) query = query.where("tenant_id", "=", tenantId);
@@ -194,6 +198,16 @@ export class Tenants {
       .where("revoked_at", "is", null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The tenant of an administrator key by its id (live or revoked), or `undefined`. */
+  async tenantOfAdminKeyId(id: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom("tenant_admin_keys")
+      .select("tenant_id")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.tenant_id;
   }
 
   adminKeys(tenantId?: string) {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TENANT_TABLES } from "../../../server/src/db/TenantScope.js";
+import { DEPLOYMENT_TABLES, TENANT_TABLES } from "../../../server/src/db/TenantScope.js";
 import { REPOSITORY_ROOT } from "../support/spawnPims.js";
 
 /**
@@ -286,7 +286,7 @@ describe("one owner per table (docs/architecture.md)", () => {
   });
 
   it("scopes every table but the deployment's to a tenant (a new table is a tenant's unless named here)", () => {
-    const deployment = ["tenants", "apps", "tenant_admin_keys", "assertion_keys"];
+    const deployment: readonly string[] = DEPLOYMENT_TABLES;
     expect([...TENANT_TABLES].sort()).toEqual(tables.filter((table) => !deployment.includes(table)).sort());
   });
 
