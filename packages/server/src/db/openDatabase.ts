@@ -85,7 +85,14 @@ function createPrivately(path: string): void {
  * The PostgreSQL driver, loaded when a PostgreSQL database is opened: a SQLite deployment does not
  * carry it in memory (issue 14, peak RSS).
  */
-const loadPg = (): typeof import("pg") => createRequire(import.meta.url)("pg");
+let pgModule: typeof import("pg") | undefined;
+const loadPg = (): typeof import("pg") => {
+  // Kept once loaded: pg asks for a type parser for each column of each result, and resolving the
+  // module anew each time (a createRequire and a path search) was a sixth of a PostgreSQL
+  // verification's CPU (bench profile, issue 14).
+  pgModule ??= createRequire(import.meta.url)("pg") as typeof import("pg");
+  return pgModule;
+};
 
 /** int8 (bigint) and numeric columns come back as numbers: every value Pims keeps fits in 2^53. */
 const types = {
