@@ -1,9 +1,10 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type QueryCreator, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import { randomId } from "../crypto/random.js";
 import { byIds } from "../db/byIds.js";
 import { isUniqueViolation } from "../db/isUniqueViolation.js";
 import type { Engine } from "../db/openDatabase.js";
+import { type Prepared, param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { loginKey } from "./loginKey.js";
 
@@ -20,6 +21,9 @@ export interface AccountRecord {
  * `active_devices`) are theirs (docs/architecture.md).
  */
 export class Accounts {
+  // Compiled once (db/Prepared.ts), at its first use (only PostgreSQL takes the lock).
+  #lockRow: Prepared<{ id: string; login: string }> | undefined;
+
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
@@ -101,9 +105,18 @@ export class Accounts {
    * transactions (`BEGIN IMMEDIATE`) already run one at a time.
    */
   async lockRow(accountId: string, trx: Kysely<DatabaseSchema>): Promise<void> {
-    if (this.engine === "postgres") {
-      await trx.selectFrom("accounts").select("id").where("id", "=", accountId).forNoKeyUpdate().execute();
-    }
+    if (this.engine !== "postgres") return;
+    this.#lockRow ??= prepare(Accounts.lockedRow(this.db, param<string>("id")));
+    await this.#lockRow.execute(trx, { id: accountId });
+  }
+
+  /**
+   * The account's id and login with {@link lockRow}'s lock, as a part of a composed statement (a
+   * common table expression of the verification's single statement on PostgreSQL, issue 14): the
+   * lock is held by the statement's transaction, taken before anything the statement changes.
+   */
+  static lockedRow(db: QueryCreator<DatabaseSchema>, accountId: string) {
+    return db.selectFrom("accounts").select(["id", "login"]).where("id", "=", accountId).forNoKeyUpdate();
   }
 }
 

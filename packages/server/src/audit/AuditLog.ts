@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Expression, type Kysely, type QueryCreator, type RawBuilder, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import { randomId } from "../crypto/random.js";
 import { param, prepare } from "../db/Prepared.js";
@@ -49,6 +49,53 @@ export class AuditLog {
     this.observe(event);
   }
 
+  /**
+   * An append as an insert … select, for a composed statement on PostgreSQL (the verification's
+   * consume and its audit in one statement, issue 14): one row of `event` for each row of `source`
+   * (a common table expression of the same statement; none, none written), which gives the row's
+   * device and detail ({@link detailText}); the statement's parameters `auditId` ({@link newId}),
+   * `auditAt`, `accountId` and `clientAddress` give the rest. Tell {@link appended} once it wrote.
+   */
+  static insertFrom(
+    db: QueryCreator<DatabaseSchema>,
+    source: string,
+    event: Pick<AuditEvent, "event" | "outcome">,
+    row: (column: (name: string) => Expression<string | null>) => {
+      deviceId: Expression<string | null>;
+      detail: Expression<string | null>;
+    },
+  ) {
+    const column = (name: string) => sql<string | null>`${sql.ref(`${source}.${name}`)}`;
+    const { deviceId, detail } = row(column);
+    return db
+      .insertInto("audit_events")
+      .columns(["id", "at", "event", "outcome", "account_id", "device_id", "client_address", "detail"])
+      .expression(
+        (db as unknown as QueryCreator<Record<string, Record<string, never>>>)
+          .selectFrom(source)
+          .select([
+            sql<string>`${param<string>("auditId")}`.as("id"),
+            sql<number>`${param<number>("auditAt")}`.as("at"),
+            sql<string>`${event.event}`.as("event"),
+            sql<string>`${event.outcome}`.as("outcome"),
+            sql<string>`${param<string>("accountId")}`.as("account_id"),
+            sql<string | null>`${deviceId}`.as("device_id"),
+            sql<string | null>`${param<string | null>("clientAddress")}`.as("client_address"),
+            sql<string | null>`${detail}`.as("detail"),
+          ]),
+      );
+  }
+
+  /** A new event's id, for {@link insertFrom}'s `auditId`. */
+  static newId(at: number): string {
+    return randomId("evt", at);
+  }
+
+  /** Tells the observer of an event a composed statement wrote ({@link insertFrom}). */
+  appended(event: AuditEvent): void {
+    this.observe(event);
+  }
+
   /** The latest events of an account, newest first (the admin API's audit trail). */
   ofAccount(accountId: string, limit: number) {
     return this.db
@@ -59,4 +106,16 @@ export class AuditLog {
       .limit(limit)
       .execute();
   }
+}
+
+/**
+ * An event's `detail` as PostgreSQL writes it from values and columns, the same text as
+ * `JSON.stringify` of the members in their order: a member whose value is null is left out.
+ */
+export function detailText(members: ReadonlyArray<readonly [string, Expression<string | null>]>): RawBuilder<string> {
+  const parts = members.map(
+    ([name, value]) =>
+      sql<string | null>`${sql.lit(`${JSON.stringify(name)}:`)} || to_json(cast(${value} as text))::text`,
+  );
+  return sql<string>`'{' || concat_ws(',', ${sql.join(parts)}) || '}'`;
 }

@@ -172,12 +172,48 @@ describe("statements the scope refuses", () => {
     expect(await scopedRaw.execute()).toEqual([{ login: "alice" }]);
   });
 
-  it("an insert … select, and a statement writing tenant_id itself, are refused", async () => {
-    const copy = peugeot
+  it("an insert … select reads and writes its own tenant's rows only", async () => {
+    // The attack: an insert that copies rows (the consume-and-audit statement of a verification)
+    // would, unscoped, read another brand's rows, or write rows that belong to no brand.
+    const copy = (db: Kysely<DatabaseSchema>, event: string) =>
+      db
+        .insertInto("audit_events")
+        .columns(["id", "at", "event", "outcome", "account_id"])
+        .expression((eb) =>
+          eb
+            .selectFrom("accounts")
+            .select((s) => [
+              sql<string>`'evt_' || ${s.ref("accounts.id")}`.as("id"),
+              sql<number>`1`.as("at"),
+              sql<string>`${event}`.as("event"),
+              sql<string>`'success'`.as("outcome"),
+              "accounts.id",
+            ]),
+        );
+    expect(copy(peugeot, "copy.peugeot").compile().sql).toMatch(
+      /select .*, \? as "tenant_id" from "accounts" where "accounts"\."tenant_id" = \?/,
+    );
+    await copy(peugeot, "copy.peugeot").execute();
+    const rows = await acrossTenants(database.db)
+      .selectFrom("audit_events")
+      .select(["account_id", "tenant_id"])
+      .where("event", "=", "copy.peugeot")
+      .execute();
+    expect(rows.map((row) => row.account_id)).toContain("acc_p");
+    // Only Peugeot's accounts were read (not Opel's acc_o), and every row written is Peugeot's.
+    expect(rows.filter((row) => row.tenant_id !== "peugeot" || row.account_id === "acc_o")).toEqual([]);
+  });
+
+  it("an insert … select * or without its columns, and a statement writing tenant_id itself, are refused", async () => {
+    const starCopy = peugeot
       .insertInto("accounts")
       .columns(["id", "login", "created_at"])
+      .expression((eb) => eb.selectFrom("accounts").selectAll());
+    expect(() => starCopy.compile()).toThrow(UnscopedQuery);
+    const noColumns = peugeot
+      .insertInto("accounts")
       .expression((eb) => eb.selectFrom("accounts").select(["id", "login", "created_at"]));
-    expect(() => copy.compile()).toThrow(UnscopedQuery);
+    expect(() => noColumns.compile()).toThrow(UnscopedQuery);
     const spoofed = { ...account("acc_x", "x"), tenant_id: "opel" };
     expect(() =>
       peugeot

@@ -5,6 +5,7 @@ import {
   type Compilable,
   type CompiledQuery,
   type DeleteQueryNode,
+  IdentifierNode,
   type InsertQueryNode,
   JoinNode,
   type Kysely,
@@ -20,7 +21,9 @@ import {
   type RawNode,
   ReferenceNode,
   type RootOperationNode,
-  type SelectQueryNode,
+  SelectAllNode,
+  SelectionNode,
+  SelectQueryNode,
   TableNode,
   type UnknownRow,
   type UpdateQueryNode,
@@ -33,9 +36,10 @@ import type { DatabaseSchema } from "./schema.js";
 /**
  * The tenant, enforced by a Kysely plugin (decision 0028). Every query on a tenant-owned table gets
  * `<table or alias>.tenant_id = ?` (in WHERE for the tables it reads, updates or deletes, in ON for
- * the ones it joins, subqueries included) and its inserts get the column; a conflict target
- * `(login_key)` becomes `(tenant_id, login_key)`. What it cannot scope is refused: raw SQL naming a
- * tenant table, INSERT … SELECT, a query that writes `tenant_id` itself, and any other statement
+ * the ones it joins, subqueries and common table expressions included) and its inserts get the
+ * column, whether from values or from a select (itself scoped); a conflict target `(login_key)`
+ * becomes `(tenant_id, login_key)`. What it cannot scope is refused: raw SQL naming a tenant table,
+ * INSERT … SELECT *, a query that writes `tenant_id` itself, and any other statement
  * kind (MERGE, DDL) that names one. The process's own database carries the plugin with no tenant
  * and so refuses every query on those tables: an owner that was not built for a tenant cannot run.
  */
@@ -239,9 +243,30 @@ class Rewriter extends OperationNodeTransformer {
     const out = super.transformInsertQuery(node);
     if (!isTenantTable(out.into)) return out;
     this.#refuseOwnColumn(out.columns);
-    if (!out.values || !ValuesNode.is(out.values))
-      throw new UnscopedQuery("an insert into a tenant table not from values");
     const tenant = this.tenant;
+    // Uniqueness is per tenant: a conflict target (login_key) becomes (tenant_id, login_key).
+    const onConflict = out.onConflict?.columns
+      ? { ...out.onConflict, columns: [ColumnNode.create("tenant_id"), ...out.onConflict.columns] }
+      : out.onConflict;
+    const columns = [...(out.columns ?? []), ColumnNode.create("tenant_id")];
+    if (out.values && SelectQueryNode.is(out.values)) {
+      // INSERT … SELECT (a consume and its audit in one statement, issue 14): the select was scoped
+      // above like any other, so it reads this tenant's rows only, and each row it gives gets this
+      // tenant as its last column. `select *` is refused: its columns are not known here, so the
+      // tenant could not be matched to its column.
+      const select = out.values;
+      if (!out.columns || select.selections?.length !== out.columns.length)
+        throw new UnscopedQuery("an insert … select into a tenant table must name its columns and select each");
+      if (select.selections.some((selection) => SelectAllNode.is(selection.selection)))
+        throw new UnscopedQuery("an insert … select * into a tenant table");
+      const tenantColumn = SelectionNode.create(
+        AliasNode.create(ValueNode.create(tenant), IdentifierNode.create("tenant_id")),
+      );
+      const values = { ...select, selections: [...select.selections, tenantColumn] };
+      return { ...out, columns, values, onConflict };
+    }
+    if (!out.values || !ValuesNode.is(out.values))
+      throw new UnscopedQuery("an insert into a tenant table not from values or a select");
     const values = ValuesNode.create(
       out.values.values.map((row) =>
         PrimitiveValueListNode.is(row)
@@ -249,11 +274,7 @@ class Rewriter extends OperationNodeTransformer {
           : ValueListNode.create([...row.values, ValueNode.create(tenant)]),
       ),
     );
-    // Uniqueness is per tenant: a conflict target (login_key) becomes (tenant_id, login_key).
-    const onConflict = out.onConflict?.columns
-      ? { ...out.onConflict, columns: [ColumnNode.create("tenant_id"), ...out.onConflict.columns] }
-      : out.onConflict;
-    return { ...out, columns: [...(out.columns ?? []), ColumnNode.create("tenant_id")], values, onConflict };
+    return { ...out, columns, values, onConflict };
   }
 
   /** Raw SQL cannot be scoped: refused when it names a tenant table, as text or as `sql.table(…)`. */

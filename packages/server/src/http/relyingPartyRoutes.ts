@@ -1,7 +1,12 @@
 import { RELYING_PARTY_PATHS } from "@pims/protocol";
 import type { FastifyInstance } from "fastify";
 import { PimsError } from "../core/PimsError.js";
-import { readVerifyRequest, verifyForRelyingParty } from "../relyingParty/verifyForRelyingParty.js";
+import {
+  readVerifyRequest,
+  reserve,
+  type VerifyInput,
+  verifyForRelyingParty,
+} from "../relyingParty/verifyForRelyingParty.js";
 import type { TenantRegistry } from "../tenants/TenantRegistry.js";
 import { bearerOf } from "./authenticate.js";
 
@@ -21,11 +26,16 @@ export function registerRelyingPartyRoutes(app: FastifyInstance, tenants: Tenant
     const relyingParty = key === undefined || !services ? undefined : await services.relyingParties.authenticate(key);
     if (!relyingParty || !tenant || !services) throw new PimsError(2301);
     request.tenantLabel = tenant.id;
-    const { counters, config } = services;
-    if ((await counters.hit(`rp:${relyingParty.id}`, 60_000)) > config.relyingParties.maxPerMinute) {
-      throw new PimsError(2383);
+    const limit = { key: `rp:${relyingParty.id}`, windowMs: 60_000, max: services.config.relyingParties.maxPerMinute };
+    let input: VerifyInput;
+    try {
+      input = readVerifyRequest(request.body);
+    } catch (error) {
+      // A malformed request counts against the limit too (2383 first when past it).
+      await reserve(services.counters, limit);
+      throw error;
     }
-    const result = await verifyForRelyingParty(services, relyingParty.id, readVerifyRequest(request.body), request.ip);
+    const result = await verifyForRelyingParty(services, relyingParty.id, input, request.ip, limit);
     return { status: "SUCCEEDED", result };
   });
 }

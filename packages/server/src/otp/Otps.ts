@@ -1,11 +1,11 @@
 import type { AuthenticationMethod, Factor } from "@pims/protocol";
-import type { Kysely } from "kysely";
+import type { Expression, Kysely, QueryCreator } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId, sha256Base64Url } from "../crypto/random.js";
 import { param, prepare } from "../db/Prepared.js";
-import type { DatabaseSchema } from "../db/schema.js";
+import type { DatabaseSchema, OtpsTable } from "../db/schema.js";
 import { deviceIsActive } from "../device/Devices.js";
 import type { SignedTransaction } from "../device/verifyTransactionSignature.js";
 
@@ -39,7 +39,32 @@ export function methodsOf(factors: readonly Factor[]): AuthenticationMethod[] {
 }
 
 /** What an OTP is bound to besides account and device: nothing, a context, or a transaction. */
-type Binding = "none" | "context" | "transaction";
+export type Binding = "none" | "context" | "transaction";
+
+/**
+ * A consume: the OTP if it is live, of this account, and of this context or this transaction (its
+ * canonical text; at most one of the two).
+ */
+export interface ConsumeRequest {
+  readonly accountId: string;
+  readonly otp: string;
+  readonly context: string | undefined;
+  readonly transaction: string | undefined;
+  readonly relyingPartyId: string;
+}
+
+/** The row a consume returns. */
+export type ConsumedRow = Pick<
+  OtpsTable,
+  | "device_id"
+  | "factors"
+  | "issued_at"
+  | "methods"
+  | "transaction_digest"
+  | "transaction_canonical"
+  | "transaction_signature"
+  | "transaction_signed"
+>;
 
 /**
  * One-time passwords (design property 4; docs/decisions/0007-otp-scheme.md): digits from the
@@ -87,11 +112,20 @@ export class Otps {
   }
 
   private consumeStatement(binding: Binding) {
-    return prepare(
-      this.db
+    return prepare(Otps.consumeQuery(this.db, binding, param<string>("accountId")));
+  }
+
+  /**
+   * The consume (an UPDATE … RETURNING), for its compiled form and as a part of a composed
+   * statement: the verification's single statement on PostgreSQL takes the account from its locked
+   * row (issue 14). Its other parameters are named as {@link consumeArguments} gives them.
+   */
+  static consumeQuery(db: QueryCreator<DatabaseSchema>, binding: Binding, accountId: string | Expression<string>) {
+    return (
+      db
         .updateTable("otps")
         .set({ consumed_at: param<number>("now"), consumed_by: param<string>("relyingPartyId") })
-        .where("account_id", "=", param<string>("accountId"))
+        .where("account_id", "=", accountId)
         .where("otp_mac", "=", param<string>("mac"))
         .where("consumed_at", "is", null)
         .where("expires_at", ">", param<number>("now"))
@@ -120,8 +154,26 @@ export class Otps {
           "transaction_canonical",
           "transaction_signature",
           "transaction_signed",
-        ]),
+        ])
     );
+  }
+
+  /** The binding of a consume and its parameters' values ({@link consumeQuery}). */
+  consumeArguments(request: ConsumeRequest): { binding: Binding; args: Record<string, unknown> } {
+    const binding: Binding =
+      request.transaction !== undefined ? "transaction" : request.context !== undefined ? "context" : "none";
+    return {
+      binding,
+      args: {
+        now: this.clock.now(),
+        relyingPartyId: request.relyingPartyId,
+        accountId: request.accountId,
+        mac: this.#mac(request.accountId, request.otp),
+        contextHash: digestOf(request.context),
+        transactionDigest: digestOf(request.transaction),
+        maxWrongGuesses: this.settings.maxFailedVerifications,
+      },
+    };
   }
 
   async issue(
@@ -161,29 +213,14 @@ export class Otps {
    * Consumes the OTP if it is live, of this account, and of this context or this transaction (its
    * canonical text; at most one of the two); `undefined` otherwise.
    */
-  async consume(
-    request: {
-      accountId: string;
-      otp: string;
-      context: string | undefined;
-      transaction: string | undefined;
-      relyingPartyId: string;
-    },
-    db: Kysely<DatabaseSchema> = this.db,
-  ): Promise<ConsumedOtp | undefined> {
-    const now = this.clock.now();
-    const binding: Binding =
-      request.transaction !== undefined ? "transaction" : request.context !== undefined ? "context" : "none";
-    const row = await this.#consume[binding].first(db, {
-      now,
-      relyingPartyId: request.relyingPartyId,
-      accountId: request.accountId,
-      mac: this.#mac(request.accountId, request.otp),
-      contextHash: digestOf(request.context),
-      transactionDigest: digestOf(request.transaction),
-      maxWrongGuesses: this.settings.maxFailedVerifications,
-    });
-    if (!row) return undefined;
+  async consume(request: ConsumeRequest, db: Kysely<DatabaseSchema> = this.db): Promise<ConsumedOtp | undefined> {
+    const { binding, args } = this.consumeArguments(request);
+    const row = await this.#consume[binding].first(db, args);
+    return row && Otps.consumed(row);
+  }
+
+  /** What a consumed row says (the RETURNING of {@link consumeQuery}). */
+  static consumed(row: ConsumedRow): ConsumedOtp {
     const factors = row.factors.split("+") as Factor[];
     const { transaction_digest, transaction_canonical, transaction_signature, transaction_signed } = row;
     return {

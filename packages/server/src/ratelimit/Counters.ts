@@ -1,10 +1,22 @@
+import type { Kysely } from "kysely";
+import type { DatabaseSchema } from "../db/schema.js";
+
 /**
  * Fixed-window counters shared by every server process. Each change is one atomic statement in
  * the shared store (design: "Storage and scale"), so N processes enforce one limit.
  */
 export interface Counters {
-  /** Adds one to `key` in the current window and returns the new count. */
-  hit(key: string, windowMs: number): Promise<number>;
+  /**
+   * Adds one to `key` in the current window and returns the new count. `within`: a transaction of
+   * the database the hit may be written in, when {@link joinsTransactions}; ignored otherwise.
+   */
+  hit(key: string, windowMs: number, within?: Kysely<DatabaseSchema>): Promise<number>;
+  /**
+   * Whether a hit may be written in a transaction of the database (SQLite, where the counters are
+   * in the database file: its commit is the transaction's, one write of the log instead of two).
+   * Not on PostgreSQL, whose hits go through a pool of their own (decision 0015), nor Redis.
+   */
+  readonly joinsTransactions: boolean;
   /** The count of `key` in the current window. */
   peek(key: string, windowMs: number): Promise<number>;
   /** Takes one back (an attempt that turned out legitimate). */

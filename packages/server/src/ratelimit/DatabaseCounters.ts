@@ -19,6 +19,8 @@ export class DatabaseCounters implements Counters {
      * an fsync. Reads and writes are the same atomic statements, so limits stay exact.
      */
     private readonly writer: Kysely<DatabaseSchema> = db,
+    /** Whether `writer` is `db`'s own connection (SQLite), so a hit may join a transaction of `db`. */
+    readonly joinsTransactions = false,
   ) {
     const expired = param<number>("expired");
     const now = param<number>("now");
@@ -45,9 +47,9 @@ export class DatabaseCounters implements Counters {
     );
   }
 
-  async hit(key: string, windowMs: number): Promise<number> {
+  async hit(key: string, windowMs: number, within?: Kysely<DatabaseSchema>): Promise<number> {
     const now = this.clock.now();
-    const row = await this.#hit.first(this.writer, {
+    const row = await this.#hit.first((this.joinsTransactions && within) || this.writer, {
       key,
       now,
       expired: now - windowMs,

@@ -127,6 +127,9 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
     await this.#redis.ping();
   }
 
+  /** Redis keeps its own counts, outside any database transaction. */
+  readonly joinsTransactions = false;
+
   async hit(key: string, windowMs: number): Promise<number> {
     return Number(await this.#redis.eval(HIT, 1, this.#key(key), this.clock.now(), windowMs, windowMs + SLACK));
   }

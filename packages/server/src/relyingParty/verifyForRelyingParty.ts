@@ -1,10 +1,15 @@
 import { acrOf, isPlainObject, type ParamValues, VERIFY_PARAMS, type VerifyResult } from "@pims/protocol";
-import type { Kysely } from "kysely";
+import { type Kysely, type QueryCreator, sql } from "kysely";
+import { Accounts } from "../accounts/Accounts.js";
+import { AuditLog, detailText } from "../audit/AuditLog.js";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { devicePublicJwk } from "../device/devicePublicJwk.js";
 import type { SignedTransaction } from "../device/verifyTransactionSignature.js";
+import { type Binding, type ConsumedOtp, type ConsumeRequest, Otps } from "../otp/Otps.js";
+import type { Counters } from "../ratelimit/Counters.js";
 import type { Services } from "../Services.js";
 
 /**
@@ -35,19 +40,55 @@ export function readVerifyRequest(body: unknown): VerifyInput {
   return input;
 }
 
+/** A limit on verifications (a relying party's per minute): reserved before any is attempted. */
+export interface VerifyLimit {
+  readonly key: string;
+  readonly windowMs: number;
+  readonly max: number;
+}
+
+type VerifyServices = Pick<
+  Services,
+  | "engine"
+  | "otps"
+  | "sessions"
+  | "audit"
+  | "accounts"
+  | "devices"
+  | "transaction"
+  | "assertions"
+  | "counters"
+  // The tenant's database, for the single statement on PostgreSQL (composed of its owners' parts).
+  | "db"
+>;
+
+/** Reserves one of `limit`'s verifications on its own (2383 past the limit). */
+export async function reserve(counters: Counters, limit: VerifyLimit): Promise<void> {
+  if ((await counters.hit(limit.key, limit.windowMs)) > limit.max) throw new PimsError(2383);
+}
+
 /**
  * Verifies (and consumes) an OTP for a relying party: the account by access token or id, the
  * atomic consume, the guessing limit per live OTP, the audit. An OTP asked for a transaction comes
  * with the evidence: the device's signature over it and the device's key (decision 0025); and, when
  * asked, a signed assertion of the valid verification for this relying party (decision 0026).
+ *
+ * `limit` is reserved first (2383 past it). Where the counters live in the database file itself
+ * (SQLite), the reservation is written in the verification's transaction: one commit per
+ * verification instead of two (issue 14). On PostgreSQL, a valid OTP is consumed, its account
+ * locked and its audit row written by one statement, one round trip instead of five; any other
+ * outcome goes the way of the transaction below, which says why.
  */
 export async function verifyForRelyingParty(
-  services: Pick<Services, "otps" | "sessions" | "audit" | "accounts" | "devices" | "transaction" | "assertions">,
+  services: VerifyServices,
   relyingPartyId: string,
   input: VerifyInput,
   clientAddress: string,
+  limit?: VerifyLimit,
 ): Promise<VerifyResult> {
-  const { otps, sessions, audit, accounts, devices, transaction } = services;
+  const { otps, sessions, audit, accounts, devices, transaction, counters } = services;
+  const hitInside = limit !== undefined && counters.joinsTransactions;
+  if (limit && !hitInside) await reserve(counters, limit);
   // The key that signed: the consume checked the device is active, so its row is there; were it
   // not, the verification fails (and its consume rolls back) rather than answer without evidence.
   const evidenceOf = async (deviceId: string, signed: SignedTransaction, trx: Kysely<DatabaseSchema>) => {
@@ -55,23 +96,46 @@ export async function verifyForRelyingParty(
     if (!publicKey) throw new Error(`otp.verify: no key for device ${deviceId}`);
     return { ...signed, publicKey };
   };
+  const event = { event: "otp.verify" as const, clientAddress };
+  // Read before the OTP is consumed: a signing key that cannot be read leaves the OTP usable.
+  const sign = input.assertion === "jws" ? await services.assertions.signerFor(relyingPartyId) : undefined;
+  const answer = (principal: { accountId: string; login: string }, consumed: ConsumedOtp & { evidence?: unknown }) => {
+    const evidence = consumed.evidence as Awaited<ReturnType<typeof evidenceOf>> | undefined;
+    const verified = {
+      valid: true,
+      account: { id: principal.accountId, username: principal.login },
+      device: consumed.deviceId,
+      factors: consumed.factors,
+      issuedAt: consumed.issuedAt,
+      acr: acrOf(consumed.factors),
+      amr: consumed.methods,
+      authTime: consumed.issuedAt,
+      ...(evidence ? { transaction: evidence } : {}),
+    } as const;
+    return sign ? { ...verified, assertion: sign(verified) } : verified;
+  };
+  const byToken = input.accessToken !== undefined ? await sessions.authenticate(input.accessToken) : undefined;
+  if (services.engine === "postgres" && input.transaction === undefined && (byToken || input.account !== undefined)) {
+    const accountId = byToken?.accountId ?? (input.account as string);
+    const request = { accountId, otp: input.otp, context: input.context, transaction: undefined, relyingPartyId };
+    const consumed = await consumeInOneStatement(services, request, clientAddress);
+    if (consumed) return answer({ accountId, login: consumed.login }, consumed);
+  }
   const principal =
     input.accessToken !== undefined
-      ? await sessions.authenticate(input.accessToken)
+      ? byToken
       : input.account !== undefined
         ? await sessions.account(input.account)
         : undefined;
-  const event = { event: "otp.verify" as const, clientAddress };
-  if (!principal) {
-    await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } });
-    return { valid: false };
-  }
-  // Read before the OTP is consumed: a signing key that cannot be read leaves the OTP usable.
-  const sign = input.assertion === "jws" ? await services.assertions.signerFor(relyingPartyId) : undefined;
-  // The account's verifications run one at a time: a wrong one counts against each live OTP, and
-  // an OTP that has faced the limit is voided. Nothing else is refused, so a token holder's junk
-  // cannot block the user's next OTP, and valid ones in flight never crowd each other out.
-  const consumed = await transaction(async (trx) => {
+  const outcome = await transaction(async (trx) => {
+    if (limit && hitInside && (await counters.hit(limit.key, limit.windowMs, trx)) > limit.max) return "limited";
+    if (!principal) {
+      await audit.append({ ...event, outcome: "failure", detail: { relyingParty: relyingPartyId } }, trx);
+      return undefined;
+    }
+    // The account's verifications run one at a time: a wrong one counts against each live OTP, and
+    // an OTP that has faced the limit is voided. Nothing else is refused, so a token holder's junk
+    // cannot block the user's next OTP, and valid ones in flight never crowd each other out.
     await accounts.lockRow(principal.accountId, trx);
     const found = await otps.consume(
       {
@@ -109,18 +173,82 @@ export async function verifyForRelyingParty(
       found && { ...found, evidence: found.transaction && (await evidenceOf(found.deviceId, found.transaction, trx)) }
     );
   });
-  if (!consumed) return { valid: false };
-  const { evidence } = consumed;
-  const verified = {
-    valid: true,
-    account: { id: principal.accountId, username: principal.login },
-    device: consumed.deviceId,
-    factors: consumed.factors,
-    issuedAt: consumed.issuedAt,
-    acr: acrOf(consumed.factors),
-    amr: consumed.methods,
-    authTime: consumed.issuedAt,
-    ...(evidence ? { transaction: evidence } : {}),
-  } as const;
-  return sign ? { ...verified, assertion: sign(verified) } : verified;
+  if (outcome === "limited") throw new PimsError(2383);
+  if (!outcome || !principal) return { valid: false };
+  return answer(principal, outcome);
+}
+
+/** The compiled single statements of a tenant's verification on PostgreSQL, per binding. */
+const oneStatement = new WeakMap<Otps, Partial<Record<Binding, ReturnType<typeof consumeStatement>>>>();
+
+/**
+ * The verification's consume in one statement (PostgreSQL): the account row locked (as
+ * `accounts.lockRow` does, before the OTP's row), the OTP consumed, and its `success` audit row
+ * written, all or nothing, in the statement's own transaction. `undefined` when no OTP was consumed
+ * (no such account, a wrong or spent OTP): nothing was written, and the caller's transaction then
+ * does what a failure does, the wrong guess counted and audited.
+ */
+async function consumeInOneStatement(
+  services: VerifyServices,
+  request: ConsumeRequest,
+  clientAddress: string,
+): Promise<(ConsumedOtp & { login: string }) | undefined> {
+  const { otps, audit, db } = services;
+  const { binding, args } = otps.consumeArguments(request);
+  const compiled = oneStatement.get(otps) ?? {};
+  oneStatement.set(otps, compiled);
+  compiled[binding] ??= consumeStatement(db, binding);
+  const statement = compiled[binding];
+  const at = Number(args.now);
+  const row = await statement.first(db, { ...args, auditId: AuditLog.newId(at), auditAt: at, clientAddress });
+  if (!row) return undefined;
+  const consumed = Otps.consumed(row);
+  audit.appended({
+    event: "otp.verify",
+    outcome: "success",
+    clientAddress,
+    accountId: request.accountId,
+    deviceId: consumed.deviceId,
+    detail: { relyingParty: request.relyingPartyId, factors: consumed.factors.join("+") },
+  });
+  return { ...consumed, login: row.login };
+}
+
+function consumeStatement(db: Kysely<DatabaseSchema>, binding: Binding) {
+  const principalId = sql<string>`(select ${sql.ref("principal.id")} from ${sql.table("principal")})`;
+  return prepare(
+    db
+      .with("principal", (qc) => Accounts.lockedRow(qc, param<string>("accountId")))
+      .with("consumed", (qc) => Otps.consumeQuery(qc as unknown as QueryCreator<DatabaseSchema>, binding, principalId))
+      .with(
+        "logged",
+        (qc) =>
+          AuditLog.insertFrom(
+            qc as unknown as QueryCreator<DatabaseSchema>,
+            "consumed",
+            { event: "otp.verify", outcome: "success" },
+            (column) => ({
+              deviceId: column("device_id"),
+              detail: detailText([
+                ["relyingParty", sql<string>`${param<string>("relyingPartyId")}`],
+                ["factors", column("factors")],
+                ["transaction", column("transaction_digest")],
+              ]),
+            }),
+          ).returning(sql<number>`1`.as("written")) as never,
+      )
+      .selectFrom("consumed")
+      .innerJoin("principal", (join) => join.onTrue())
+      .select([
+        "consumed.device_id",
+        "consumed.factors",
+        "consumed.issued_at",
+        "consumed.methods",
+        "consumed.transaction_digest",
+        "consumed.transaction_canonical",
+        "consumed.transaction_signature",
+        "consumed.transaction_signed",
+        "principal.login",
+      ]),
+  );
 }

@@ -5,6 +5,7 @@ import type { Cooldowns } from "./Cooldowns.js";
 import { SmsPumpingGuard } from "./SmsPumpingGuard.js";
 
 const counters: Counters = {
+  joinsTransactions: false,
   hit: async () => 1,
   peek: async () => 0,
   refund: async () => {},

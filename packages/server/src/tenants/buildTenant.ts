@@ -82,7 +82,9 @@ export function tenantCounters(deployment: Pick<Deployment, "database" | "clock"
   const store = redis?.forTenant(tenant, tenant === DEFAULT_TENANT || tenant === DEPLOYMENT_TENANT);
   const db = forTenant(database.db, tenant);
   return {
-    counters: store ?? new DatabaseCounters(db, clock, forTenant(database.counterDb, tenant)),
+    counters:
+      store ??
+      new DatabaseCounters(db, clock, forTenant(database.counterDb, tenant), database.counterDb === database.db),
     cooldowns: (store ?? new DatabaseCooldowns(db, clock)) as Cooldowns,
     nonces: store ?? new DatabaseNonces(db, clock),
   };
