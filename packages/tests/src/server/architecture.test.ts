@@ -234,7 +234,8 @@ function tablesOf(text: string, tables: readonly string[]): Set<string> {
   for (const match of text.matchAll(
     /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|table)\(\s*"(\w+)/g,
   )) {
-    found.add(match[1] ?? "");
+    // A name that is not a table of the schema is a statement's own (a common table expression).
+    if (tables.includes(match[1] ?? "")) found.add(match[1] ?? "");
   }
   const sqlText = [...text.matchAll(/sql(?:<[^>]*>)?`([^`]*)`/g)].map((m) => m[1] ?? "").join("\n");
   for (const table of tables) {
