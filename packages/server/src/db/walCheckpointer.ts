@@ -87,6 +87,9 @@ export function startWalCheckpointer(
       intervalMs: options.intervalMs ?? INTERVAL_MS,
       driver: createRequire(import.meta.url).resolve("better-sqlite3"),
     },
+    // None of the process's flags: a script run with --input-type=module would make this one a
+    // module (no require), and a --cpu-prof or --import meant for the server is not for the thread.
+    execArgv: [],
     // A loop of one statement: a small heap is plenty, and RSS counts (issue 14, peak RSS).
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
   });
@@ -115,9 +118,11 @@ export function startWalCheckpointer(
     stop() {
       if (!stopping) {
         stopping = true;
+        // Held again while it stops: a process with nothing else to do would otherwise exit
+        // before the thread has closed its connection, and this promise never settle.
+        worker.ref();
         worker.postMessage("stop");
         const timeout = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
-        timeout.unref();
         void exited.then(() => clearTimeout(timeout));
       }
       return exited;
