@@ -71,6 +71,8 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
   const database = openDatabase(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    onCheckpointError: (error) =>
+      logger.error({ err: error }, "WAL checkpoint worker failed: SQLite checkpoints on the main thread again"),
     ...options.database,
   });
   const assertionKeys = new AssertionKeys(withoutTenant(database.db), keyring, clock, config.assertions.ttlSeconds);

@@ -2,11 +2,12 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { type Dialect, Kysely, PostgresDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
+import { Kysely, PostgresDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
 import type { CustomTypesConfig, Pool, PoolClient } from "pg";
 import { ImmediateSqliteDialect } from "./ImmediateSqliteDialect.js";
 import { statementName } from "./Prepared.js";
 import type { DatabaseSchema } from "./schema.js";
+import { startWalCheckpointer } from "./walCheckpointer.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -29,20 +30,23 @@ export interface OpenOptions {
   readonly poolSize?: number;
   /** PostgreSQL schema to use (tests give each suite its own). */
   readonly schema?: string;
+  /**
+   * SQLite file database: told when the thread that checkpoints the WAL fails (the main connection
+   * then checkpoints by itself, as SQLite does by default).
+   */
+  readonly onCheckpointError?: (error: Error) => void;
 }
 
 /**
- * Opens the database named by a URL: `sqlite:<path>` (WAL, foreign keys on, a writer waits up to
- * 5 s for another) or `postgres://…` (a pool). Both speak through the same Kysely query layer.
+ * Opens the database named by a URL: `sqlite:<path>` (WAL, checkpointed by a worker thread, foreign
+ * keys on, a writer waits up to 5 s for another) or `postgres://…` (a pool). Both speak through the
+ * same Kysely query layer.
  *
  * @example
  * const { db, close } = openDatabase("sqlite:./data/pims.db");
  */
 export function openDatabase(url: string, options: OpenOptions = {}): Database {
-  if (url.startsWith("sqlite:")) {
-    const db = new Kysely<DatabaseSchema>({ dialect: sqliteDialect(url.slice("sqlite:".length)) });
-    return { db, counterDb: db, engine: "sqlite", pool: undefined, close: () => db.destroy() };
-  }
+  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length), options);
   const size = options.poolSize ?? 10;
   const pool = postgresPool(url, options, size);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
@@ -57,14 +61,31 @@ export function openDatabase(url: string, options: OpenOptions = {}): Database {
   };
 }
 
-function sqliteDialect(path: string): Dialect {
-  if (path !== ":memory:") createPrivately(path);
+function openSqlite(path: string, options: OpenOptions): Database {
+  // An in-memory (":memory:") or temporary ("") database has no WAL, and no file a second
+  // connection could open.
+  const file = path !== ":memory:" && path !== "";
+  if (file) createPrivately(path);
   const database = new SQLite(path);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return new ImmediateSqliteDialect({ database: withStatementCache(database) });
+  const checkpointer = file
+    ? startWalCheckpointer(database, path, options.onCheckpointError ? { onError: options.onCheckpointError } : {})
+    : undefined;
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
+  });
+  return {
+    db,
+    counterDb: db,
+    engine: "sqlite",
+    pool: undefined,
+    // The main connection closes first, then the worker's: the last to close checkpoints what is
+    // left and removes the WAL, off the event loop.
+    close: () => db.destroy().finally(() => checkpointer?.stop()),
+  };
 }
 
 /**
