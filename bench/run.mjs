@@ -3,6 +3,7 @@
 // bench/results/. `BENCH_QUICK=1`: about a minute, for development (see bench/README.md).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
@@ -83,12 +84,24 @@ const smsUrl = `http://127.0.0.1:${receiver.address().port}/sms`;
 let phoneCounter = Math.floor(Math.random() * 5_000_000);
 const newPhone = () => `061${String(++phoneCounter % 10_000_000).padStart(7, "0")}`;
 
+/**
+ * The node flags a `pims` command starts with: those of its first line (`#!/usr/bin/env -S node …`,
+ * the young generation's size), which the Dockerfile and `npm start` pass too — so the bench
+ * measures the server as deployed, and another build's bin (`BENCH_PIMS_BIN`) with its own flags.
+ */
+function binFlags(bin) {
+  const shebang = readFileSync(bin, "utf8").split("\n", 1)[0];
+  return (/^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1] ?? "").split(" ").filter(Boolean);
+}
+
 /** A Pims server process (pinned, optionally profiled) on a database. */
 function startPims({ databaseUrl, schema, secretKey, dataDir, env = {} }) {
+  const bin = process.env.BENCH_PIMS_BIN ?? join(ROOT, "packages/server/bin/pims.js");
   const [command, args] = pinned("node", [
+    ...binFlags(bin),
     ...(PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE}`] : []),
     ...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(" ") : []),
-    process.env.BENCH_PIMS_BIN ?? join(ROOT, "packages/server/bin/pims.js"),
+    bin,
     "serve",
   ]);
   return startProcess(

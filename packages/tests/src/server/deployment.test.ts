@@ -17,6 +17,13 @@ const read = (path: string) => readFile(join(REPOSITORY_ROOT, path), "utf8");
 const pimsNames = (names: Iterable<string>) => [...names].filter((name) => name.startsWith("PIMS_"));
 const key = () => randomBytes(32).toString("base64url");
 
+/** The node flags on the first line of the `pims` command (`#!/usr/bin/env -S node …`). */
+let binFlags: string[] = [];
+beforeAll(async () => {
+  const shebang = (await read("packages/server/bin/pims.js")).split("\n", 1)[0] as string;
+  binFlags = (/^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1] ?? "").split(" ");
+});
+
 /** Loads a configuration as `pims serve` would, collecting warnings about unknown variables. */
 function load(env: Record<string, string>) {
   const warnings: string[] = [];
@@ -167,10 +174,33 @@ describe("Dockerfile", () => {
     expect(runtime).not.toMatch(/npm (ci|install|rebuild)/);
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/health`/m);
-    expect(runtime).toContain('ENTRYPOINT ["node", "packages/server/bin/pims.js"]');
+    expect(runtime).toContain(
+      `ENTRYPOINT ${JSON.stringify(["node", ...binFlags, "packages/server/bin/pims.js"]).replaceAll(",", ", ")}`,
+    );
     const env = pimsNames([...runtime.matchAll(/(PIMS_[A-Z0-9_]+)=/g)].map((m) => m[1] as string));
     expect(env.length).toBeGreaterThan(2);
     expect(env.filter((name) => !KNOWN.has(name))).toEqual([]);
+  });
+});
+
+describe("the server's node flags", () => {
+  /** The new space V8 reaches in a process with these flags, after a burst of short-lived garbage. */
+  const newSpaceMb = (flags: string[]) => {
+    const script = `const k=[];for(let i=0;i<3e6;i++){const o={i,a:[i,i],s:"x"+i};if(i%1000===0)k.push(o)}
+      const v8=require("node:v8");console.log(v8.getHeapSpaceStatistics().find(s=>s.space_name==="new_space").space_size/2**20)`;
+    return Number(execFileSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" }));
+  };
+
+  it("are the same for the pims command, the Dockerfile's ENTRYPOINT and npm start", async () => {
+    expect(binFlags).toEqual(["--max-semi-space-size=4"]);
+    const start = (JSON.parse(await read("package.json")) as { scripts: Record<string, string> }).scripts.start;
+    expect(start).toBe(`node ${binFlags.join(" ")} packages/server/bin/pims.js serve --demo-brands`);
+    // The Dockerfile's ENTRYPOINT: the "Dockerfile" test above.
+  });
+
+  it("bound the young generation to 8 MB, where V8's default grows it to 32 MB", () => {
+    expect(newSpaceMb(binFlags)).toBeLessThanOrEqual(8);
+    expect(newSpaceMb([])).toBeGreaterThan(8);
   });
 });
 

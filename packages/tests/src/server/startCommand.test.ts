@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -55,6 +55,23 @@ describe("pims serve", () => {
     await second.listening;
     expect(second.output()).not.toContain("generated a development secret key");
     expect(await second.stop("SIGINT")).toBe(0);
+  });
+});
+
+describe("pims serve, run as a command (the installed `pims`)", () => {
+  it("starts node with the flags of its first line: the server's young generation bounded", async () => {
+    const started = spawnInRepository("./packages/server/bin/pims.js", ["serve"], {
+      PIMS_DATA_DIR: dataDir,
+      PIMS_PORT: "0",
+    });
+    try {
+      await started.listening;
+      // env(1) execs node in the same process: its command line is the server's.
+      const commandLine = (await readFile(`/proc/${started.child.pid}/cmdline`, "utf8")).split("\0");
+      expect(commandLine.slice(1, 3)).toEqual(["--max-semi-space-size=4", "./packages/server/bin/pims.js"]);
+    } finally {
+      expect(await started.stop("SIGTERM")).toBe(0);
+    }
   });
 });
 
