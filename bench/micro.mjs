@@ -140,9 +140,7 @@ await run(`${SCENARIO} warm-up`, WARM, (i) => (SCENARIO === "s15" ? warm[i] : ve
 const rounds = [];
 for (let r = 0; r * 1000 < N; r++) {
   const built = requests(1000);
-  rounds.push(
-    await run(`${SCENARIO} ${r + 1}`, 1000, (i) => (SCENARIO === "s15" ? built[i] : verify(r * 1000 + i))),
-  );
+  rounds.push(await run(`${SCENARIO} ${r + 1}`, 1000, (i) => (SCENARIO === "s15" ? built[i] : verify(r * 1000 + i))));
 }
 rounds.sort((a, b) => a - b);
 console.log(
