@@ -1,6 +1,6 @@
 import type { Operation, OperationName, OperationNamed, ParamsOf, ServerOperationName } from "@pims/protocol";
-import type { Selectable } from "kysely";
-import type { DevicesTable } from "../db/schema.js";
+import type { Kysely, Selectable } from "kysely";
+import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
 import { PimsError } from "./PimsError.js";
 
 /**
@@ -32,7 +32,23 @@ export interface DeviceProof {
   readonly transactionSignature: string | undefined;
   /** The server's record of the device; absent for a device that never validated a code. */
   readonly record: Selectable<DevicesTable> | undefined;
+  /**
+   * Spends the request's nonce in `trx`, the transaction of what the request does (2311 when it
+   * was spent already: a replay). The route leaves this to the handlers of the operations in
+   * {@link NONCE_IN_TRANSACTION} and refuses their answer if they did not; for every other
+   * operation the nonce was spent before the handler ran, and this resolves at once.
+   */
+  spendNonce(trx: Kysely<DatabaseSchema>): Promise<void>;
+  /** True once the nonce is spent (or being spent before the handler: every other operation). */
+  readonly nonceSpent: boolean;
 }
+
+/**
+ * Operations whose handler spends the nonce in its own transaction ({@link DeviceProof.spendNonce}),
+ * first in it: S15 and S16, the hot path, so that the nonce commits with the PIN attempt, the OTP
+ * and its audit row — one commit (one fsync on PostgreSQL) instead of two.
+ */
+export const NONCE_IN_TRANSACTION: ReadonlySet<OperationName> = new Set(["otp.withPIN", "otp.withoutPIN"]);
 
 type Declared<N extends OperationName> = OperationNamed<N>;
 

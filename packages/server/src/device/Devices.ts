@@ -8,6 +8,24 @@ import type { DatabaseSchema, DevicesTable } from "../db/schema.js";
 export type DeviceRow = Selectable<DevicesTable>;
 
 /**
+ * Every column of a device row, named: a `select *` is not kept as a named statement on PostgreSQL
+ * (db/Prepared.ts), and every signed request looks its device up. The record type makes a column
+ * added to the table without being listed here a compile error.
+ */
+const DEVICE_COLUMNS = Object.keys({
+  id: true,
+  account_id: true,
+  public_key: true,
+  status: true,
+  created_at: true,
+  enrolled_at: true,
+  removed_at: true,
+  enrollment_validated_until: true,
+  last_used_at: true,
+  pin_proven_at: true,
+} satisfies Record<keyof DevicesTable, true>) as (keyof DevicesTable)[];
+
+/**
  * The condition "the device `deviceIdColumn` names is enrolled and active", for a statement of
  * another capability that must check it atomically (an OTP is consumed only while its device is
  * active): the rule stays with the devices' owner.
@@ -30,15 +48,22 @@ export function deviceIsActive(deviceIdColumn: "otps.device_id") {
  * on the account changed by one atomic statement, so racing enrollments cannot exceed the maximum.
  */
 export class Devices {
-  /** Compiled once (db/Prepared.ts): every signed request looks its device up. */
+  // Compiled once (db/Prepared.ts): every signed request looks its device up; S15 records the proof.
   readonly #find;
+  readonly #recordPinProof;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
     private readonly maxPerAccount: number,
   ) {
-    this.#find = prepare(db.selectFrom("devices").selectAll().where("id", "=", param<string>("id")));
+    this.#find = prepare(db.selectFrom("devices").select(DEVICE_COLUMNS).where("id", "=", param<string>("id")));
+    this.#recordPinProof = prepare(
+      db
+        .updateTable("devices")
+        .set({ pin_proven_at: param<number>("now") })
+        .where("id", "=", param<string>("id")),
+    );
   }
 
   find(id: string, db: Kysely<DatabaseSchema> = this.db): Promise<DeviceRow | undefined> {
@@ -158,7 +183,7 @@ export class Devices {
    * that S9 may follow without asking for it again (docs/decisions/0009-phone-change-needs-knowledge.md).
    */
   async recordPinProof(id: string, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
-    await db.updateTable("devices").set({ pin_proven_at: this.clock.now() }).where("id", "=", id).execute();
+    await this.#recordPinProof.execute(db, { id, now: this.clock.now() });
   }
 
   /** Forgets every recent PIN proof of the account's devices (the PIN they proved changed). */

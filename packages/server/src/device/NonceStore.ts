@@ -2,11 +2,17 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../Clock.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
+import { forTenant, tenantOf } from "../db/TenantScope.js";
 
 /** Remembers signed-request nonces for their lifetime, shared by every process. */
 export interface NonceStore {
-  /** True the first time `key` is seen within `ttlMs`; false for a replay. */
-  remember(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * True the first time `key` is seen within `ttlMs`; false for a replay. With `trx` (the
+   * transaction of what the request does), a store in the database remembers the key in it: the
+   * nonce is spent by the commit of the request's own work, and a replay racing it waits on the
+   * key's row and finds it spent. A store elsewhere (Redis) remembers it at once.
+   */
+  remember(key: string, ttlMs: number, trx?: Kysely<DatabaseSchema>): Promise<boolean>;
   /** Forgets expired nonces. */
   purge(): Promise<void>;
 }
@@ -29,8 +35,12 @@ export class DatabaseNonces implements NonceStore {
     );
   }
 
-  async remember(key: string, ttlMs: number): Promise<boolean> {
-    const row = await this.#insert.first(this.db, { key, expiresAt: this.clock.now() + ttlMs });
+  async remember(key: string, ttlMs: number, trx?: Kysely<DatabaseSchema>): Promise<boolean> {
+    // The nonces are the deployment's (one key may be enrolled in two brands): in a tenant's
+    // transaction, the statement runs scoped as this store's database is, on that transaction.
+    const tenant = tenantOf(this.db);
+    const db = trx === undefined ? this.db : tenant === undefined ? trx : forTenant(trx, tenant);
+    const row = await this.#insert.first(db, { key, expiresAt: this.clock.now() + ttlMs });
     return row !== undefined;
   }
 

@@ -22,13 +22,16 @@ export interface SignedRequest {
  * allowed skew, device of this account and not removed or disabled (2312), the key (the enrolled one
  * for `enrolled` operations — 2313 when the device is not enrolled — or the presented one, whose
  * thumbprint must be the device id), the ECDSA signature over method, path, body digest, timestamp,
- * nonce and device id, and last the nonce, remembered so a replay fails. Any mismatch: 2311.
+ * nonce and device id, and last the nonce, remembered so a replay fails. Any mismatch: 2311. With
+ * `nonceInTransaction` (NONCE_IN_TRANSACTION), the nonce is left for the handler to spend, first
+ * in its transaction ({@link DeviceProof.spendNonce}).
  */
 export async function verifyDeviceProof(
   request: SignedRequest,
   principal: Principal,
   operation: OperationDeclaration,
   services: Pick<Services, "config" | "clock" | "devices" | "nonces">,
+  nonceInTransaction = false,
 ): Promise<DeviceProof | undefined> {
   const header = (name: string) => request.header(name);
   const deviceId = header(HEADERS.deviceId);
@@ -77,8 +80,25 @@ export async function verifyDeviceProof(
     deviceId,
   });
   if (!verifySignature(publicKey, signed, signature)) throw broken();
-  if (!(await services.nonces.remember(`${deviceId}:${nonce}`, 2 * skewMs))) throw broken();
-  return { deviceId, publicKey, record, timestamp, nonce, transactionSignature: header(HEADERS.transactionSignature) };
+  const nonceKey = `${deviceId}:${nonce}`;
+  let nonceSpent = !nonceInTransaction;
+  if (nonceSpent && !(await services.nonces.remember(nonceKey, 2 * skewMs))) throw broken();
+  return {
+    deviceId,
+    publicKey,
+    record,
+    timestamp,
+    nonce,
+    transactionSignature: header(HEADERS.transactionSignature),
+    async spendNonce(trx) {
+      if (nonceSpent) return;
+      if (!(await services.nonces.remember(nonceKey, 2 * skewMs, trx))) throw broken();
+      nonceSpent = true;
+    },
+    get nonceSpent() {
+      return nonceSpent;
+    },
+  };
 }
 
 /** `dev_` + the first 22 characters of the base64url SHA-256 of the raw public key. */

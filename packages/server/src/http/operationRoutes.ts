@@ -1,6 +1,6 @@
 import { HEADERS, OPERATIONS, type OperationNamed, PROTOCOL_VERSION, type ServerOperationName } from "@pims/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { OperationCall } from "../core/OperationCall.js";
+import { NONCE_IN_TRANSACTION, type OperationCall } from "../core/OperationCall.js";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
 import { type SignedRequest, verifyDeviceProof } from "../device/verifyDeviceProof.js";
@@ -38,9 +38,10 @@ export function registerOperationRoutes(app: FastifyInstance, tenants: TenantReg
       const principal = operation.access === "session" ? await authenticate(request, services) : undefined;
       const body = request.body ?? {};
       const params = readParams(operation, body);
+      const nonceInTransaction = NONCE_IN_TRANSACTION.has(operation.name);
       const device =
         operation.device !== "none" && principal
-          ? await verifyDeviceProof(signedRequest(request), principal, operation, services)
+          ? await verifyDeviceProof(signedRequest(request), principal, operation, services, nonceInTransaction)
           : undefined;
       if (operation.device === "enrolled" && !device) throw new PimsError(2313);
       const result = await handler({
@@ -51,6 +52,8 @@ export function registerOperationRoutes(app: FastifyInstance, tenants: TenantReg
         acceptLanguage: header(request, "accept-language"),
         device,
       } as AnyCall);
+      // A handler that was to spend the nonce and did not: its answer could be a replay's.
+      if (device && !device.nonceSpent) throw new Error(`${operation.name} answered without spending its nonce`);
       return { status: "SUCCEEDED", result };
     });
   }

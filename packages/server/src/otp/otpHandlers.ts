@@ -58,6 +58,8 @@ export function otpHandlers(
       // The PIN attempt and the OTP it unlocks commit together; a wrong PIN's count commits too,
       // and only then is the error thrown.
       const { outcome, otp } = await transaction(async (trx) => {
+        // First in the transaction: a replay spends no attempt, and the nonce commits with the rest.
+        await call.device.spendNonce(trx);
         const attempt = await pinGuard.attempt(callerPinCheck(call, call.params.pinCode), trx);
         return {
           outcome: attempt,
@@ -71,7 +73,10 @@ export function otpHandlers(
       const signed = signedTransaction(call);
       // A blocked account gets no OTP at all: it is under attack or its owner must reset the PIN.
       if (await pinGuard.isBlocked(call.principal.accountId)) throw new PimsError(2310);
-      return transaction((trx) => issue(call, ["possession"], signed, trx));
+      return transaction(async (trx) => {
+        await call.device.spendNonce(trx);
+        return issue(call, ["possession"], signed, trx);
+      });
     },
   };
 }

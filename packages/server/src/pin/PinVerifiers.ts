@@ -18,8 +18,9 @@ const PURPOSE = "pin-verifier";
  * re-seals every verifier without knowing a PIN.
  */
 export class PinVerifiers {
-  /** Compiled once (db/Prepared.ts): every PIN check reads the verifier. */
+  // Compiled once (db/Prepared.ts): every PIN check reads the verifier, every S15 the recovery time.
   readonly #byAccount;
+  readonly #recoveredAt;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
@@ -31,6 +32,9 @@ export class PinVerifiers {
         .selectFrom("pin_verifiers")
         .select(["key_id", "salt", "sealed"])
         .where("account_id", "=", param<string>("accountId")),
+    );
+    this.#recoveredAt = prepare(
+      db.selectFrom("accounts").select("pin_recovered_at").where("id", "=", param<string>("accountId")),
     );
   }
 
@@ -79,12 +83,7 @@ export class PinVerifiers {
   /** True when the account's PIN was recovered by SMS within the last `windowMs`. */
   async recoveredWithin(accountId: string, windowMs: number, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {
     if (windowMs <= 0) return false;
-    const row = await db
-      .selectFrom("accounts")
-      .select("pin_recovered_at")
-      .where("id", "=", accountId)
-      .executeTakeFirst();
-    const at = row?.pin_recovered_at;
+    const at = (await this.#recoveredAt.first(db, { accountId }))?.pin_recovered_at;
     return at !== null && at !== undefined && this.clock.now() - Number(at) <= windowMs;
   }
 

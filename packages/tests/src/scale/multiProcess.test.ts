@@ -10,7 +10,7 @@ import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER_ENGINES, type Cluster, clusterCode, startCluster } from "../support/cluster.js";
 import { expectFailure, expectSuccess } from "../support/facade.js";
-import { recordingFetch, replay } from "../support/recordingFetch.js";
+import { type Recorded, recordingFetch, replay } from "../support/recordingFetch.js";
 import { createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { newPhone } from "../support/sms.js";
 import { accessToken } from "../support/steps.js";
@@ -176,6 +176,56 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
       `answers: ${codes}`,
     ).toHaveLength(3);
     expect(refused, `answers: ${codes}`).toBe(9);
+  });
+
+  it("copies of one signed S15 raced over the three → one answered, the others refused as replays (2311), one PIN attempt counted", async () => {
+    // S15 spends its nonce in the transaction of its PIN attempt and OTP (NONCE_IN_TRANSACTION):
+    // the copies race on the nonce's row, the first commits, the others find it spent.
+    const held: Recorded[] = [];
+    let holding = false;
+    const capture: typeof fetch = async (input, init) => {
+      if (holding && String(input).endsWith("/v1/otp/with-pin")) {
+        held.push({
+          url: String(input),
+          headers: { ...(init?.headers as Record<string, string>) },
+          body: String(init?.body ?? ""),
+        });
+        throw new TypeError("held by the test");
+      }
+      return fetch(input, init);
+    };
+    const { all } = await enrolledEverywhere("75318642", capture);
+    const pims = all[0] as Pims;
+    const race = async (pinCode: string) => {
+      holding = true;
+      await pims.get(otpWithPin.api, { action: "withPIN", pinCode });
+      holding = false;
+      const signed = held.at(-1);
+      if (!signed) throw new Error("no S15 held");
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          replay(signed, { url: signed.url.replace(cluster.urls[0] as string, cluster.urls[i % 3] as string) }),
+        ),
+      );
+      return answers.map((a) => (a.body.status === "SUCCEEDED" ? "ok" : a.body.error?.code));
+    };
+    const right = await race("75318642");
+    const wrong = await race("11111111");
+    console.log(
+      `[figures] ${engine}: 12 copies of one S15 over 3 processes → right PIN: ${right.filter((c) => c === "ok").length} OTP, ${right.filter((c) => c === 2311).length} replays; wrong PIN: ${wrong.filter((c) => c === 2308).length} compared, ${wrong.filter((c) => c === 2311).length} replays`,
+    );
+    expect(right.filter((c) => c === "ok")).toHaveLength(1);
+    expect(right.filter((c) => c === 2311)).toHaveLength(11);
+    expect(wrong.filter((c) => c === 2308)).toHaveLength(1);
+    expect(wrong.filter((c) => c === 2311)).toHaveLength(11);
+    // The replays spent no attempt: one wrong PIN counted, so four more are compared and the
+    // next finds the account blocked (five).
+    const after = [];
+    for (let i = 0; i < 5; i++) {
+      const answer = await (all[i % 3] as Pims).get(otpWithPin.api, { action: "withPIN", pinCode: "22222222" });
+      after.push(answer.status === "FAILED" ? answer.error.code : "ok");
+    }
+    expect(after).toEqual([2308, 2308, 2308, 2308, 2310]);
   });
 
   it("a signed request replayed to another process is refused", async () => {

@@ -53,12 +53,13 @@ async function stillValid(answers: readonly { status: string; result?: unknown }
 }
 
 /**
- * Holds the next signed request of `deviceId` right after its device check (the nonce is the last
- * step of it), as a slow database or a Redis round trip would; `reached` resolves once it is held.
+ * Holds the next signed request of `deviceId` right after its device lookup, as a slow database
+ * would; `reached` resolves once it is held. Not at the nonce: S15 and S16 spend it in their
+ * transaction (NONCE_IN_TRANSACTION), where a held request would hold SQLite's write lock too.
  */
 function holdAfterDeviceCheck(deviceId: string) {
-  const nonces = server.server.services.nonces as { remember(key: string, ttlMs: number): Promise<boolean> };
-  const original = nonces.remember.bind(nonces);
+  const devices = server.server.services.devices as { find(id: string, ...rest: unknown[]): Promise<unknown> };
+  const original = devices.find.bind(devices);
   let release!: () => void;
   let reached!: () => void;
   const gate = new Promise<void>((resolve) => {
@@ -68,13 +69,13 @@ function holdAfterDeviceCheck(deviceId: string) {
     reached = resolve;
   });
   let used = false;
-  nonces.remember = async (key, ttlMs) => {
-    const result = await original(key, ttlMs);
-    if (!used && key.startsWith(`${deviceId}:`)) {
+  devices.find = async (id, ...rest) => {
+    const result = await original(id, ...rest);
+    if (!used && id === deviceId) {
       used = true;
       reached();
       await gate;
-      nonces.remember = original;
+      devices.find = original;
     }
     return result;
   };
