@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { createAccount, otpWithoutPin, otpWithPin, updatePin } from "@pims/protocol";
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import Database from "better-sqlite3";
+import { type Kysely, sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
@@ -312,5 +313,99 @@ describe("the relying party's limit", () => {
       expect((await verifyOtp(server.url, party.key, body)).body.result?.valid).toBe(false);
     }
     expect((await verifyOtp(server.url, party.key, { otp: "123456", account: "acc_x" })).body.error?.code).toBe(2383);
+  });
+});
+
+describe("INSERT … SELECT and common table expressions under the tenant scope", () => {
+  let brands: TestServer;
+  beforeAll(async () => {
+    brands = await startTestServer({
+      env: { PIMS_ADMIN_KEY: ADMIN_KEY },
+      tenants: [
+        { id: "peugeot", name: "Peugeot", apps: [{ clientId: "peugeot-ios-0005", name: "Peugeot iOS" }] },
+        { id: "opel", name: "Opel", apps: [{ clientId: "opel-android-0005", name: "Opel Android" }] },
+      ],
+    });
+  });
+  afterAll(() => brands.close());
+
+  async function accountAt(tenant: string, clientId: string) {
+    const pims = createPims();
+    expectSuccess(await pims.initialize({ serverUrl: brands.url, store: memoryStore(), credential: { clientId } }));
+    const login = `red5-${tenant}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+    expectSuccess(await pims.set(createAccount.api, { action: "createAccount", login, password: "a-long-password-1" }));
+    const services = brands.server.tenants.get(tenant)?.services;
+    if (!services) throw new Error(`no tenant ${tenant}`);
+    const principal = await services.sessions.authenticate(await accessToken(pims));
+    if (!principal) throw new Error("no session");
+    return { services, login, accountId: principal.accountId };
+  }
+
+  it("a brand's composed insert … select (as the verification's statement is built) reads and writes that brand's rows only", async () => {
+    // The attack: an owner's composed statement — a CTE over accounts, an insert … select into audit_events, a subquery in its select list — copies another brand's rows (its logins) into this brand's audit log, or writes a row into the other brand.
+    const peugeot = await accountAt("peugeot", "peugeot-ios-0005");
+    const opel = await accountAt("opel", "opel-android-0005");
+    const db = peugeot.services.db;
+    const columns = ["id", "at", "event", "outcome", "account_id", "device_id", "client_address", "detail"] as const;
+    const copied = (source: "stolen" | "accounts", marker: string) =>
+      db
+        .with("stolen", (qc) => qc.selectFrom("accounts").select(["id", "login"]))
+        .insertInto("audit_events")
+        .columns([...columns])
+        .expression((eb) =>
+          eb.selectFrom(source).select((s) => [
+            sql<string>`${marker} || ${s.ref(`${source}.id`)}`.as("id"),
+            sql<number>`0`.as("at"),
+            sql<string>`'account.create'`.as("event"),
+            sql<string>`'success'`.as("outcome"),
+            s.ref(`${source}.id`).as("account_id"),
+            sql<null>`null`.as("device_id"),
+            sql<null>`null`.as("client_address"),
+            // The other brand's login, by a subquery on its account's id.
+            s.selectFrom("accounts as other").select("other.login").where("other.id", "=", opel.accountId).as("detail"),
+          ]),
+        )
+        .execute();
+    await copied("stolen", "evt_red5a_");
+    await copied("accounts", "evt_red5b_");
+    const written = await db
+      .selectFrom("audit_events")
+      .select(["account_id", "detail"])
+      .where("id", "like", "evt_red5%")
+      .execute();
+    // Peugeot's own accounts only, and the Opel login nowhere.
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.some((row) => row.account_id === opel.accountId)).toBe(false);
+    expect(written.every((row) => row.detail === null)).toBe(true);
+    expect(written.some((row) => row.account_id === peugeot.accountId)).toBe(true);
+    const atOpel = await opel.services.db
+      .selectFrom("audit_events")
+      .select("id")
+      .where("id", "like", "evt_red5%")
+      .execute();
+    expect(atOpel).toEqual([]);
+  });
+
+  it("an insert … select that names tenant_id itself, or selects *, is refused", async () => {
+    // The attack: the composed statement sets the tenant column from its select (another brand's id) or hides its columns behind select *.
+    const peugeot = await accountAt("peugeot", "peugeot-ios-0005");
+    const db = peugeot.services.db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+    await expect(
+      db
+        .insertInto("audit_events")
+        .columns(["id", "tenant_id"])
+        .expression((eb) =>
+          eb.selectFrom("accounts").select([sql<string>`'x'`.as("id"), sql<string>`'opel'`.as("tenant_id")]),
+        )
+        .execute(),
+    ).rejects.toThrow(/tenant_id is the scope/);
+    await expect(
+      db
+        .insertInto("audit_events")
+        .columns(["id"])
+        .expression((eb) => eb.selectFrom("audit_events").selectAll())
+        .execute(),
+    ).rejects.toThrow(/select \*/);
+    expect(await db.selectFrom("audit_events").select("id").where("id", "=", "x").execute()).toEqual([]);
   });
 });
