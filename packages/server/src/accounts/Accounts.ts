@@ -118,6 +118,16 @@ export class Accounts {
   static lockedRow(db: QueryCreator<DatabaseSchema>, accountId: string) {
     return db.selectFrom("accounts").select(["id", "login"]).where("id", "=", accountId).forNoKeyUpdate();
   }
+
+  /**
+   * {@link lockedRow} if no other transaction holds the lock, else no row (SKIP LOCKED). For a
+   * composed statement whose other parts must not read past a wait: a statement's snapshot is
+   * taken when it starts, so one that waited on the lock would read, besides the rows it locks or
+   * changes, the database as it was before the holder committed (PostgreSQL's READ COMMITTED).
+   */
+  static lockedRowIfFree(db: QueryCreator<DatabaseSchema>, accountId: string) {
+    return Accounts.lockedRow(db, accountId).skipLocked();
+  }
 }
 
 /** `column LIKE pattern` with `\` as the escape character, on both engines (SQLite has no default). */

@@ -39,6 +39,13 @@ export interface DeviceProof {
    * operation the nonce was spent before the handler ran, and this resolves at once.
    */
   spendNonce(trx: Kysely<DatabaseSchema>): Promise<void>;
+  /**
+   * Spends the nonce on its own, whatever became of the handler's transaction: the route calls it
+   * when a handler of {@link NONCE_IN_TRANSACTION} failed, so that a request refused before its
+   * transaction, or whose transaction rolled back, cannot be replayed once the cause is gone (as
+   * when every nonce was spent before the handler). A nonce already spent is left as it is.
+   */
+  spendNonceAfterFailure(): Promise<void>;
   /** True once the nonce is spent (or being spent before the handler: every other operation). */
   readonly nonceSpent: boolean;
 }

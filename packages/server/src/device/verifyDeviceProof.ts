@@ -95,6 +95,11 @@ export async function verifyDeviceProof(
       if (!(await services.nonces.remember(nonceKey, 2 * skewMs, trx))) throw broken();
       nonceSpent = true;
     },
+    async spendNonceAfterFailure() {
+      // Not the flag: a spend in a transaction that rolled back set it, and the row went with it.
+      if (nonceInTransaction) await services.nonces.remember(nonceKey, 2 * skewMs);
+      nonceSpent = true;
+    },
     get nonceSpent() {
       return nonceSpent;
     },

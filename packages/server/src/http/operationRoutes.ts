@@ -44,14 +44,24 @@ export function registerOperationRoutes(app: FastifyInstance, tenants: TenantReg
           ? await verifyDeviceProof(signedRequest(request), principal, operation, services, nonceInTransaction)
           : undefined;
       if (operation.device === "enrolled" && !device) throw new PimsError(2313);
-      const result = await handler({
+      const call = {
         operation,
         params,
         principal,
         clientAddress: request.ip,
         acceptLanguage: header(request, "accept-language"),
         device,
-      } as AnyCall);
+      } as AnyCall;
+      let result: unknown;
+      try {
+        result = await handler(call);
+      } catch (error) {
+        // A handler that spends the nonce in its transaction may have failed before it, or rolled
+        // it back: the signed request was answered, so its copy must not be served later. If the
+        // store cannot be reached, the handler's error is the answer (and nothing was done).
+        if (device && nonceInTransaction) await device.spendNonceAfterFailure().catch(() => undefined);
+        throw error;
+      }
       // A handler that was to spend the nonce and did not: its answer could be a replay's.
       if (device && !device.nonceSpent) throw new Error(`${operation.name} answered without spending its nonce`);
       return { status: "SUCCEEDED", result };

@@ -185,7 +185,7 @@ const oneStatement = new WeakMap<Otps, Partial<Record<Binding, ReturnType<typeof
  * The verification's consume in one statement (PostgreSQL): the account row locked (as
  * `accounts.lockRow` does, before the OTP's row), the OTP consumed, and its `success` audit row
  * written, all or nothing, in the statement's own transaction. `undefined` when no OTP was consumed
- * (no such account, a wrong or spent OTP): nothing was written, and the caller's transaction then
+ * (no such account, a wrong or spent OTP, the account's lock held elsewhere): nothing was written, and the caller's transaction then
  * does what a failure does, the wrong guess counted and audited.
  */
 async function consumeInOneStatement(
@@ -218,7 +218,10 @@ function consumeStatement(db: Kysely<DatabaseSchema>, binding: Binding) {
   const principalId = sql<string>`(select ${sql.ref("principal.id")} from ${sql.table("principal")})`;
   return prepare(
     db
-      .with("principal", (qc) => Accounts.lockedRow(qc, param<string>("accountId")))
+      // The account's lock only if it is free: waiting on it would leave the statement reading
+      // what the holder changed as it was before (the device check, in its snapshot). Held, no
+      // principal, nothing consumed: the transaction below waits for it and reads afresh.
+      .with("principal", (qc) => Accounts.lockedRowIfFree(qc, param<string>("accountId")))
       .with("consumed", (qc) => Otps.consumeQuery(qc as unknown as QueryCreator<DatabaseSchema>, binding, principalId))
       .with(
         "logged",
