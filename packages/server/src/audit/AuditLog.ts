@@ -37,7 +37,7 @@ export class AuditLog {
   async append(event: AuditEvent, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
     const at = this.clock.now();
     await this.#insert.execute(db, {
-      id: randomId("evt", at),
+      id: AuditLog.newId(at),
       at,
       event: event.event,
       outcome: event.outcome,

@@ -76,8 +76,9 @@ export async function reserve(counters: Counters, limit: VerifyLimit): Promise<v
  * `limit` is reserved first (2383 past it). Where the counters live in the database file itself
  * (SQLite), the reservation is written in the verification's transaction: one commit per
  * verification instead of two (issue 14). On PostgreSQL, a valid OTP is consumed, its account
- * locked and its audit row written by one statement, one round trip instead of five; any other
- * outcome goes the way of the transaction below, which says why.
+ * locked and its audit row written by one statement, one round trip instead of six (the account's
+ * lookup, `BEGIN`, the lock, the consume, the audit, `COMMIT`); any other outcome goes the way of
+ * the transaction below, which says why.
  */
 export async function verifyForRelyingParty(
   services: VerifyServices,
@@ -99,8 +100,23 @@ export async function verifyForRelyingParty(
   const event = { event: "otp.verify" as const, clientAddress };
   // Read before the OTP is consumed: a signing key that cannot be read leaves the OTP usable.
   const sign = input.assertion === "jws" ? await services.assertions.signerFor(relyingPartyId) : undefined;
-  const answer = (principal: { accountId: string; login: string }, consumed: ConsumedOtp & { evidence?: unknown }) => {
-    const evidence = consumed.evidence as Awaited<ReturnType<typeof evidenceOf>> | undefined;
+  // The audit event of a valid verification, whichever path consumed the OTP.
+  const succeeded = (accountId: string, found: ConsumedOtp) => ({
+    ...event,
+    outcome: "success" as const,
+    accountId,
+    deviceId: found.deviceId,
+    detail: {
+      relyingParty: relyingPartyId,
+      factors: found.factors.join("+"),
+      ...(found.transaction ? { transaction: found.transaction.digest } : {}),
+    },
+  });
+  const answer = (
+    principal: { accountId: string; login: string },
+    consumed: ConsumedOtp,
+    evidence?: Awaited<ReturnType<typeof evidenceOf>>,
+  ) => {
     const verified = {
       valid: true,
       account: { id: principal.accountId, username: principal.login },
@@ -119,7 +135,10 @@ export async function verifyForRelyingParty(
     const accountId = byToken?.accountId ?? (input.account as string);
     const request = { accountId, otp: input.otp, context: input.context, transaction: undefined, relyingPartyId };
     const consumed = await consumeInOneStatement(services, request, clientAddress);
-    if (consumed) return answer({ accountId, login: consumed.login }, consumed);
+    if (consumed) {
+      audit.appended(succeeded(accountId, consumed));
+      return answer({ accountId, login: consumed.login }, consumed);
+    }
   }
   const principal =
     input.accessToken !== undefined
@@ -150,17 +169,7 @@ export async function verifyForRelyingParty(
     const voided = found ? 0 : await otps.countWrongGuess(principal.accountId, trx);
     await audit.append(
       found
-        ? {
-            ...event,
-            outcome: "success",
-            accountId: principal.accountId,
-            deviceId: found.deviceId,
-            detail: {
-              relyingParty: relyingPartyId,
-              factors: found.factors.join("+"),
-              ...(found.transaction ? { transaction: found.transaction.digest } : {}),
-            },
-          }
+        ? succeeded(principal.accountId, found)
         : {
             ...event,
             outcome: "failure",
@@ -175,7 +184,7 @@ export async function verifyForRelyingParty(
   });
   if (outcome === "limited") throw new PimsError(2383);
   if (!outcome || !principal) return { valid: false };
-  return answer(principal, outcome);
+  return answer(principal, outcome, outcome.evidence);
 }
 
 /** The compiled single statements of a tenant's verification on PostgreSQL, per binding. */
@@ -184,16 +193,17 @@ const oneStatement = new WeakMap<Otps, Partial<Record<Binding, ReturnType<typeof
 /**
  * The verification's consume in one statement (PostgreSQL): the account row locked (as
  * `accounts.lockRow` does, before the OTP's row), the OTP consumed, and its `success` audit row
- * written, all or nothing, in the statement's own transaction. `undefined` when no OTP was consumed
- * (no such account, a wrong or spent OTP, the account's lock held elsewhere): nothing was written, and the caller's transaction then
- * does what a failure does, the wrong guess counted and audited.
+ * written, all or nothing, in the statement's own transaction (the caller tells the audit's
+ * observer). `undefined` when no OTP was consumed (no such account, a wrong or spent OTP, the
+ * account's lock held elsewhere): nothing was written, and the caller's transaction then does what
+ * a failure does, the wrong guess counted and audited.
  */
 async function consumeInOneStatement(
   services: VerifyServices,
   request: ConsumeRequest,
   clientAddress: string,
 ): Promise<(ConsumedOtp & { login: string }) | undefined> {
-  const { otps, audit, db } = services;
+  const { otps, db } = services;
   const { binding, args } = otps.consumeArguments(request);
   const compiled = oneStatement.get(otps) ?? {};
   oneStatement.set(otps, compiled);
@@ -202,16 +212,7 @@ async function consumeInOneStatement(
   const at = Number(args.now);
   const row = await statement.first(db, { ...args, auditId: AuditLog.newId(at), auditAt: at, clientAddress });
   if (!row) return undefined;
-  const consumed = Otps.consumed(row);
-  audit.appended({
-    event: "otp.verify",
-    outcome: "success",
-    clientAddress,
-    accountId: request.accountId,
-    deviceId: consumed.deviceId,
-    detail: { relyingParty: request.relyingPartyId, factors: consumed.factors.join("+") },
-  });
-  return { ...consumed, login: row.login };
+  return { ...Otps.consumed(row), login: row.login };
 }
 
 function consumeStatement(db: Kysely<DatabaseSchema>, binding: Binding) {
