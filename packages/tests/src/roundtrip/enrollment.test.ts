@@ -12,7 +12,7 @@ import {
 } from "@pims/protocol";
 import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enrollAnotherDevice, enrollWithShortcut, trustNumber } from "../support/enroll.js";
+import { enrollAnotherDevice, enrollWithShortcut, shortcutAttempt, trustNumber } from "../support/enroll.js";
 import { expectFailure, expectSuccess, initializedPims, loggedInPims } from "../support/facade.js";
 import { newPhone, otherCode } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -324,7 +324,7 @@ describe("when the device's store and the server disagree", () => {
     const store = failingStore((key, value) => key.startsWith("pims.device.") && hasEnrolledAt(value));
     const { pims } = await loggedInPims(server.url, store);
     expectFailure(
-      await shortcutAttempt(pims, "60606"),
+      await shortcutAttempt(server.url, pims, "60606"),
       2316,
       "inwebo: the operation succeeded but it required a post-synchronization which failed",
     );
@@ -340,7 +340,7 @@ describe("when the device's store and the server disagree", () => {
   it("the store cannot even keep a new key: 2311 and nothing is asked of the server", async () => {
     const store = failingStore((key) => key.startsWith("pims.device."));
     const { pims } = await loggedInPims(server.url, store);
-    expectFailure(await shortcutAttempt(pims, "60606"), 2311);
+    expectFailure(await shortcutAttempt(server.url, pims, "60606"), 2311);
     expectFailure(await pims.get(trustedPhoneNumber.api, {}), 2307);
   });
 
@@ -355,18 +355,6 @@ describe("when the device's store and the server disagree", () => {
     expect(await store.get(name)).toBeUndefined();
   });
 });
-
-/** S5 then S11 with a new number; the answer of S11. */
-async function shortcutAttempt(pims: Pims, pinCode: string) {
-  const phone = newPhone();
-  const smsCode = await certificationCode(server.url, pims, phone);
-  return pims.set(enrollWithPhoneNumber.api, {
-    action: "enrollmentWithPhoneNumber",
-    pinCode,
-    smsCode,
-    phoneNumber: phone.national,
-  });
-}
 
 async function countDeviceKeys(store: PimsStore): Promise<number> {
   const session = await storedSession(store);

@@ -1,15 +1,14 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAccount, enrollWithPhoneNumber, otpWithPin, requestPhoneCertificationCode } from "@pims/protocol";
+import { createAccount, otpWithPin, requestPhoneCertificationCode } from "@pims/protocol";
 import { createPims, memoryStore, type Pims } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enrollWithShortcut } from "../support/enroll.js";
+import { enrollWithShortcut, shortcutAttempt } from "../support/enroll.js";
 import { expectFailure, expectSuccess } from "../support/facade.js";
 import { selectorParams } from "../support/sampleValues.js";
 import { inbox, newPhone } from "../support/sms.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
-import { certificationCode } from "../support/steps.js";
 
 // Each brand has its own policy (decision 0028), declared in a tenants file as an operator writes
 // it: Peugeot wants 6-digit PINs, blocks after 3 wrong ones, and signs its SMS "PEUGEOT"; Opel keeps
@@ -70,28 +69,25 @@ async function brand(clientId: string | undefined): Promise<Pims> {
   return pims;
 }
 
-async function enrollWith(pims: Pims, pinCode: string) {
-  const phone = newPhone();
-  const smsCode = await certificationCode(server.url, pims, phone);
-  return pims.set(enrollWithPhoneNumber.api, {
-    action: "enrollmentWithPhoneNumber",
-    pinCode,
-    smsCode,
-    phoneNumber: phone.national,
-  });
-}
-
 describe("PIN policy per brand", () => {
   it("Peugeot refuses a 4-digit PIN that Opel and the default tenant accept", async () => {
-    expectFailure(await enrollWith(await brand("peugeot-ios-0001"), "5820"), 2102, "Invalid pinCode parameter");
-    expectSuccess(await enrollWith(await brand("peugeot-ios-0001"), "582017"));
-    expectSuccess(await enrollWith(await brand("opel-android-0001"), "5820"));
-    expectSuccess(await enrollWith(await brand(undefined), "5820"));
+    expectFailure(
+      await shortcutAttempt(server.url, await brand("peugeot-ios-0001"), "5820"),
+      2102,
+      "Invalid pinCode parameter",
+    );
+    expectSuccess(await shortcutAttempt(server.url, await brand("peugeot-ios-0001"), "582017"));
+    expectSuccess(await shortcutAttempt(server.url, await brand("opel-android-0001"), "5820"));
+    expectSuccess(await shortcutAttempt(server.url, await brand(undefined), "5820"));
   });
 
   it("Peugeot refuses the PINs of its own blocklist, which Opel accepts", async () => {
-    expectFailure(await enrollWith(await brand("peugeot-ios-0001"), "190519"), 2102, "Invalid pinCode parameter");
-    expectSuccess(await enrollWith(await brand("opel-android-0001"), "190519"));
+    expectFailure(
+      await shortcutAttempt(server.url, await brand("peugeot-ios-0001"), "190519"),
+      2102,
+      "Invalid pinCode parameter",
+    );
+    expectSuccess(await shortcutAttempt(server.url, await brand("opel-android-0001"), "190519"));
   });
 
   it("Peugeot blocks after 3 wrong PINs, Opel after the deployment's 5", async () => {

@@ -65,6 +65,21 @@ const LAYERS: Readonly<
   cli: "cli",
 };
 
+/** What the files directly in src/ (the composition root) may import: every layer but the CLI. */
+const ROOT_MAY_IMPORT = [
+  "base",
+  "infrastructure",
+  "schema",
+  "core",
+  "capability",
+  "composition",
+  "docs",
+  "http",
+  "clock",
+  "services",
+  "root",
+];
+
 /** Which layers each layer may import (its own included). */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   base: ["base", "clock"],
@@ -75,33 +90,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   composition: ["base", "infrastructure", "schema", "core", "capability", "clock", "services", "composition"],
   docs: ["docs"],
   http: ["base", "infrastructure", "schema", "core", "capability", "composition", "docs", "http", "clock", "services"],
-  cli: [
-    "base",
-    "infrastructure",
-    "schema",
-    "core",
-    "capability",
-    "composition",
-    "docs",
-    "http",
-    "clock",
-    "services",
-    "root",
-    "cli",
-  ],
-  root: [
-    "base",
-    "infrastructure",
-    "schema",
-    "core",
-    "capability",
-    "composition",
-    "docs",
-    "http",
-    "clock",
-    "services",
-    "root",
-  ],
+  // The CLI may import all the root may, and itself.
+  cli: [...ROOT_MAY_IMPORT, "cli"],
+  root: ROOT_MAY_IMPORT,
 };
 
 /** The layer of an import target inside server/src. */

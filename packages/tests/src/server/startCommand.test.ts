@@ -6,6 +6,16 @@ import { runInRepository, spawnInRepository } from "../support/spawnPims.js";
 
 /** The README's start command, as a newcomer runs it (on the built packages). */
 let dataDir: string;
+/** The settings a production start needs, with a webhook SMS provider that sends nowhere. */
+const productionSettings = () => ({
+  PIMS_DATA_DIR: dataDir,
+  PIMS_PORT: "0",
+  PIMS_MODE: "production",
+  PIMS_SECRET_KEY: "ab".repeat(32),
+  PIMS_METRICS_TOKEN: "metrics-token-for-a-start-test-0123456789",
+  PIMS_SMS_PROVIDER: "webhook",
+  PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms",
+});
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "pims-start-"));
 });
@@ -97,15 +107,7 @@ describe("pims command", () => {
   });
 
   it("in production, says when PIMS_PUBLIC_URL (the assertions' issuer) is not set, and not when it is", async () => {
-    const production = {
-      PIMS_DATA_DIR: dataDir,
-      PIMS_PORT: "0",
-      PIMS_MODE: "production",
-      PIMS_SECRET_KEY: "ab".repeat(32),
-      PIMS_METRICS_TOKEN: "metrics-token-for-a-start-test-0123456789",
-      PIMS_SMS_PROVIDER: "webhook",
-      PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms",
-    };
+    const production = productionSettings();
     const warning = "PIMS_PUBLIC_URL is not set: step-up assertions name this listening URL as issuer";
     const unset = spawnInRepository("node", ["packages/server/bin/pims.js", "serve"], production);
     await unset.listening;
@@ -121,15 +123,11 @@ describe("pims command", () => {
   });
 
   it("refuses --demo-brands in production mode, and with PIMS_TENANTS_FILE: exit 3, no server", async () => {
-    const production = await runInRepository("node", ["packages/server/bin/pims.js", "serve", "--demo-brands"], {
-      PIMS_DATA_DIR: dataDir,
-      PIMS_PORT: "0",
-      PIMS_MODE: "production",
-      PIMS_SECRET_KEY: "ab".repeat(32),
-      PIMS_METRICS_TOKEN: "metrics-token-for-a-start-test-0123456789",
-      PIMS_SMS_PROVIDER: "webhook",
-      PIMS_SMS_WEBHOOK_URL: "http://127.0.0.1:9/sms",
-    });
+    const production = await runInRepository(
+      "node",
+      ["packages/server/bin/pims.js", "serve", "--demo-brands"],
+      productionSettings(),
+    );
     expect(production.code).toBe(3);
     expect(production.stderr).toContain(
       "--demo-brands declares demo tenants for the development demo page: not in production mode",

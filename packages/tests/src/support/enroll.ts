@@ -23,6 +23,17 @@ export async function trustNumber(url: string, pims: Pims, phone: { national: st
   expectSuccess(await pims.set(addPhoneNumber.api, { action: "addPhoneNumber", smsCode, phoneNumber: phone.national }));
 }
 
+/** The shortcut (S5 then S11) with a new number: the answer of S11, whatever it is. */
+export async function shortcutAttempt(url: string, pims: Pims, pin: string, phone = newPhone()) {
+  const smsCode = await certificationCode(url, pims, phone);
+  return pims.set(enrollWithPhoneNumber.api, {
+    action: "enrollmentWithPhoneNumber",
+    pinCode: pin,
+    smsCode,
+    phoneNumber: phone.national,
+  });
+}
+
 /**
  * The shortcut (S5 then S11): the account trusts a new number, gets `pin`, and this facade's
  * device is enrolled.
@@ -33,15 +44,7 @@ export async function enrollWithShortcut(
   pin = "48213579",
   phone = newPhone(),
 ): Promise<{ phone: { national: string; e164: string }; pin: string }> {
-  const smsCode = await certificationCode(url, pims, phone);
-  expectSuccess(
-    await pims.set(enrollWithPhoneNumber.api, {
-      action: "enrollmentWithPhoneNumber",
-      pinCode: pin,
-      smsCode,
-      phoneNumber: phone.national,
-    }),
-  );
+  expectSuccess(await shortcutAttempt(url, pims, pin, phone));
   return { phone, pin };
 }
 
