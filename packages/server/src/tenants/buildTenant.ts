@@ -12,6 +12,7 @@ import type { Clock } from "../Clock.js";
 import type { Config } from "../config/Config.js";
 import type { HandlerMap } from "../core/OperationCall.js";
 import type { Keyring } from "../crypto/Keyring.js";
+import { GroupCommit } from "../db/GroupCommit.js";
 import type { Database } from "../db/openDatabase.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { DEFAULT_TENANT, DEPLOYMENT_TENANT, forTenant } from "../db/TenantScope.js";
@@ -106,11 +107,14 @@ export function buildTenant(deployment: Deployment, tenant: { id: string; name: 
   const devices = new Devices(db, clock, config.devices.maxPerAccount);
   const accounts = new Accounts(db, clock, database.engine);
   const pinVerifiers = new PinVerifiers(db, keyring, clock);
+  const group = database.engine === "sqlite" ? new GroupCommit(db) : undefined;
   const services: Services = {
     config,
     db,
     engine: database.engine,
-    transaction: (work) => db.transaction().execute(work),
+    // SQLite: the transactions of one turn of the event loop share a commit (decision 0030);
+    // PostgreSQL groups concurrent commits itself.
+    transaction: group ? (work) => group.run(work) : (work) => db.transaction().execute(work),
     pingDatabase: async () => {
       await sql`select 1`.execute(db);
     },
