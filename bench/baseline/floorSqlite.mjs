@@ -102,7 +102,10 @@ if (process.env.FLOOR_MODE === "group") {
       for (const item of batch) item.reject(error);
       return;
     }
-    batch.forEach((item, i) => (answers[i] instanceof Error ? item.reject(answers[i]) : item.resolve(answers[i])));
+    for (const [i, item] of batch.entries()) {
+      if (answers[i] instanceof Error) item.reject(answers[i]);
+      else item.resolve(answers[i]);
+    }
   };
   app.post("/verify", (request) => {
     if (queue.length === 0) setImmediate(flush);
