@@ -13,6 +13,7 @@ import { createPims, memoryStore } from "@pims/sdk";
 import pg from "pg";
 import { bundleSize } from "./lib/bundleSize.mjs";
 import { PASSWORD, sessionFor, writeFixtures } from "./lib/fixtures.mjs";
+import { measureFloor } from "./lib/floor.mjs";
 import { largeDatabase } from "./lib/largeDatabase.mjs";
 import { Exhausted, httpLoad, sdkLoad } from "./lib/load.mjs";
 import { runPeer } from "./lib/peer.mjs";
@@ -203,6 +204,11 @@ async function benchEngine(engine) {
   const databaseUrl = engine === "postgres" ? POSTGRES : `sqlite:${join(dataDir, "bench.db")}`;
   const results = [];
   await measureBare(results, engine);
+  // What one core does with a verification's writes alone, with one commit each and with one per turn.
+  if (engine === "sqlite" && SCENARIOS.has("verify"))
+    results.push(
+      ...(await measureFloor({ pinned, connections: CONNECTIONS, seconds: SECONDS, warmSeconds: QUICK ? 1 : 2, log })),
+    );
   const tenantsFile = join(dataDir, "tenants.json");
   await writeFile(
     tenantsFile,

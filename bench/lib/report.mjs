@@ -1,3 +1,5 @@
+import { FLOOR_EACH, FLOOR_GROUP } from "./floor.mjs";
+
 /** The targets of issue 14, checked against the figures of the run. */
 const VERIFY = "OTP verification (RP API)";
 const S15 = "S15 OTP withPIN via SDK";
@@ -87,7 +89,8 @@ export function report({ results, peer, bundle, seconds, connections, quick, pin
       }
     }
   }
-  const servers = rows.filter((r) => r.engine !== "peer" && r.scenario !== BARE);
+  // Pims' own processes: not the bare route's, nor the floor's.
+  const servers = rows.filter((r) => r.engine !== "peer" && r.scenario !== BARE && !r.scenario.startsWith("baseline"));
   const peakRss = Math.max(...servers.map((r) => r.peakRssMb));
   const peakOf = servers.find((r) => r.peakRssMb === peakRss);
   checks.push({
@@ -115,6 +118,16 @@ export function report({ results, peer, bundle, seconds, connections, quick, pin
       ok: pimsVerify.rps > peerVerify.rps,
       got: `${fixed(pimsVerify.rps / peerVerify.rps, 0)} ×`,
     });
+  }
+
+  // Figures for reading the targets, not targets themselves.
+  const readings = [];
+  const floorEach = row("sqlite", FLOOR_EACH);
+  const floorGroup = row("sqlite", FLOOR_GROUP);
+  if (floorEach && floorGroup) {
+    readings.push(
+      `The floor on SQLite (a verification's statements alone, bench/baseline/floorSqlite.mjs): ${fixed(floorEach.ratio, 3)} × the bare route with one commit per verification, ${fixed(floorGroup.ratio, 3)} × with one commit per event-loop turn${pimsVerify ? `; Pims' verification is ${fixed(pimsVerify.rps / floorGroup.rps, 2)} × the latter` : ""}.`,
+    );
   }
 
   const header = [
@@ -157,6 +170,7 @@ export function report({ results, peer, bundle, seconds, connections, quick, pin
     "",
     ...checks.map((c) => `${c.ok ? "✓" : "✗"} ${c.what} (target ${c.target}): ${c.got}`),
     ...others.map((c) => `${c.ok ? "✓" : "✗"} ${c.what}: ${c.got}`),
+    ...readings.map((r) => `• ${r}`),
     ...(peer?.findings ?? []).map((f) => `• ${f}`),
   ].join("\n");
   const markdown = [
@@ -173,6 +187,7 @@ export function report({ results, peer, bundle, seconds, connections, quick, pin
     ...checks.map((c) => `| ${c.what} | ${c.target} | ${c.got} | ${mark(c)} |`),
     "",
     ...others.map((c) => `- ${c.ok ? "✓" : "✗"} ${c.what}: ${c.got}`),
+    ...readings.map((r) => `- ${r}`),
     "",
     "## Figures",
     "",
