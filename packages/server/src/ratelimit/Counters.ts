@@ -7,10 +7,12 @@ import type { DatabaseSchema } from "../db/schema.js";
  */
 export interface Counters {
   /**
-   * Adds one to `key` in the current window and returns the new count. `within`: a transaction of
-   * the database the hit may be written in, when {@link joinsTransactions}; ignored otherwise.
+   * Adds one (or `by`) to `key` in the current window and returns the new count. `within`: a
+   * transaction of the database the hit may be written in, when {@link joinsTransactions}; ignored
+   * otherwise. `by` hits at once count as `by` hits one after another: the count they return is
+   * the last one's (the one before them is `count - by`).
    */
-  hit(key: string, windowMs: number, within?: Kysely<DatabaseSchema>): Promise<number>;
+  hit(key: string, windowMs: number, within?: Kysely<DatabaseSchema>, by?: number): Promise<number>;
   /**
    * Whether a hit may be written in a transaction of the database (SQLite, where the counters are
    * in the database file: its commit is the transaction's, one write of the log instead of two).

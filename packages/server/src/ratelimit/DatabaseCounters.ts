@@ -25,13 +25,14 @@ export class DatabaseCounters implements Counters {
     const expired = param<number>("expired");
     const now = param<number>("now");
     const expiresAt = param<number>("expiresAt");
+    const by = param<number>("by");
     this.#hit = prepare(
       db
         .insertInto("rate_limits")
-        .values({ key: param<string>("key"), count: 1, window_started_at: now, expires_at: expiresAt })
+        .values({ key: param<string>("key"), count: by, window_started_at: now, expires_at: expiresAt })
         .onConflict((conflict) =>
           conflict.column("key").doUpdateSet({
-            count: sql<number>`CASE WHEN rate_limits.window_started_at <= ${expired} THEN 1 ELSE rate_limits.count + 1 END`,
+            count: sql<number>`CASE WHEN rate_limits.window_started_at <= ${expired} THEN ${by} ELSE rate_limits.count + ${by} END`,
             window_started_at: sql<number>`CASE WHEN rate_limits.window_started_at <= ${expired} THEN ${now} ELSE rate_limits.window_started_at END`,
             expires_at: sql<number>`CASE WHEN rate_limits.window_started_at <= ${expired} THEN ${expiresAt} ELSE rate_limits.expires_at END`,
           }),
@@ -47,13 +48,14 @@ export class DatabaseCounters implements Counters {
     );
   }
 
-  async hit(key: string, windowMs: number, within?: Kysely<DatabaseSchema>): Promise<number> {
+  async hit(key: string, windowMs: number, within?: Kysely<DatabaseSchema>, by = 1): Promise<number> {
     const now = this.clock.now();
     const row = await this.#hit.first((this.joinsTransactions && within) || this.writer, {
       key,
       now,
       expired: now - windowMs,
       expiresAt: now + windowMs,
+      by,
     });
     if (!row) throw new Error("rate limit upsert returned no row");
     return Number(row.count);

@@ -12,12 +12,13 @@ const SLACK = 600_000;
 const HIT = `
 local start = tonumber(redis.call('HGET', KEYS[1], 's') or '-1')
 local now = tonumber(ARGV[1])
+local by = tonumber(ARGV[4])
 if start < 0 or start <= now - tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 's', now, 'c', 1)
+  redis.call('HSET', KEYS[1], 's', now, 'c', by)
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return 1
+  return by
 end
-return redis.call('HINCRBY', KEYS[1], 'c', 1)`;
+return redis.call('HINCRBY', KEYS[1], 'c', by)`;
 
 const PEEK = `
 local start = tonumber(redis.call('HGET', KEYS[1], 's') or '-1')
@@ -130,8 +131,8 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
   /** Redis keeps its own counts, outside any database transaction. */
   readonly joinsTransactions = false;
 
-  async hit(key: string, windowMs: number): Promise<number> {
-    return Number(await this.#redis.eval(HIT, 1, this.#key(key), this.clock.now(), windowMs, windowMs + SLACK));
+  async hit(key: string, windowMs: number, _within?: unknown, by = 1): Promise<number> {
+    return Number(await this.#redis.eval(HIT, 1, this.#key(key), this.clock.now(), windowMs, windowMs + SLACK, by));
   }
 
   async peek(key: string, windowMs: number): Promise<number> {

@@ -29,6 +29,7 @@ import { TrustedPhones } from "../phone/TrustedPhones.js";
 import { PinGuard } from "../pin/PinGuard.js";
 import { PinVerifiers } from "../pin/PinVerifiers.js";
 import { pinHandlers } from "../pin/pinHandlers.js";
+import { CoalescedCounters } from "../ratelimit/CoalescedCounters.js";
 import type { Counters } from "../ratelimit/Counters.js";
 import { DatabaseCounters } from "../ratelimit/DatabaseCounters.js";
 import type { RedisStores } from "../redis/RedisStores.js";
@@ -82,10 +83,12 @@ export function tenantCounters(deployment: Pick<Deployment, "database" | "clock"
   const { database, clock, redis } = deployment;
   const store = redis?.forTenant(tenant, tenant === DEFAULT_TENANT || tenant === DEPLOYMENT_TENANT);
   const db = forTenant(database.db, tenant);
+  const counters: Counters =
+    store ?? new DatabaseCounters(db, clock, forTenant(database.counterDb, tenant), database.counterDb === database.db);
   return {
-    counters:
-      store ??
-      new DatabaseCounters(db, clock, forTenant(database.counterDb, tenant), database.counterDb === database.db),
+    // A store outside the database's transactions (PostgreSQL's counter pool, Redis) is written
+    // once per key per turn of the event loop for all the hits of that turn (decision 0030).
+    counters: counters.joinsTransactions ? counters : new CoalescedCounters(counters),
     cooldowns: (store ?? new DatabaseCooldowns(db, clock)) as Cooldowns,
     nonces: store ?? new DatabaseNonces(db, clock),
   };

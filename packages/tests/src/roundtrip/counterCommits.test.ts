@@ -20,6 +20,16 @@ describe(`rate-limit counters (${TEST_ENGINE})`, () => {
     expect(await counters.peek(key, 60_000)).toBe(40);
   });
 
+  it("hits written together (one write for the hits of a turn) count as that many hits, on this engine's store", async () => {
+    const { counters } = test.server.services;
+    const key = `test:${Math.random()}`;
+    expect(await counters.hit(key, 60_000, undefined, 5)).toBe(5);
+    const counts = await Promise.all(Array.from({ length: 20 }, () => counters.hit(key, 60_000)));
+    expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+    expect(await counters.hit(key, 60_000, undefined, 3)).toBe(28);
+    expect(await counters.peek(key, 60_000)).toBe(28);
+  });
+
   it("only the counter writes skip the WAL flush; every other statement commits synchronously", async () => {
     const { databaseUrl, databaseSchema } = test.server.services.config;
     const database = openDatabase(databaseUrl, databaseSchema ? { schema: databaseSchema } : {});
