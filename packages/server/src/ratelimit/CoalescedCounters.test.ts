@@ -20,7 +20,7 @@ let counters: CoalescedCounters;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "pims-coalesced-"));
   database = openDatabase(`sqlite:${join(dir, "pims.db")}`);
-  await migrate(database.db);
+  await migrate(database.db as never);
   // A store outside any transaction, as PostgreSQL's counter pool and Redis are.
   store = new DatabaseCounters(forTenant(database.db, "default"), systemClock);
   writes = [];
