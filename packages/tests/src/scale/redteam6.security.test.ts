@@ -8,12 +8,13 @@ import { expectSuccess } from "../support/facade.js";
 import { type Recorded, replay } from "../support/recordingFetch.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { type Spawned, spawnInRepository } from "../support/spawnPims.js";
-import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
+import { startTestServer, type TestServer } from "../support/startTestServer.js";
 import { accessToken, accountIdOf } from "../support/steps.js";
 
 // Red team 6 (issue 14): attacks on SQLite's group commit (db/GroupCommit.ts, a1bfaa3), where the
 // transactions asked for in one turn of the event loop share one BEGIN IMMEDIATE … COMMIT, each in
-// its own savepoint. SQLite only: PostgreSQL commits each transaction on its own.
+// its own savepoint. SQLite only (so in scale/, which runs on SQLite): PostgreSQL commits each
+// transaction on its own.
 //
 // How a test puts requests in one group: the server runs in this process, so the test writes every
 // request to its own connected socket and then holds the event loop (Atomics.wait); when the loop
@@ -189,7 +190,7 @@ const POISON = (accountId: string, action: string, table = "otps", also = "") =>
   `create trigger redteam6_poison before insert on ${table} when new.account_id = '${accountId}'${also} begin ${action}; end`;
 const CURE = ["drop trigger if exists redteam6_poison"];
 
-describe.runIf(TEST_ENGINE === "sqlite")("SQLite group commit", () => {
+describe("SQLite group commit", () => {
   it("a request whose part breaks the shared COMMIT fails its whole group with 2204 in the message shape; nothing is acknowledged that did not commit, and none of the failed requests can be replayed later", async () => {
     // The attack: one user's request leaves the shared transaction unable to commit (a deferred constraint, as a disk fault would), hoping the others of its group are told SUCCEEDED for writes that vanished, or get a stack trace, or can be replayed once the fault is gone.
     const attacker = await user();
@@ -308,7 +309,7 @@ describe.runIf(TEST_ENGINE === "sqlite")("SQLite group commit", () => {
   });
 });
 
-describe.runIf(TEST_ENGINE === "sqlite")("the size of a group", () => {
+describe("the size of a group", () => {
   it("one poisoned request among 150 read in one turn takes down at most its group (64), not everything queued with it", async () => {
     // The attack: a flood of requests with one whose commit fails, hoping the whole backlog shares its transaction, so that one fault (or one slow work) fails or stalls every request queued behind it rather than at most the group's bound.
     const attacker = await user();
@@ -347,7 +348,7 @@ describe.runIf(TEST_ENGINE === "sqlite")("the size of a group", () => {
   });
 });
 
-describe.runIf(TEST_ENGINE === "sqlite")("limits inside one group", () => {
+describe("limits inside one group", () => {
   it("twelve wrong PINs of one account in one group: exactly five compared (2308), the rest 2310, one block audited", async () => {
     // The attack: the holder of a device sends many wrong PINs at once, so that they run in one shared transaction, hoping the savepoints let more than N reservations through.
     const victim = await user();
@@ -422,7 +423,7 @@ describe.runIf(TEST_ENGINE === "sqlite")("limits inside one group", () => {
   });
 });
 
-describe.runIf(TEST_ENGINE === "sqlite")("groups and tenants", () => {
+describe("groups and tenants", () => {
   const ALPHA = "alpha-ios-000001";
   const BETA = "beta-android-0001";
   let brands: TestServer;
@@ -469,7 +470,7 @@ describe.runIf(TEST_ENGINE === "sqlite")("groups and tenants", () => {
   });
 });
 
-describe.runIf(TEST_ENGINE === "sqlite")("two processes on one file", () => {
+describe("two processes on one file", () => {
   let other: Spawned;
   let otherUrl: string;
   beforeAll(async () => {
