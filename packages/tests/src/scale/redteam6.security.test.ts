@@ -179,6 +179,23 @@ function expectServerError(answer: Answer): void {
 }
 
 /** The OTP an S16 answer carries, verified by the relying party: valid only if it was durable. */
+/**
+ * A victim's S16 answer says what was kept: SUCCEEDED, its OTP verifies once and its issue is
+ * audited once; failed (2204), nothing of it is kept — no OTP, no audit row written behind the
+ * group's back. True when it succeeded.
+ */
+async function answeredAsKept(answer: Answer, victim: User): Promise<boolean> {
+  if (answer.body.status === "SUCCEEDED") {
+    expect(await verifiesOnce(answer, victim)).toBe(true);
+    expect(auditRows(victim.accountId, "otp.issue")).toBe(1);
+    return true;
+  }
+  expectServerError(answer);
+  expect(otpRows(victim.accountId)).toBe(0);
+  expect(auditRows(victim.accountId, "otp.issue")).toBe(0);
+  return false;
+}
+
 async function verifiesOnce(answer: Answer, who: User): Promise<boolean> {
   const otp = (answer.body.result as { otp: string }).otp;
   const verified = await verifyOtp(server.url, rp.key, { otp, account: who.accountId });
@@ -212,16 +229,7 @@ describe("SQLite group commit", () => {
     expect(otpRows(attacker.accountId)).toBe(0);
     let failedVictims = 0;
     for (const [i, answer] of victimAnswers.entries()) {
-      const victim = victims[i] as User;
-      if (answer.body.status === "SUCCEEDED") {
-        expect(await verifiesOnce(answer, victim)).toBe(true);
-        expect(auditRows(victim.accountId, "otp.issue")).toBe(1);
-      } else {
-        failedVictims++;
-        expectServerError(answer);
-        expect(otpRows(victim.accountId)).toBe(0);
-        expect(auditRows(victim.accountId, "otp.issue")).toBe(0);
-      }
+      if (!(await answeredAsKept(answer, victims[i] as User))) failedVictims++;
     }
     // They did share the attacker's commit (a serial order would have committed each victim).
     expect(failedVictims).toBeGreaterThan(0);
@@ -291,18 +299,7 @@ describe("SQLite group commit", () => {
     expectServerError(answers[3] as Answer);
     expect(otpRows(attacker.accountId)).toBe(0);
     const victimAnswers = [...answers.slice(0, 3), ...answers.slice(4)];
-    for (const [i, answer] of victimAnswers.entries()) {
-      const victim = victims[i] as User;
-      if (answer.body.status === "SUCCEEDED") {
-        expect(await verifiesOnce(answer, victim)).toBe(true);
-        expect(auditRows(victim.accountId, "otp.issue")).toBe(1);
-      } else {
-        // Failed, and nothing of it kept: no OTP, no audit row written behind the group's back.
-        expectServerError(answer);
-        expect(otpRows(victim.accountId)).toBe(0);
-        expect(auditRows(victim.accountId, "otp.issue")).toBe(0);
-      }
-    }
+    for (const [i, answer] of victimAnswers.entries()) await answeredAsKept(answer, victims[i] as User);
     for (const request of requests) expect((await replay(request)).body.error?.code).toBe(2311);
     // The connection is in a transaction of its own again: the next requests commit.
     for (const victim of victims) expectSuccess(await victim.pims.get(otpWithoutPin.api, { action: "withoutPIN" }));
