@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { DestinationStream, Logger } from "pino";
-import { PasswordHasher } from "./accounts/PasswordHasher.js";
+import { type Argon2Cost, PasswordHasher } from "./accounts/PasswordHasher.js";
 import { AssertionKeys } from "./assertion/AssertionKeys.js";
 import { type Clock, systemClock } from "./Clock.js";
 import type { Config } from "./config/Config.js";
@@ -37,6 +37,11 @@ export interface ServerOptions {
   readonly smsConsole?: { write(text: string): unknown };
   /** Tenants to declare, instead of reading `PIMS_TENANTS_FILE` (tests). */
   readonly tenants?: readonly TenantEntry[];
+  /**
+   * The cost of new password hashes; default OWASP's argon2id baseline (19 MiB, 2 passes). Tests
+   * whose subject is not the hash pass a lower one: no setting of the environment reaches it.
+   */
+  readonly passwordHashCost?: Argon2Cost;
 }
 
 export interface PimsServer {
@@ -110,7 +115,7 @@ export async function createPimsServer(options: ServerOptions): Promise<PimsServ
     keyring,
     logger,
     metrics,
-    passwords: new PasswordHasher(config.passwords.concurrency, config.passwords.maxQueue),
+    passwords: new PasswordHasher(config.passwords.concurrency, config.passwords.maxQueue, options.passwordHashCost),
     assertionKeys,
     issuer: () => config.publicUrl ?? listeningUrl,
     // The inbox shows codes to whoever asks: only for the console provider, which sends nothing real.

@@ -1,3 +1,4 @@
+export type { Argon2Cost } from "./accounts/PasswordHasher.js";
 export { auditEventsPage } from "./audit/auditEventsPage.js";
 export {
   AUDIT_EVENTS,

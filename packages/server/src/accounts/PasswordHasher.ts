@@ -1,13 +1,14 @@
 import { hash, verify } from "@node-rs/argon2";
 import { PimsError } from "../core/PimsError.js";
 
-/** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
-const PARAMETERS = {
-  algorithm: 2, // Algorithm.Argon2id (an ambient const enum, unusable under verbatimModuleSyntax)
-  memoryCost: 19_456,
-  timeCost: 2,
-  parallelism: 1,
-} as const;
+/** Memory (KiB) and passes of argon2id. */
+export interface Argon2Cost {
+  readonly memoryCost: number;
+  readonly timeCost: number;
+}
+
+/** OWASP's argon2id baseline: 19 MiB, 2 passes (1 lane). */
+export const OWASP_ARGON2_COST: Argon2Cost = { memoryCost: 19_456, timeCost: 2 };
 
 /**
  * Argon2id hashing bounded by a pool sized to the cores: at most `concurrency` hashes run at
@@ -18,14 +19,20 @@ export class PasswordHasher {
   #running = 0;
   readonly #waiting: Array<() => void> = [];
   #dummy: Promise<string> | undefined;
+  readonly #parameters;
 
   constructor(
     private readonly concurrency: number,
     private readonly maxQueue: number,
-  ) {}
+    /** New hashes' cost; verification reads the cost from the hash. Not configurable from the environment. */
+    cost: Argon2Cost = OWASP_ARGON2_COST,
+  ) {
+    // algorithm 2: Algorithm.Argon2id (an ambient const enum, unusable under verbatimModuleSyntax).
+    this.#parameters = { algorithm: 2, memoryCost: cost.memoryCost, timeCost: cost.timeCost, parallelism: 1 } as const;
+  }
 
   hash(password: string): Promise<string> {
-    return this.#slot(() => hash(password, PARAMETERS));
+    return this.#slot(() => hash(password, this.#parameters));
   }
 
   verify(passwordHash: string, password: string): Promise<boolean> {
@@ -34,7 +41,7 @@ export class PasswordHasher {
 
   /** Spends the time of a verification, for a login that does not exist. */
   async verifyNothing(password: string): Promise<false> {
-    this.#dummy ??= hash("pims-timing-equalizer", PARAMETERS);
+    this.#dummy ??= hash("pims-timing-equalizer", this.#parameters);
     await this.verify(await this.#dummy, password);
     return false;
   }

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { assertionFor, enrolledAccount, publishedKids, rotateAssertionKey } from "../support/assertions.js";
 import { CLUSTER_ENGINES, type Cluster, startCluster } from "../support/cluster.js";
 import { createRelyingParty } from "../support/relyingParty.js";
@@ -9,8 +9,11 @@ import { createRelyingParty } from "../support/relyingParty.js";
  * an empty database agree on one active key and one next key; an assertion made by one process
  * verifies against the JWK Set of another; a rotation through one is what every process signs
  * with within seconds.
+ *
+ * The engines' clusters run side by side (a concurrent describe each), their two tests in order:
+ * most of a block is waiting for the signers' five-second key reuse to run out.
  */
-describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
+describe.concurrent.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
   let cluster: Cluster;
   beforeAll(async () => {
     // The console provider: each process's /dev/sms inbox has the codes it sent.
@@ -18,14 +21,18 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
   }, 60_000);
   afterAll(() => cluster?.close());
 
-  it("started together on an empty database: one active and one next key, the same JWK Set everywhere", async () => {
+  it.sequential("started together on an empty database: one active and one next key, the same JWK Set everywhere", async ({
+    expect,
+  }) => {
     const sets = await Promise.all(cluster.urls.map(publishedKids));
     expect(sets[0]).toHaveLength(2);
     expect(sets[1]).toEqual(sets[0]);
     expect(sets[2]).toEqual(sets[0]);
   });
 
-  it("an assertion from one process verifies against another's JWK Set; a rotation reaches every signer", async () => {
+  it.sequential("an assertion from one process verifies against another's JWK Set; a rotation reaches every signer", async ({
+    expect,
+  }) => {
     const [first = "", second = "", third = ""] = cluster.urls;
     const rp = await createRelyingParty(first, `cluster-${engine}`);
     const account = await enrolledAccount(first, "73914682");

@@ -10,6 +10,14 @@ export const TEST_ENGINE: "sqlite" | "postgres" = process.env.PIMS_TEST_ENGINE =
 /** Whether limits, cooldowns and nonces go to Redis in this run. */
 export const TEST_REDIS = process.env.PIMS_TEST_ENGINE_REDIS === "1";
 
+/**
+ * Argon2id at 1 MiB and 1 pass for the passwords of test servers, instead of 19 MiB and 2: a
+ * suite's accounts (about 375 per engine) took some 30 % of its time hashing. No test here is about
+ * the hash's cost; `pims serve` in the process suites (cluster, CLI, step-up, adoption) and
+ * tenantsMigration's hasher keep the production one.
+ */
+const TEST_HASH_COST = { memoryCost: 1024, timeCost: 1 } as const;
+
 export interface TestServer {
   readonly url: string;
   readonly server: PimsServer;
@@ -66,6 +74,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await createPimsServer({
     config,
     keyring: Keyring.fromSecrets(secretKey),
+    passwordHashCost: TEST_HASH_COST,
     logDestination: { write: (line: string) => logs.push(line) },
     smsConsole: { write: (text: string) => smsConsole.push(text) },
     ...(options.clock ? { clock: options.clock } : {}),

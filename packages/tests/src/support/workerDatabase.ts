@@ -11,7 +11,10 @@ import pg from "pg";
  * exist`: seen in a full run). Within a worker the test files run one after another, and schemas
  * keep isolating their servers as before.
  */
-const base = process.env.PIMS_TEST_DATABASE_URL;
+// Files share a worker process (isolate: false in vitest.config.ts), and this runs before each: the
+// run's URL is kept aside the first time, so that the name is built from it, never from its own result.
+if (process.env.PIMS_TEST_DATABASE_URL) process.env.PIMS_TEST_RUN_DATABASE_URL ??= process.env.PIMS_TEST_DATABASE_URL;
+const base = process.env.PIMS_TEST_RUN_DATABASE_URL;
 const worker = process.env.VITEST_POOL_ID;
 if (base && worker) {
   const url = new URL(base);
