@@ -13,6 +13,12 @@ export interface NonceStore {
    * key's row and finds it spent. A store elsewhere (Redis) remembers it at once.
    */
   remember(key: string, ttlMs: number, trx?: Kysely<DatabaseSchema>): Promise<boolean>;
+  /**
+   * Whether `remember` writes in the given transaction (the database's store); Redis's does not,
+   * so a signed request's nonce is spent before the handler's transaction, never from inside it
+   * (a transaction's work waits on nothing but the database: db/GroupCommit.ts).
+   */
+  readonly joinsTransactions: boolean;
   /** Forgets expired nonces. */
   purge(): Promise<void>;
 }
@@ -21,6 +27,7 @@ export interface NonceStore {
 export class DatabaseNonces implements NonceStore {
   /** Compiled once (db/Prepared.ts): every signed request inserts its nonce. */
   readonly #insert;
+  readonly joinsTransactions = true;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,

@@ -38,7 +38,8 @@ export function registerOperationRoutes(app: FastifyInstance, tenants: TenantReg
       const principal = operation.access === "session" ? await authenticate(request, services) : undefined;
       const body = request.body ?? {};
       const params = readParams(operation, body);
-      const nonceInTransaction = NONCE_IN_TRANSACTION.has(operation.name);
+      // Spent in the handler's transaction where the nonce store writes in it; Redis's, before.
+      const nonceInTransaction = NONCE_IN_TRANSACTION.has(operation.name) && services.nonces.joinsTransactions;
       const device =
         operation.device !== "none" && principal
           ? await verifyDeviceProof(signedRequest(request), principal, operation, services, nonceInTransaction)

@@ -128,7 +128,7 @@ export class RedisStores implements Counters, NonceStore, Cooldowns {
     await this.#redis.ping();
   }
 
-  /** Redis keeps its own counts, outside any database transaction. */
+  /** Redis keeps its own counts and nonces, outside any database transaction. */
   readonly joinsTransactions = false;
 
   async hit(key: string, windowMs: number, _within?: unknown, by = 1): Promise<number> {
