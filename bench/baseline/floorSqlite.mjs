@@ -1,8 +1,9 @@
 // The floor of a verification on SQLite: a bare Fastify route (as bareFastify.mjs) doing only the
 // durable work of a Pims verification, on Pims' own schema, with compiled statements and nothing
 // else: the limit's hit, the account's read, the OTP's consume (by its HMAC), the audit row, one
-// commit, the JSON answer. No tenants, no hooks, no log, no metrics. What one core can do with
-// these writes; Pims' verification can only come near it (bench/floor.mjs compares them).
+// commit, the JSON answer. No tenants, no hooks, no log, no metrics; and a simpler consume than
+// Pims' (none of its device, wrong-guess and context conditions). It does less than a
+// verification, so Pims' can only come near it (bench/floor.mjs compares them).
 //
 //   FLOOR_DB=<file made by floor.mjs> FLOOR_MODE=each|group PORT=0 node bench/baseline/floorSqlite.mjs
 //

@@ -136,15 +136,42 @@ describe("GroupCommit", () => {
     expect(committed()).toEqual(["p", "q", "r"]);
   });
 
-  it("groups what was asked for in one turn: a transaction asked for later goes in the next group", async () => {
+  it("groups what was asked for in one turn: a transaction asked for while a group runs goes in the next", async () => {
     const group = new GroupCommit(database.db);
-    const first = group.run(async (trx) => insert(trx, "early"));
-    await first;
-    let seen: string[] = [];
+    let later: Promise<unknown> | undefined;
+    let seenByLater: string[] = [];
     await group.run(async (trx) => {
-      seen = committed();
-      await insert(trx, "late");
+      await insert(trx, "early");
+      later = group.run(async (next) => {
+        seenByLater = committed();
+        await insert(next, "late");
+      });
     });
-    expect(seen).toEqual(["early"]);
+    await later;
+    // Had it joined the running group, it would have run before that group's commit.
+    expect(seenByLater).toEqual(["early"]);
+    expect(committed()).toEqual(["early", "late"]);
+  });
+
+  it("fails the whole group, with the work's error as the cause, when SQLite rolled back the whole transaction", async () => {
+    const group = new GroupCommit(database.db);
+    // RAISE(ROLLBACK) ends the transaction itself: no savepoint is left to roll back to.
+    await sql`create trigger whole before insert on t when new.name = 'whole' begin select raise(rollback, 'whole rollback'); end`.execute(
+      database.db,
+    );
+    const results = await Promise.allSettled([
+      group.run(async (trx) => insert(trx, "before")),
+      group.run(async (trx) => insert(trx, "whole")),
+      group.run(async (trx) => insert(trx, "after")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    for (const result of results) {
+      const reason = (result as PromiseRejectedResult).reason as Error;
+      expect(String(reason.cause ?? reason)).toMatch(/whole rollback/);
+    }
+    // Nothing written, in the group's transaction or outside it, and the next group commits.
+    expect(committed()).toEqual([]);
+    await group.run(async (trx) => insert(trx, "next"));
+    expect(committed()).toEqual(["next"]);
   });
 });

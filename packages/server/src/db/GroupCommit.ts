@@ -63,6 +63,10 @@ export class GroupCommit {
       return;
     }
     const outcomes: Outcome[] = [];
+    // What broke the group, when it is a work's error SQLite answered by rolling back the whole
+    // transaction: Kysely's own ROLLBACK then fails too ("no transaction is active"), and the log
+    // should say why the group failed, not only that the rollback did.
+    let broke: unknown;
     try {
       await this.db.transaction().execute(async (trx) => {
         for (const { work } of group) {
@@ -73,14 +77,18 @@ export class GroupCommit {
             outcomes.push({ ok: true, value });
           } catch (error) {
             // Its writes undone; were the rollback to fail, the whole group fails below.
+            broke = error;
             await trx.executeQuery(ROLLBACK_TO);
             await trx.executeQuery(RELEASE);
+            broke = undefined;
             outcomes.push({ ok: false, error });
           }
         }
       });
     } catch (error) {
-      for (const { reject } of group) reject(error);
+      const failure =
+        broke === undefined || broke === error ? error : new Error("the group's transaction failed", { cause: broke });
+      for (const { reject } of group) reject(failure);
       return;
     }
     group.forEach(({ resolve, reject }, i) => {

@@ -62,16 +62,27 @@ describe("CoalescedCounters", () => {
     ]);
   });
 
-  it("decides a limit exactly: of 40 hits racing for 25 places, exactly 25 are within it", async () => {
-    const counts = await Promise.all(Array.from({ length: 40 }, () => counters.hit("limited", 60_000)));
-    expect(counts.filter((count) => count <= 25)).toHaveLength(25);
-    expect(new Set(counts).size).toBe(40);
+  it("decides a limit exactly when another process hits the same key: of 40 racing for 25 places, exactly 25 are within it", async () => {
+    // Another process: its own connection to the file, its hits one by one, written at once.
+    const other = openDatabase(`sqlite:${join(dir, "pims.db")}`);
+    try {
+      const elsewhere = new DatabaseCounters(forTenant(other.db, "default"), systemClock);
+      const counts = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? elsewhere : counters).hit("limited", 60_000)),
+      );
+      expect(counts.filter((count) => count <= 25)).toHaveLength(25);
+      expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(writes).toEqual([["limited", 20]]);
+    } finally {
+      await other.close();
+    }
   });
 
   it("fails every hit of a write that fails, and counts none of them", async () => {
     await database.close();
     const results = await Promise.allSettled(Array.from({ length: 3 }, () => counters.hit("k", 60_000)));
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(writes).toEqual([["k", 3]]);
     database = openDatabase(`sqlite:${join(dir, "pims.db")}`);
     store = new DatabaseCounters(forTenant(database.db, "default"), systemClock);
     expect(await store.peek("k", 60_000)).toBe(0);
@@ -80,11 +91,12 @@ describe("CoalescedCounters", () => {
 
 describe("DatabaseCounters' hit by more than one", () => {
   it("adds `by` in the window, and starts a new window at `by`", async () => {
-    expect(await store.hit("n", 60_000, undefined, 5)).toBe(5);
-    expect(await store.hit("n", 60_000, undefined, 3)).toBe(8);
-    expect(await store.hit("n", 60_000)).toBe(9);
-    // A window of 1 ms is over by the next hit: it starts again at `by`.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(await store.hit("n", 1, undefined, 4)).toBe(4);
+    let now = 1_000_000;
+    const clocked = new DatabaseCounters(forTenant(database.db, "default"), { now: () => now });
+    expect(await clocked.hit("n", 60_000, undefined, 5)).toBe(5);
+    expect(await clocked.hit("n", 60_000, undefined, 3)).toBe(8);
+    expect(await clocked.hit("n", 60_000)).toBe(9);
+    now += 60_000;
+    expect(await clocked.hit("n", 60_000, undefined, 4)).toBe(4);
   });
 });

@@ -9,8 +9,8 @@ export interface Counters {
   /**
    * Adds one (or `by`) to `key` in the current window and returns the new count. `within`: a
    * transaction of the database the hit may be written in, when {@link joinsTransactions}; ignored
-   * otherwise. `by` hits at once count as `by` hits one after another: the count they return is
-   * the last one's (the one before them is `count - by`).
+   * otherwise. `by` (a positive integer) hits at once count as `by` hits one after another: the
+   * count they return is the last one's (the one before them is `count - by`).
    */
   hit(key: string, windowMs: number, within?: Kysely<DatabaseSchema>, by?: number): Promise<number>;
   /**
