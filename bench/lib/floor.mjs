@@ -82,10 +82,10 @@ export async function measureFloor({ pinned, connections, seconds, warmSeconds, 
           peakRssMb,
           cpuPercent,
           cpuMicrosPerRequest,
-          notes: `a verification's statements alone (bench/baseline/floorSqlite.mjs); ${valid} valid of ${result.requests}`,
+          notes: `a verification's writes alone (bench/baseline/floorSqlite.mjs); ${valid} valid of ${result.requests}`,
         });
         log(
-          `  ${scenario.padEnd(48)} ${(valid / seconds).toFixed(0).padStart(7)} req/s  p99 ${result.p99.toFixed(1)} ms`,
+          `  ${scenario.padEnd(48)} ${(valid / seconds).toFixed(0).padStart(7)} req/s  p99 ${result.p99.toFixed(1)} ms  server CPU ${cpuMicrosPerRequest.toFixed(0)} µs/req`,
         );
       } finally {
         await server.stop();

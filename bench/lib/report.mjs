@@ -126,7 +126,7 @@ export function report({ results, peer, bundle, seconds, connections, quick, pin
   const floorGroup = row("sqlite", FLOOR_GROUP);
   if (floorEach && floorGroup) {
     readings.push(
-      `The floor on SQLite (a verification's statements alone, bench/baseline/floorSqlite.mjs): ${fixed(floorEach.ratio, 3)} × the bare route with one commit per verification, ${fixed(floorGroup.ratio, 3)} × with one commit per event-loop turn${pimsVerify ? `; Pims' verification is ${fixed(pimsVerify.rps / floorGroup.rps, 2)} × the latter` : ""}.`,
+      `The floor on SQLite (a verification's writes alone, bench/baseline/floorSqlite.mjs): ${fixed(floorEach.ratio, 3)} × the bare route with one commit per verification (${fixed(floorEach.cpuMicrosPerRequest, 0)} µs of server CPU each), ${fixed(floorGroup.ratio, 3)} × with one commit per event-loop turn (${fixed(floorGroup.cpuMicrosPerRequest, 0)} µs)${pimsVerify ? `; Pims' verification is ${fixed(pimsVerify.rps / floorGroup.rps, 2)} × the latter (${fixed(pimsVerify.cpuMicrosPerRequest, 0)} µs)` : ""}.`,
     );
   }
 
