@@ -144,7 +144,7 @@ export class Otps {
         )
         // Its device must still be enrolled: an OTP whose issue raced the device's removal or
         // disabling (and so escaped its revocation) still dies with the device.
-        .where(deviceIsActive("otps.device_id"))
+        .where(deviceIsActive("otps.device_id", "otps.account_id"))
         .returning([
           "device_id",
           "factors",
