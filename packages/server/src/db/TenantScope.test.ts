@@ -106,7 +106,11 @@ describe("statements scoped to the tenant", () => {
       .execute();
     // Opel's dev_1 is active too; removing Peugeot's must make Peugeot's OTP's device inactive.
     await peugeot.updateTable("devices").set({ status: "removed" }).where("id", "=", "dev_1").execute();
-    const live = await peugeot.selectFrom("otps").select("id").where(deviceIsActive("otps.device_id", "otps.account_id")).execute();
+    const live = await peugeot
+      .selectFrom("otps")
+      .select("id")
+      .where(deviceIsActive("otps.device_id", "otps.account_id"))
+      .execute();
     expect(live).toEqual([]);
     const opelDevice = await opel.selectFrom("devices").select("status").where("id", "=", "dev_1").executeTakeFirst();
     expect(opelDevice?.status).toBe("active");
