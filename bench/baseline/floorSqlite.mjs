@@ -3,9 +3,9 @@
 // else: the limit's hit, the account's read, the OTP's consume (by its HMAC), the audit row, one
 // commit, the JSON answer. No tenants, no hooks, no log, no metrics; and a simpler consume than
 // Pims' (none of its device, wrong-guess and context conditions). It does less than a
-// verification, so Pims' can only come near it (bench/floor.mjs compares them).
+// verification, so Pims' can only come near it (lib/floor.mjs measures it beside Pims' in `npm run bench`).
 //
-//   FLOOR_DB=<file made by floor.mjs> FLOOR_MODE=each|group PORT=0 node bench/baseline/floorSqlite.mjs
+//   FLOOR_DB=<file made by lib/floor.mjs> FLOOR_MODE=each|group PORT=0 node bench/baseline/floorSqlite.mjs
 //
 // FLOOR_MODE=each: one transaction and one commit per request (as Pims does today). group: the
 // requests that arrived in one turn of the event loop share a transaction, each in its own

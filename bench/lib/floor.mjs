@@ -1,12 +1,12 @@
 // The floor of a verification on SQLite (baseline/floorSqlite.mjs): a bare Fastify route doing only
-// a verification's durable writes on Pims' schema. Used by run.mjs (two baseline rows of the SQLite
-// figures) and by floor.mjs (on its own).
+// a verification's durable writes on Pims' schema. Measured by run.mjs as two baseline rows of the
+// SQLite figures (alone: `BENCH_QUICK=1 BENCH_ONLY=sqlite BENCH_SCENARIOS=verify node bench/run.mjs`).
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPimsServer, loadConfig } from "@pims/server";
+import { migrate, openDatabase } from "@pims/server";
 import { httpLoad } from "./load.mjs";
 import { startProcess, withPeakRss } from "./startProcess.mjs";
 
@@ -26,15 +26,9 @@ export async function measureFloor({ pinned, connections, seconds, warmSeconds, 
   const key = randomBytes(32);
   try {
     // Pims' own schema, by its migrations; then accounts and unspent OTPs, each its own HMAC.
-    const pims = await createPimsServer({
-      config: loadConfig({
-        PIMS_DATA_DIR: dir,
-        PIMS_DATABASE_URL: `sqlite:${file}`,
-        PIMS_SECRET_KEY: randomBytes(32).toString("base64url"),
-      }),
-      logDestination: { write: () => true },
-    });
-    await pims.close();
+    const migrated = openDatabase(`sqlite:${file}`);
+    await migrate(migrated.db);
+    await migrated.close();
     const Database = createRequire(join(ROOT, "packages/server/package.json"))("better-sqlite3");
     const db = new Database(file);
     const now = Date.now();
