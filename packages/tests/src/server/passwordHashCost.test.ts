@@ -2,12 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAccount } from "@pims/protocol";
-import { createPims, memoryStore } from "@pims/sdk";
 import { createPimsServer, loadConfig } from "@pims/server";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectSuccess } from "../support/facade.js";
+import { loggedInPims } from "../support/facade.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
 
 /** The password hashes an account's row holds, from the database file itself. */
@@ -19,14 +17,6 @@ function storedHash(file: string, login: string): string {
   } finally {
     db.close();
   }
-}
-
-async function createOn(url: string, login: string): Promise<void> {
-  const pims = createPims();
-  expectSuccess(await pims.initialize({ serverUrl: url, store: memoryStore() }));
-  expectSuccess(
-    await pims.set(createAccount.api, { action: "createAccount", login, password: "a-password-of-some-length" }),
-  );
 }
 
 // The test servers hash at a low cost (support/startTestServer.ts): the attack is a deployment
@@ -50,18 +40,18 @@ describe("password hashes' cost", () => {
     );
     const server = await createPimsServer({ config, smsConsole: { write: () => true } });
     try {
-      await createOn(await server.listen(), "deployed");
+      const { login } = await loggedInPims(await server.listen());
+      expect(storedHash(join(dataDir, "pims.db"), login)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     } finally {
       await server.close();
     }
-    expect(storedHash(join(dataDir, "pims.db"), "deployed")).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 
   it("the test servers' lower cost is theirs only: their hashes name it, so none can pass for a deployment's", async () => {
     test = await startTestServer();
-    await createOn(test.url, "tested");
+    const { login } = await loggedInPims(test.url);
     const { databaseUrl } = test.server.services.config;
     expect(databaseUrl).toMatch(/^sqlite:/);
-    expect(storedHash(databaseUrl.slice("sqlite:".length), "tested")).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+    expect(storedHash(databaseUrl.slice("sqlite:".length), login)).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
   });
 });
