@@ -10,7 +10,7 @@ import { createPims, memoryStore, type Pims, type PimsStore } from "@pims/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER_ENGINES, type Cluster, clusterCode, startCluster } from "../support/cluster.js";
 import { expectFailure, expectSuccess } from "../support/facade.js";
-import { type Recorded, recordingFetch, replay } from "../support/recordingFetch.js";
+import { holdingFetch, recordingFetch, replay } from "../support/recordingFetch.js";
 import { createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { newPhone } from "../support/sms.js";
 import { accessToken } from "../support/steps.js";
@@ -181,27 +181,11 @@ describe.each(CLUSTER_ENGINES)("three processes sharing %s", (engine) => {
   it("copies of one signed S15 raced over the three → one answered, the others refused as replays (2311), one PIN attempt counted", async () => {
     // S15 spends its nonce in the transaction of its PIN attempt and OTP (NONCE_IN_TRANSACTION):
     // the copies race on the nonce's row, the first commits, the others find it spent.
-    const held: Recorded[] = [];
-    let holding = false;
-    const capture: typeof fetch = async (input, init) => {
-      if (holding && String(input).endsWith("/v1/otp/with-pin")) {
-        held.push({
-          url: String(input),
-          headers: { ...(init?.headers as Record<string, string>) },
-          body: String(init?.body ?? ""),
-        });
-        throw new TypeError("held by the test");
-      }
-      return fetch(input, init);
-    };
-    const { all } = await enrolledEverywhere("75318642", capture);
+    const wire = holdingFetch((url) => url.endsWith("/v1/otp/with-pin"));
+    const { all } = await enrolledEverywhere("75318642", wire.fetch);
     const pims = all[0] as Pims;
     const race = async (pinCode: string) => {
-      holding = true;
-      await pims.get(otpWithPin.api, { action: "withPIN", pinCode });
-      holding = false;
-      const signed = held.at(-1);
-      if (!signed) throw new Error("no S15 held");
+      const signed = await wire.held(() => pims.get(otpWithPin.api, { action: "withPIN", pinCode }));
       const answers = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
           replay(signed, { url: signed.url.replace(cluster.urls[0] as string, cluster.urls[i % 3] as string) }),

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess } from "../support/facade.js";
-import { type Recorded, replay } from "../support/recordingFetch.js";
+import { holdingFetch, type Recorded, replay } from "../support/recordingFetch.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { type Spawned, spawnInRepository } from "../support/spawnPims.js";
 import { startTestServer, type TestServer } from "../support/startTestServer.js";
@@ -100,25 +100,13 @@ let counter = 0;
 
 /** An enrolled user (of `on`, in the brand of `clientId`) whose signed requests the test can record instead of sending. */
 async function user(on: TestServer = server, clientId?: string) {
-  const sent: Recorded[] = [];
-  const wire = { hold: false };
-  const fetchFn: typeof fetch = async (input, init) => {
-    if (wire.hold) {
-      sent.push({
-        url: String(input),
-        headers: { ...(init?.headers as Record<string, string>) },
-        body: String(init?.body ?? ""),
-      });
-      throw new TypeError("held by the test");
-    }
-    return fetch(input, init);
-  };
+  const wire = holdingFetch();
   const pims: Pims = createPims();
   expectSuccess(
     await pims.initialize({
       serverUrl: on.url,
       store: memoryStore(),
-      fetch: fetchFn,
+      fetch: wire.fetch,
       ...(clientId ? { credential: { clientId } } : {}),
     }),
   );
@@ -127,17 +115,7 @@ async function user(on: TestServer = server, clientId?: string) {
   const { pin } = await enrollWithShortcut(on.url, pims);
   const accountId = clientId ? idOfLogin(on, login) : await accountIdOf(on.server, pims);
   /** A signed request of this user's device, recorded and not delivered. */
-  const signed = async (send: (pims: Pims) => Promise<unknown>): Promise<Recorded> => {
-    wire.hold = true;
-    try {
-      await send(pims);
-    } finally {
-      wire.hold = false;
-    }
-    const request = sent.at(-1);
-    if (!request) throw new Error("nothing recorded");
-    return request;
-  };
+  const signed = (send: (pims: Pims) => Promise<unknown>) => wire.held(() => send(pims));
   return {
     pims,
     pin,
