@@ -1,4 +1,4 @@
-import { type Kysely, type QueryCreator, sql } from "kysely";
+import { type Expression, type Kysely, type QueryCreator, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import { randomId } from "../crypto/random.js";
 import { byIds } from "../db/byIds.js";
@@ -120,13 +120,19 @@ export class Accounts {
   }
 
   /**
-   * {@link lockedRow} if no other transaction holds the lock, else no row (SKIP LOCKED). For a
-   * composed statement whose other parts must not read past a wait: a statement's snapshot is
-   * taken when it starts, so one that waited on the lock would read, besides the rows it locks or
-   * changes, the database as it was before the holder committed (PostgreSQL's READ COMMITTED).
+   * The rows of `accountIds` (an array of ids, e.g. a parameter) with {@link lockedRow}'s lock, for
+   * those no other transaction holds (SKIP LOCKED); the others give no row. For a composed statement
+   * whose other parts must not read past a wait: a statement's snapshot is taken when it starts, so
+   * one that waited on the lock would read, besides the rows it locks or changes, the database as it
+   * was before the holder committed (PostgreSQL's READ COMMITTED).
    */
-  static lockedRowIfFree(db: QueryCreator<DatabaseSchema>, accountId: string) {
-    return Accounts.lockedRow(db, accountId).skipLocked();
+  static lockedRowsIfFree(db: QueryCreator<DatabaseSchema>, accountIds: Expression<readonly string[]>) {
+    return db
+      .selectFrom("accounts")
+      .select(["id", "login"])
+      .where("id", "=", sql<string>`any(${accountIds})`)
+      .forNoKeyUpdate()
+      .skipLocked();
   }
 }
 

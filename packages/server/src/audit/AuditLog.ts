@@ -53,20 +53,24 @@ export class AuditLog {
    * An append as an insert … select, for a composed statement on PostgreSQL (the verification's
    * consume and its audit in one statement, issue 14): one row of `event` for each row of `source`
    * (a common table expression of the same statement; none, none written), which gives the row's
-   * device and detail ({@link detailText}); the statement's parameters `auditId` ({@link newId}),
-   * `auditAt`, `accountId` and `clientAddress` give the rest. Tell {@link appended} once it wrote.
+   * device and detail ({@link detailText}), and its id ({@link newId}), time, account and client
+   * address. Tell {@link appended} once it wrote.
    */
   static insertFrom(
     db: QueryCreator<DatabaseSchema>,
     source: string,
     event: Pick<AuditEvent, "event" | "outcome">,
     row: (column: (name: string) => Expression<string | null>) => {
+      id: Expression<string | null>;
+      at: Expression<string | null>;
+      accountId: Expression<string | null>;
+      clientAddress: Expression<string | null>;
       deviceId: Expression<string | null>;
       detail: Expression<string | null>;
     },
   ) {
     const column = (name: string) => sql<string | null>`${sql.ref(`${source}.${name}`)}`;
-    const { deviceId, detail } = row(column);
+    const { id, at, accountId, clientAddress, deviceId, detail } = row(column);
     return db
       .insertInto("audit_events")
       .columns(["id", "at", "event", "outcome", "account_id", "device_id", "client_address", "detail"])
@@ -74,13 +78,13 @@ export class AuditLog {
         (db as unknown as QueryCreator<Record<string, Record<string, never>>>)
           .selectFrom(source)
           .select([
-            sql<string>`${param<string>("auditId")}`.as("id"),
-            sql<number>`${param<number>("auditAt")}`.as("at"),
+            sql<string>`${id}`.as("id"),
+            sql<number>`${at}`.as("at"),
             sql<string>`${event.event}`.as("event"),
             sql<string>`${event.outcome}`.as("outcome"),
-            sql<string>`${param<string>("accountId")}`.as("account_id"),
+            sql<string>`${accountId}`.as("account_id"),
             sql<string | null>`${deviceId}`.as("device_id"),
-            sql<string | null>`${param<string | null>("clientAddress")}`.as("client_address"),
+            sql<string | null>`${clientAddress}`.as("client_address"),
             sql<string | null>`${detail}`.as("detail"),
           ]),
       );

@@ -1,5 +1,5 @@
 import type { AuthenticationMethod, Factor } from "@pims/protocol";
-import type { Expression, Kysely, QueryCreator } from "kysely";
+import { type Expression, type Kysely, type QueryCreator, sql } from "kysely";
 import type { Clock } from "../Clock.js";
 import type { OtpSettings } from "../config/Config.js";
 import type { Keyring } from "../crypto/Keyring.js";
@@ -52,6 +52,15 @@ export interface ConsumeRequest {
   readonly transaction: string | undefined;
   readonly relyingPartyId: string;
 }
+
+/** The values of one consume besides its account ({@link Otps.consumeQuery}), by parameter name. */
+export type ConsumeValues = {
+  readonly now: number;
+  readonly relyingPartyId: string;
+  readonly mac: string;
+  readonly contextHash: string | null;
+  readonly transactionDigest: string | null;
+};
 
 /** The row a consume returns. */
 export type ConsumedRow = Pick<
@@ -117,29 +126,38 @@ export class Otps {
 
   /**
    * The consume (an UPDATE … RETURNING), for its compiled form and as a part of a composed
-   * statement: the verification's single statement on PostgreSQL takes the account from its locked
-   * row (issue 14). Its other parameters are named as {@link consumeArguments} gives them.
+   * statement: the verification's statement on PostgreSQL takes the account from its locked row
+   * (issue 14). Its other values are the parameters {@link consumeArguments} names, or, given
+   * `source` (a row source the statement joins, one row per verification: the verifications of one
+   * event-loop turn consumed together), that source's columns of the same names.
    */
-  static consumeQuery(db: QueryCreator<DatabaseSchema>, binding: Binding, accountId: string | Expression<string>) {
+  static consumeQuery(
+    db: QueryCreator<DatabaseSchema>,
+    binding: Binding,
+    accountId: string | Expression<string>,
+    source?: string,
+  ) {
+    const value = <T>(name: keyof ConsumeValues) =>
+      source === undefined ? param<T>(name) : sql<T>`${sql.ref(`${source}.${name}`)}`;
+    const update = db.updateTable("otps");
     return (
-      db
-        .updateTable("otps")
-        .set({ consumed_at: param<number>("now"), consumed_by: param<string>("relyingPartyId") })
+      (source === undefined ? update : (update.from(source as never) as unknown as typeof update))
+        .set({ consumed_at: value<number>("now"), consumed_by: value<string>("relyingPartyId") })
         .where("account_id", "=", accountId)
-        .where("otp_mac", "=", param<string>("mac"))
+        .where("otp_mac", "=", value<string>("mac"))
         .where("consumed_at", "is", null)
-        .where("expires_at", ">", param<number>("now"))
+        .where("expires_at", ">", value<number>("now"))
         .where("wrong_guesses", "<", param<number>("maxWrongGuesses"))
         // An OTP of a context verifies only with it, one of a transaction only with it, and one of
         // neither only without either.
         .where((eb) =>
           binding === "context"
-            ? eb("context_hash", "=", param<string>("contextHash"))
+            ? eb("context_hash", "=", value<string>("contextHash"))
             : eb("context_hash", "is", null),
         )
         .where((eb) =>
           binding === "transaction"
-            ? eb("transaction_digest", "=", param<string>("transactionDigest"))
+            ? eb("transaction_digest", "=", value<string>("transactionDigest"))
             : eb("transaction_digest", "is", null),
         )
         // Its device must still be enrolled: an OTP whose issue raced the device's removal or
@@ -159,7 +177,10 @@ export class Otps {
   }
 
   /** The binding of a consume and its parameters' values ({@link consumeQuery}). */
-  consumeArguments(request: ConsumeRequest): { binding: Binding; args: Record<string, unknown> } {
+  consumeArguments(request: ConsumeRequest): {
+    binding: Binding;
+    args: ConsumeValues & { accountId: string; maxWrongGuesses: number };
+  } {
     const binding: Binding =
       request.transaction !== undefined ? "transaction" : request.context !== undefined ? "context" : "none";
     return {

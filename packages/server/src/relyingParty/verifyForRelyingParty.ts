@@ -1,16 +1,14 @@
 import { acrOf, isPlainObject, type ParamValues, VERIFY_PARAMS, type VerifyResult } from "@pims/protocol";
-import { type Kysely, type QueryCreator, sql } from "kysely";
-import { Accounts } from "../accounts/Accounts.js";
-import { AuditLog, detailText } from "../audit/AuditLog.js";
+import type { Kysely } from "kysely";
 import { PimsError } from "../core/PimsError.js";
 import { readParams } from "../core/readParams.js";
-import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { devicePublicJwk } from "../device/devicePublicJwk.js";
 import type { SignedTransaction } from "../device/verifyTransactionSignature.js";
-import { type Binding, type ConsumedOtp, type ConsumeRequest, Otps } from "../otp/Otps.js";
+import type { Binding, ConsumedOtp, ConsumeRequest, Otps } from "../otp/Otps.js";
 import type { Counters } from "../ratelimit/Counters.js";
 import type { Services } from "../Services.js";
+import { ConsumeBatch, type Consumed } from "./ConsumeBatch.js";
 
 /**
  * A verification request, validated: `otp` normalized, exactly one of `account` and `accessToken`,
@@ -187,72 +185,27 @@ export async function verifyForRelyingParty(
   return answer(principal, outcome, outcome.evidence);
 }
 
-/** The compiled single statements of a tenant's verification on PostgreSQL, per binding. */
-const oneStatement = new WeakMap<Otps, Partial<Record<Binding, ReturnType<typeof consumeStatement>>>>();
+/** The batches of a tenant's verifications on PostgreSQL ({@link ConsumeBatch}), per binding. */
+const batches = new WeakMap<Otps, Partial<Record<Binding, ConsumeBatch>>>();
 
 /**
- * The verification's consume in one statement (PostgreSQL): the account row locked (as
- * `accounts.lockRow` does, before the OTP's row), the OTP consumed, and its `success` audit row
- * written, all or nothing, in the statement's own transaction (the caller tells the audit's
- * observer). `undefined` when no OTP was consumed (no such account, a wrong or spent OTP, the
- * account's lock held elsewhere): nothing was written, and the caller's transaction then does what
- * a failure does, the wrong guess counted and audited.
+ * The verification's consume in one statement (PostgreSQL), with the others of the same turn
+ * ({@link ConsumeBatch}): the account row locked (as `accounts.lockRow` does, before the OTP's
+ * row), the OTP consumed, and its `success` audit row written, all or nothing, in the statement's
+ * own transaction (the caller tells the audit's observer). `undefined` when no OTP was consumed (no
+ * such account, a wrong or spent OTP, the account's lock held elsewhere): nothing was written for
+ * it, and the caller's transaction then does what a failure does, the wrong guess counted and
+ * audited.
  */
-async function consumeInOneStatement(
+function consumeInOneStatement(
   services: VerifyServices,
-  request: ConsumeRequest,
+  request: ConsumeRequest & { transaction: undefined },
   clientAddress: string,
-): Promise<(ConsumedOtp & { login: string }) | undefined> {
+): Promise<Consumed | undefined> {
   const { otps, db } = services;
-  const { binding, args } = otps.consumeArguments(request);
-  const compiled = oneStatement.get(otps) ?? {};
-  oneStatement.set(otps, compiled);
-  compiled[binding] ??= consumeStatement(db, binding);
-  const statement = compiled[binding];
-  const at = Number(args.now);
-  const row = await statement.first(db, { ...args, auditId: AuditLog.newId(at), auditAt: at, clientAddress });
-  if (!row) return undefined;
-  return { ...Otps.consumed(row), login: row.login };
-}
-
-function consumeStatement(db: Kysely<DatabaseSchema>, binding: Binding) {
-  const principalId = sql<string>`(select ${sql.ref("principal.id")} from ${sql.table("principal")})`;
-  return prepare(
-    db
-      // The account's lock only if it is free: waiting on it would leave the statement reading
-      // what the holder changed as it was before (the device check, in its snapshot). Held, no
-      // principal, nothing consumed: the transaction below waits for it and reads afresh.
-      .with("principal", (qc) => Accounts.lockedRowIfFree(qc, param<string>("accountId")))
-      .with("consumed", (qc) => Otps.consumeQuery(qc as unknown as QueryCreator<DatabaseSchema>, binding, principalId))
-      .with(
-        "logged",
-        (qc) =>
-          AuditLog.insertFrom(
-            qc as unknown as QueryCreator<DatabaseSchema>,
-            "consumed",
-            { event: "otp.verify", outcome: "success" },
-            (column) => ({
-              deviceId: column("device_id"),
-              detail: detailText([
-                ["relyingParty", sql<string>`${param<string>("relyingPartyId")}`],
-                ["factors", column("factors")],
-                ["transaction", column("transaction_digest")],
-              ]),
-            }),
-          ).returning(sql<number>`1`.as("written")) as never,
-      )
-      .selectFrom("consumed")
-      .innerJoin("principal", (join) => join.onTrue())
-      .select([
-        "consumed.device_id",
-        "consumed.factors",
-        "consumed.issued_at",
-        "consumed.methods",
-        "consumed.transaction_digest",
-        "consumed.transaction_canonical",
-        "consumed.transaction_signature",
-        "consumed.transaction_signed",
-        "principal.login",
-      ]),
-  );
+  const binding: Binding = request.context !== undefined ? "context" : "none";
+  const ofTenant = batches.get(otps) ?? {};
+  batches.set(otps, ofTenant);
+  ofTenant[binding] ??= new ConsumeBatch(otps, db, binding);
+  return ofTenant[binding].consume(request, clientAddress);
 }
