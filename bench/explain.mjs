@@ -45,7 +45,7 @@ await writeFixtures({
   otpsPerAccount: 60,
 });
 // One verification, so the statements compiled at their first use are among them (the
-// verification's single statement on PostgreSQL): an unknown OTP, which consumes nothing.
+// verification's statement on PostgreSQL): an unknown OTP, which consumes nothing.
 const { key } = await server.services.relyingParties.create("explain");
 await server.app.inject({
   method: "POST",
@@ -84,7 +84,11 @@ if (engine === "sqlite") {
       "select parameter_types::text[] as types from pg_prepared_statements where name = $1",
       [`explain_${i}`],
     );
-    const values = rows[0].types.map((type) => (/int|numeric/.test(type) ? "0" : `'${sample}'`));
+    // An array parameter (the verifications of one turn, relyingParty/ConsumeBatch.ts) gets one element.
+    const value = (type) => (/int|numeric/.test(type) ? "0" : `'${sample}'`);
+    const values = rows[0].types.map((type) =>
+      type.endsWith("[]") ? `array[${value(type.slice(0, -2))}]::${type}` : value(type),
+    );
     const plan = await client.query(`explain execute explain_${i}${values.length ? `(${values.join(", ")})` : ""}`);
     out.push(`${text}\n${plan.rows.map((row) => `  ${row["QUERY PLAN"]}`).join("\n")}`);
     await client.query(`deallocate explain_${i}`);
