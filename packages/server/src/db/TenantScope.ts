@@ -91,15 +91,19 @@ export class UnscopedQuery extends Error {
 let lastCompiledTenant: string | undefined;
 
 export class TenantScope implements KyselyPlugin {
-  readonly #rewriter: Rewriter | undefined;
+  /**
+   * Built at the first query compiled through the plugin: a scope made for a transaction whose
+   * statements are all compiled already (db/Prepared.ts; the nonce store rescopes one on each
+   * signed request) never compiles one.
+   */
+  #rewriter: Rewriter | undefined;
 
   /** `tenant` undefined: the database with no tenant, which refuses queries on tenant tables. */
-  constructor(readonly tenant: string | undefined) {
-    this.#rewriter = tenant === undefined ? undefined : new Rewriter(tenant);
-  }
+  constructor(readonly tenant: string | undefined) {}
 
   transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
     lastCompiledTenant = this.tenant;
+    if (this.tenant !== undefined) this.#rewriter ??= new Rewriter(this.tenant);
     // MERGE, DDL and the like are not scoped: refused when they name a tenant table.
     if (this.#rewriter && SCOPED_KINDS.has(node.kind)) return this.#rewriter.transformNode(node);
     refuseIfTouches(node);
