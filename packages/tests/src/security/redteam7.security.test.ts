@@ -1,5 +1,5 @@
-import { otpWithPin } from "@pims/protocol";
-import { memoryStore } from "@pims/sdk";
+import { createAccount, otpWithPin } from "@pims/protocol";
+import { createPims, memoryStore } from "@pims/sdk";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -406,6 +406,88 @@ describe(`red team 7: the party's limit under batching (${TEST_ENGINE})`, () => 
       const rows = (await verifyRows(user.accountId, limited)).filter((row) => row.outcome === "success");
       expect(rows).toHaveLength(verdictOf(floodAnswers[i])?.valid ? 1 : 0);
       if (verdictOf(floodAnswers[i])?.valid) expect(verdictOf(floodAnswers[i])?.account?.id).toBe(user.accountId);
+    }
+  });
+});
+
+describe(`red team 7: two brands in one turn (${TEST_ENGINE})`, () => {
+  const PEUGEOT = "rt7-peugeot-ios-01";
+  const OPEL = "rt7-opel-android-01";
+  let brands: TestServer;
+  beforeAll(async () => {
+    brands = await startTestServer({
+      env: { PIMS_ADMIN_KEY: ADMIN_KEY, PIMS_RP_MAX_PER_MINUTE: "1000" },
+      tenants: [
+        { id: "peugeot", name: "Peugeot", apps: [{ clientId: PEUGEOT, name: "Peugeot iOS" }] },
+        { id: "opel", name: "Opel", apps: [{ clientId: OPEL, name: "Opel Android" }] },
+      ],
+    });
+  });
+  afterAll(() => brands.close());
+
+  async function partyOf(tenant: string): Promise<{ id: string; key: string }> {
+    const response = await fetch(`${brands.url}/v1/admin/relying-parties?tenant=${tenant}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: `${tenant}-rt7` }),
+    });
+    return ((await response.json()) as { result: { id: string; key: string } }).result;
+  }
+
+  async function brandUser(clientId: string, tenant: string) {
+    const pims = createPims();
+    expectSuccess(await pims.initialize({ serverUrl: brands.url, store: memoryStore(), credential: { clientId } }));
+    const login = `rt7-${Math.random().toString(36).slice(2, 10)}@example.com`;
+    expectSuccess(await pims.set(createAccount.api, { action: "createAccount", login, password: "a-long-password-7" }));
+    const { pin } = await enrollWithShortcut(brands.url, pims, "36925814");
+    const { otp } = expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin })) as {
+      otp: string;
+    };
+    const token = await accessToken(pims);
+    const accountId = (await brands.server.tenants.get(tenant)?.services.sessions.authenticate(token))?.accountId;
+    if (!accountId) throw new Error("no account");
+    return { accountId, login, otp, token, tenant };
+  }
+
+  it("a brand's party naming the other brand's account, in the same turn as that brand's own valid verification, gets nothing and takes nothing", async () => {
+    // The attack: Opel's relying party sends, in the same turn as Peugeot's genuine verifications, Peugeot users' account ids and OTPs (and the reverse), hoping the brands' verifications share one statement whose tenant scope or ordinality mapping lets one brand consume or read the other's.
+    const peugeot = await partyOf("peugeot");
+    const opel = await partyOf("opel");
+    const p1 = await brandUser(PEUGEOT, "peugeot");
+    const p2 = await brandUser(PEUGEOT, "peugeot");
+    const o1 = await brandUser(OPEL, "opel");
+    const at = (party: { key: string }, body: object) => verification(party, body, undefined, brands);
+    await warm([peugeot, opel], brands);
+    const answers = await inOneTurn(brands, [
+      at(opel, { account: p1.accountId, otp: p1.otp }),
+      at(opel, { accessToken: p2.token, otp: p2.otp }),
+      at(peugeot, { account: o1.accountId, otp: o1.otp }),
+      at(peugeot, { account: p1.accountId, otp: p1.otp }),
+      at(peugeot, { accessToken: p2.token, otp: p2.otp }),
+      at(opel, { account: o1.accountId, otp: o1.otp }),
+      at(opel, { account: p2.accountId, otp: p2.otp }),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    expect(answers.map((answer) => verdictOf(answer)?.valid)).toEqual([false, false, false, true, true, true, false]);
+    expect(answers.map((answer) => verdictOf(answer)?.account?.username)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      p1.login,
+      p2.login,
+      o1.login,
+      undefined,
+    ]);
+    // Each success audited once, in its own brand, naming its own brand's party.
+    for (const [user, party] of [
+      [p1, peugeot],
+      [p2, peugeot],
+      [o1, opel],
+    ] as const) {
+      const rows = (await brands.server.tenants.get(user.tenant)?.services.audit.ofAccount(user.accountId, 100)) ?? [];
+      const successes = rows.filter((row) => row.event === "otp.verify" && row.outcome === "success");
+      expect(successes).toHaveLength(1);
+      expect(JSON.parse(String(successes[0]?.detail)).relyingParty).toBe(party.id);
     }
   });
 });
