@@ -243,7 +243,7 @@ describe(`red team 7: the verification batch (${TEST_ENGINE})`, () => {
     }
   });
 
-  it("the same account named twice in a turn (by id and by access token), with its OTP and a replay: each OTP consumed once, one success row each", async () => {
+  it("the same account named twice in a turn (by id and by access token), with its OTP, a replay, and its OTP sent for another account: each OTP consumed once, by its own account, one success row each", async () => {
     // The attack: one account's OTP sent in one turn as `account` and as `accessToken` (two spellings of one account that must still be seen as the same) and a second OTP of the account, so the statement could match two inputs to one OTP row, or one input to two rows, and answer or audit twice.
     const user = await withOtps(2);
     const other = await withOtps(1);
@@ -255,7 +255,10 @@ describe(`red team 7: the verification batch (${TEST_ENGINE})`, () => {
       verification(party, { account: other.accountId, otp: other.otps[0] }, "10.1.1.3"),
       verification(party, { accessToken: user.token, otp: user.otps[1] }, "10.1.1.4"),
       verification(party, { account: user.accountId, otp: user.otps[1] }, "10.1.1.5"),
+      // One account's OTP sent for another real account in the same statement.
+      verification(party, { account: other.accountId, otp: user.otps[0] }, "10.1.1.6"),
     ]);
+    expect(verdictOf(answers[5])?.valid).toBe(false);
     const valid = answers.map((answer) => verdictOf(answer)?.valid);
     expect([valid[0], valid[1]].filter(Boolean)).toHaveLength(1);
     expect([valid[3], valid[4]].filter(Boolean)).toHaveLength(1);
@@ -269,7 +272,9 @@ describe(`red team 7: the verification batch (${TEST_ENGINE})`, () => {
     const told = [0, 1, 3, 4].filter((i) => valid[i]).map((i) => `10.1.1.${i + 1}`);
     expect(successes.map((row) => row.client_address).sort()).toEqual(told.sort());
     expect(rows.filter((row) => row.outcome === "failure")).toHaveLength(2);
-    expect((await verifyRows(other.accountId)).filter((row) => row.outcome === "success")).toHaveLength(1);
+    const ofOther = await verifyRows(other.accountId);
+    expect(ofOther.filter((row) => row.outcome === "success").map((row) => row.client_address)).toEqual(["10.1.1.3"]);
+    expect(ofOther.filter((row) => row.outcome === "failure").map((row) => row.client_address)).toEqual(["10.1.1.6"]);
   });
 
   it("the guessing limit is exact under batching: limit-1 wrong guesses in one turn leave the OTP valid, limit wrong guesses void it", async () => {
