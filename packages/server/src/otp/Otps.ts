@@ -176,6 +176,25 @@ export class Otps {
     );
   }
 
+  /**
+   * For a consume whose values come from `source` ({@link consumeQuery}): the ids of the OTP rows it
+   * could consume (each `source` row's account and MAC), locked as the consume would lock them, but
+   * only those no other transaction holds (SKIP LOCKED). A statement that consumes only these never
+   * waits on an OTP row: a wait would leave it reading the rest (the device check of every other
+   * row) as the database was before the holder committed.
+   */
+  static freeRows(db: QueryCreator<DatabaseSchema>, source: string) {
+    const column = (name: string) => sql.ref(`${source}.${name}`);
+    return db
+      .selectFrom("otps")
+      .select("otps.id")
+      .where(
+        sql<boolean>`exists (select 1 from ${sql.table(source)} where ${column("accountId")} = ${sql.ref("otps.account_id")} and ${column("mac")} = ${sql.ref("otps.otp_mac")})`,
+      )
+      .forNoKeyUpdate()
+      .skipLocked();
+  }
+
   /** The binding of a consume and its parameters' values ({@link consumeQuery}). */
   consumeArguments(request: ConsumeRequest): {
     binding: Binding;

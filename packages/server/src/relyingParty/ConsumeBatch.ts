@@ -111,6 +111,7 @@ function batchStatement(db: Kysely<DatabaseSchema>, binding: Binding) {
   const columns = sql.join([...INPUT.map(([name]) => sql.id(name)), sql.id("i")]);
   const named = sql.join([...INPUT.map(([name]) => sql.ref(`u.${name}`)), sql.ref("u.i")]);
   const qc = (creator: unknown) => creator as QueryCreator<DatabaseSchema>;
+  const principalIds = sql<string>`(select ${sql.ref("principal.id")} from ${sql.table("principal")})`;
   return prepare(
     db
       .with("input", () => sql`(select ${named} from unnest(${arrays}) with ordinality as u(${columns}))`)
@@ -120,13 +121,13 @@ function batchStatement(db: Kysely<DatabaseSchema>, binding: Binding) {
       .with("principal", (creator) =>
         Accounts.lockedRowsIfFree(qc(creator), sql<readonly string[]>`${param<unknown>("accountId")}::text[]`),
       )
+      // Each OTP row only if it is free too, and only of the accounts locked above: the statement
+      // never waits on a row lock, so no row's checks (its device) are read from before another
+      // transaction's commit (red team 7).
+      .with("free", (creator) => Otps.freeRows(qc(creator), "input").where("otps.account_id", "in", principalIds))
       .with("consumed", (creator) =>
         Otps.consumeQuery(qc(creator), binding, sql<string>`${sql.ref("input.accountId")}`, "input")
-          .where(
-            "otps.account_id",
-            "in",
-            sql<string>`(select ${sql.ref("principal.id")} from ${sql.table("principal")})`,
-          )
+          .where("otps.id", "in", sql<string>`(select ${sql.ref("free.id")} from ${sql.table("free")})`)
           .returning([
             "otps.account_id",
             sql<number>`${sql.ref("input.i")}`.as("i"),

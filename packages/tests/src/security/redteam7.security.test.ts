@@ -496,3 +496,58 @@ describe(`red team 7: two brands in one turn (${TEST_ENGINE})`, () => {
     }
   });
 });
+
+describe(`red team 7: a batch never waits (${TEST_ENGINE})`, () => {
+  it.runIf(TEST_ENGINE === "postgres")(
+    "a batch does not wait on one member's held OTP row: the others are answered at once, the held one alone and afresh",
+    async () => {
+      // The attack: B's OTP row is held by another transaction (a revocation takes OTP rows) while B
+      // and A are verified in one turn. A batch that waited on B's row would read A's device as it
+      // was before the wait, so a device disabled and acknowledged meanwhile would not stop A's OTP
+      // (found on 8867b31). The batch must skip a held row: A is consumed at once, with no
+      // statement of the batch waiting on a lock, and B goes the transaction's way, which waits
+      // for the row and reads afresh.
+      const [b, a] = (await users(2)) as [User, User];
+      const [party] = parties as [{ id: string; key: string }];
+      const holder = new pg.Client({ connectionString: process.env.PIMS_TEST_DATABASE_URL });
+      const admin = new pg.Client({ connectionString: process.env.PIMS_TEST_DATABASE_URL });
+      await holder.connect();
+      await admin.connect();
+      const schema = `set search_path to "${server.server.services.config.databaseSchema}"`;
+      const batchWaiting = async () => {
+        const { rows } = await admin.query(
+          "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%unnest%'",
+        );
+        return (rows[0] as { n: number }).n > 0;
+      };
+      try {
+        await holder.query(schema);
+        await admin.query(schema);
+        await warm([party]);
+        await holder.query("begin");
+        await holder.query("select id from otps where account_id = $1 for update", [b.accountId]);
+        const pending = inOneTurn(server, [
+          verification(party, { account: b.accountId, otp: b.otps[0] }),
+          verification(party, { account: a.accountId, otp: a.otps[0] }),
+        ]);
+        // A is consumed and audited while B's row is still held, and no batch waits on a lock.
+        for (let waited = 0; ; waited += 20) {
+          expect(await batchWaiting()).toBe(false);
+          const rows = await verifyRows(a.accountId);
+          if (rows.some((row) => row.outcome === "success")) break;
+          expect(waited).toBeLessThan(5_000);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect((await verifyRows(b.accountId)).filter((row) => row.outcome === "success")).toHaveLength(0);
+        await holder.query("rollback");
+        const [atB, atA] = await pending;
+        expect(verdictOf(atA)?.valid).toBe(true);
+        expect(verdictOf(atB)?.valid).toBe(true);
+      } finally {
+        await holder.query("rollback").catch(() => undefined);
+        await holder.end();
+        await admin.end();
+      }
+    },
+  );
+});
