@@ -30,6 +30,9 @@ export class AuditLog {
         client_address: param<string | null>("clientAddress"),
         detail: param<string | null>("detail"),
       }),
+      // Nothing reads an append's result: in a PostgreSQL transaction it goes with the writes
+      // around it (db/DeferredWrites.ts).
+      { deferrable: true },
     );
   }
 

@@ -1,4 +1,5 @@
 import { type Compilable, type CompiledQuery, createQueryId, type Kysely, type QueryResult } from "kysely";
+import { registerDeferrable } from "./DeferredWrites.js";
 import type { DatabaseSchema } from "./schema.js";
 import { compileWithTenant, tenantOf, UnscopedQuery } from "./TenantScope.js";
 
@@ -48,8 +49,9 @@ export class Prepared<Row, Args extends Record<string, unknown> = Record<string,
   /** The tenant the SQL was scoped to when compiled (its value is a fixed parameter). */
   readonly #tenant: string | undefined;
 
-  constructor(query: Compilable<Row>) {
+  constructor(query: Compilable<Row>, options: PrepareOptions = {}) {
     const { compiled, tenant } = compileWithTenant(query);
+    if (options.deferrable) registerDeferrable(compiled.sql);
     this.#tenant = tenant;
     this.#sql = compiled.sql;
     texts.add(compiled.sql);
@@ -92,6 +94,15 @@ export class Prepared<Row, Args extends Record<string, unknown> = Record<string,
  * const byId = prepare(db.selectFrom("accounts").select("login").where("id", "=", param<string>("id")));
  * const row = await byId.first(db, { id });
  */
-export function prepare<Row>(query: Compilable<Row>): Prepared<Row> {
-  return new Prepared<Row>(query);
+export function prepare<Row>(query: Compilable<Row>, options?: PrepareOptions): Prepared<Row> {
+  return new Prepared<Row>(query, options);
+}
+
+export interface PrepareOptions {
+  /**
+   * An insert or update whose caller reads nothing of its result, and handles none of its errors:
+   * inside a PostgreSQL transaction it is sent together with the writes next to it, before the
+   * transaction's next other statement (db/DeferredWrites.ts, decision 0032).
+   */
+  readonly deferrable?: boolean;
 }

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
 import type { CustomTypesConfig, Pool, PoolClient } from "pg";
+import { deferWrites } from "./DeferredWrites.js";
 import { ImmediateSqliteDialect } from "./ImmediateSqliteDialect.js";
 import { statementName } from "./Prepared.js";
 import type { DatabaseSchema } from "./schema.js";
@@ -173,8 +174,10 @@ function withStatementCache(database: SQLite.Database): SqliteDatabase {
  */
 function keepPrepared(client: PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, ...rest: unknown[]) => {
+  const named = (text: unknown, ...rest: unknown[]) => {
     const name = typeof text === "string" && Array.isArray(rest[0]) ? statementName(text) : undefined;
     return name === undefined ? query(text, ...rest) : query({ name, text, values: rest[0] }, ...rest.slice(1));
   };
+  // A transaction's deferrable writes are sent together (db/DeferredWrites.ts, decision 0032).
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = deferWrites(named);
 }

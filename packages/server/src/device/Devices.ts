@@ -69,6 +69,7 @@ export class Devices {
         .updateTable("devices")
         .set({ pin_proven_at: param<number>("now") })
         .where("id", "=", param<string>("id")),
+      { deferrable: true },
     );
   }
 

@@ -112,6 +112,9 @@ export class Otps {
         transaction_signature: param<string | null>("transactionSignature"),
         transaction_signed: param<string | null>("transactionSigned"),
       }),
+      // Nothing reads the insert's result (the OTP's id and digits are drawn here): in a PostgreSQL
+      // transaction it goes with the writes around it (db/DeferredWrites.ts).
+      { deferrable: true },
     );
     this.#consume = {
       none: this.consumeStatement("none"),

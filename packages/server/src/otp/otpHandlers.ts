@@ -26,13 +26,15 @@ export function otpHandlers(
     factors: readonly Factor[],
     signed: SignedTransaction | undefined,
     db: Kysely<DatabaseSchema>,
+    /** With the PIN: when it was last recovered by SMS, as the attempt read it. */
+    recoveredAt: number | null = null,
   ) => {
     const { accountId } = call.principal;
     const { device } = call;
     // RFC 8176: the device key (software-secured as far as Pims can tell); with the PIN, `pin` and
     // `mfa` — and `sms` after a recent SMS recovery of the PIN, so a relying party can see it.
     const methods = methodsOf(factors);
-    if (factors.includes("knowledge") && (await pinVerifiers.recoveredWithin(accountId, recoveryVisibleMs, db))) {
+    if (factors.includes("knowledge") && pinVerifiers.recoveredWithin(recoveredAt, recoveryVisibleMs)) {
       methods.push("sms");
     }
     const { otp } = await otps.issue(
@@ -62,8 +64,11 @@ export function otpHandlers(
         await call.device.spendNonce(trx);
         const attempt = await pinGuard.attempt(callerPinCheck(call, call.params.pinCode), trx);
         return {
-          outcome: attempt,
-          otp: attempt === "correct" ? await issue(call, ["possession", "knowledge"], signed, trx) : undefined,
+          outcome: attempt.outcome,
+          otp:
+            attempt.outcome === "correct"
+              ? await issue(call, ["possession", "knowledge"], signed, trx, attempt.recoveredAt)
+              : undefined,
         };
       });
       throwFor(outcome);

@@ -20,7 +20,6 @@ const PURPOSE = "pin-verifier";
 export class PinVerifiers {
   // Compiled once (db/Prepared.ts): every PIN check reads the verifier, every S15 the recovery time.
   readonly #byAccount;
-  readonly #recoveredAt;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
@@ -32,9 +31,6 @@ export class PinVerifiers {
         .selectFrom("pin_verifiers")
         .select(["key_id", "salt", "sealed"])
         .where("account_id", "=", param<string>("accountId")),
-    );
-    this.#recoveredAt = prepare(
-      db.selectFrom("accounts").select("pin_recovered_at").where("id", "=", param<string>("accountId")),
     );
   }
 
@@ -80,11 +76,12 @@ export class PinVerifiers {
     await db.updateTable("accounts").set({ pin_recovered_at: this.clock.now() }).where("id", "=", accountId).execute();
   }
 
-  /** True when the account's PIN was recovered by SMS within the last `windowMs`. */
-  async recoveredWithin(accountId: string, windowMs: number, db: Kysely<DatabaseSchema> = this.db): Promise<boolean> {
-    if (windowMs <= 0) return false;
-    const at = (await this.#recoveredAt.first(db, { accountId }))?.pin_recovered_at;
-    return at !== null && at !== undefined && this.clock.now() - Number(at) <= windowMs;
+  /**
+   * True when a PIN recovered by SMS at `recoveredAt` (the account's `pin_recovered_at`, as a PIN
+   * attempt reads it: `PinAttempt.recoveredAt`) was recovered within the last `windowMs`.
+   */
+  recoveredWithin(recoveredAt: number | null, windowMs: number): boolean {
+    return windowMs > 0 && recoveredAt !== null && this.clock.now() - recoveredAt <= windowMs;
   }
 
   /** True when `pin` is the account's PIN; `undefined` when the account has none. */
