@@ -1,9 +1,9 @@
 import { otpWithPin } from "@pims/protocol";
-import { openDatabase } from "@pims/server";
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
+import { onDatabase, withAuditRefused } from "../support/onDatabase.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
 import { accountIdOf } from "../support/steps.js";
@@ -29,17 +29,6 @@ async function enrolled() {
   return { pims, accountId: await accountIdOf(server.server, pims) };
 }
 
-/** Runs `statement` on the server's database from a connection of the test's own. */
-async function onDatabase<T>(statement: (db: Kysely<never>) => Promise<T>): Promise<T> {
-  const { databaseUrl, databaseSchema } = server.server.services.config;
-  const database = openDatabase(databaseUrl, databaseSchema ? { schema: databaseSchema } : {});
-  try {
-    return await statement(database.db as unknown as Kysely<never>);
-  } finally {
-    await database.close();
-  }
-}
-
 describe(`deferred writes (${TEST_ENGINE})`, () => {
   it("S15 writes its OTP and its audit row in one statement, and the OTP verifies", async () => {
     const { pims, accountId } = await enrolled();
@@ -48,7 +37,7 @@ describe(`deferred writes (${TEST_ENGINE})`, () => {
     };
     if (TEST_ENGINE === "postgres") {
       // cmin: the command of its transaction that wrote a row. One statement, one command.
-      const commands = await onDatabase(async (db) => {
+      const commands = await onDatabase(server, async (db) => {
         const otps = await sql<{ c: string }>`select cmin::text as c from otps where account_id = ${accountId}`.execute(
           db,
         );
@@ -68,40 +57,12 @@ describe(`deferred writes (${TEST_ENGINE})`, () => {
     // for any failure of the database) must not leave the OTP issued, or the PIN count reset, when
     // the transaction it belonged to failed.
     const { pims, accountId } = await enrolled();
-    await onDatabase(async (db) => {
-      await sql`update accounts set pin_failures = 2 where id = ${accountId}`.execute(db);
-      if (TEST_ENGINE === "postgres") {
-        await sql
-          .raw(`create function pims_refuse() returns trigger language plpgsql as $$ begin
-              if new.event = 'otp.issue' then raise exception 'refused'; end if; return new; end $$`)
-          .execute(db);
-        await sql
-          .raw("create trigger pims_refuse before insert on audit_events for each row execute function pims_refuse()")
-          .execute(db);
-      } else {
-        await sql
-          .raw(`create trigger pims_refuse before insert on audit_events when new.event = 'otp.issue'
-              begin select raise(abort, 'refused'); end`)
-          .execute(db);
-      }
-    });
-    let refused: Awaited<ReturnType<typeof pims.get>>;
-    try {
-      refused = await pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN });
-    } finally {
-      await onDatabase(async (db) => {
-        await sql
-          .raw("drop trigger if exists pims_refuse on audit_events")
-          .execute(db)
-          .catch(() => undefined);
-        await sql
-          .raw("drop trigger if exists pims_refuse")
-          .execute(db)
-          .catch(() => undefined);
-      });
-    }
+    await onDatabase(server, (db) => sql`update accounts set pin_failures = 2 where id = ${accountId}`.execute(db));
+    const refused = await withAuditRefused(server, "new.event = 'otp.issue'", () =>
+      pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }),
+    );
     expectFailure(refused, 2204);
-    const [otps, failures] = await onDatabase(async (db) => [
+    const [otps, failures] = await onDatabase(server, async (db) => [
       (await sql<{ n: number }>`select count(*) as n from otps where account_id = ${accountId}`.execute(db)).rows[0],
       (await sql<{ f: number }>`select pin_failures as f from accounts where id = ${accountId}`.execute(db)).rows[0],
     ]);
@@ -111,6 +72,7 @@ describe(`deferred writes (${TEST_ENGINE})`, () => {
     // Once the database takes it, the same user gets an OTP, and the count is back to zero.
     expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }));
     const after = await onDatabase(
+      server,
       async (db) =>
         (await sql<{ f: number }>`select pin_failures as f from accounts where id = ${accountId}`.execute(db)).rows[0],
     );

@@ -1,10 +1,11 @@
 import { otpWithPin } from "@pims/protocol";
 import { openDatabase } from "@pims/server";
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { inOneTurn } from "../support/inOneTurn.js";
+import { withAuditRefused } from "../support/onDatabase.js";
 import type { Recorded } from "../support/recordingFetch.js";
 import { ADMIN_KEY, createRelyingParty } from "../support/relyingParty.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
@@ -78,17 +79,6 @@ async function successes(accountIds: readonly string[]) {
   }));
 }
 
-/** Runs `statement` on the server's database from a connection of the test's own. */
-async function onDatabase(statement: (db: Kysely<never>) => Promise<unknown>) {
-  const { databaseUrl, databaseSchema } = server.server.services.config;
-  const database = openDatabase(databaseUrl, databaseSchema ? { schema: databaseSchema } : {});
-  try {
-    await statement(database.db as unknown as Kysely<never>);
-  } finally {
-    await database.close();
-  }
-}
-
 describe(`verifications in one turn (${TEST_ENGINE})`, () => {
   it("each gets the outcome it would get alone: a replay, a wrong guess or an unknown account beside them spoils nothing", async () => {
     // The attack: a holder of a relying party's key sends, in the same instant as genuine
@@ -148,40 +138,12 @@ describe(`verifications in one turn (${TEST_ENGINE})`, () => {
     const [poisoned, ...genuine] = users as [User, User, User];
     const [party] = parties as [{ id: string; key: string }];
     await warm([party]);
-    await onDatabase(async (db) => {
-      if (TEST_ENGINE === "postgres") {
-        await sql
-          .raw(`create function pims_poison() returns trigger language plpgsql as $$ begin
-              if new.account_id = '${poisoned.accountId}' then raise exception 'poisoned'; end if; return new; end $$`)
-          .execute(db);
-        await sql
-          .raw("create trigger pims_poison before insert on audit_events for each row execute function pims_poison()")
-          .execute(db);
-      } else {
-        await sql
-          .raw(`create trigger pims_poison before insert on audit_events when new.account_id = '${poisoned.accountId}'
-              begin select raise(abort, 'poisoned'); end`)
-          .execute(db);
-      }
-    });
-    let answers: Awaited<ReturnType<typeof inOneTurn>>;
-    try {
-      answers = await inOneTurn(
+    const answers = await withAuditRefused(server, `new.account_id = '${poisoned.accountId}'`, () =>
+      inOneTurn(
         server,
         users.map((user) => verification(party, { account: user.accountId, otp: user.otps[0] })),
-      );
-    } finally {
-      await onDatabase(async (db) => {
-        await sql
-          .raw("drop trigger pims_poison on audit_events")
-          .execute(db)
-          .catch(() => undefined);
-        await sql
-          .raw("drop trigger if exists pims_poison")
-          .execute(db)
-          .catch(() => undefined);
-      });
-    }
+      ),
+    );
     const [poisonedAnswer, ...genuineAnswers] = answers;
     expect(poisonedAnswer?.status).toBe(500);
     expect(poisonedAnswer?.body.error?.code).toBe(2204);

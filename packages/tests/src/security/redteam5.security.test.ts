@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess } from "../support/facade.js";
+import { holdAccountLock } from "../support/locks.js";
 import { type Recorded, recordingFetch, replay } from "../support/recordingFetch.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
@@ -221,21 +222,7 @@ describe("the verification's fast path", () => {
       const user = await recordedUser();
       const otp = await s16(user.pims);
       const deviceId = await storedDeviceId(user.store);
-      const { transaction, accounts } = server.server.services;
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let locked = () => {};
-      const isLocked = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const holder = transaction(async (trx) => {
-        await accounts.lockRow(user.accountId, trx);
-        locked();
-        await released;
-      });
-      await isLocked;
+      const { release } = await holdAccountLock(server, user.accountId);
       // The device's row changed, its OTP not revoked: what the consume's device check exists for
       // (an OTP whose issue raced the disabling and escaped its revocation).
       const client = new pg.Client({ connectionString: process.env.PIMS_TEST_DATABASE_URL });
@@ -247,11 +234,10 @@ describe("the verification's fast path", () => {
         const verdict = verifyOtp(server.url, rp.key, { otp, account: user.accountId });
         await new Promise((resolve) => setTimeout(resolve, 300));
         await client.query("commit");
-        release();
-        await holder;
+        await release();
         expect((await verdict).body.result?.valid).toBe(false);
       } finally {
-        release();
+        await release();
         await client.end();
       }
     },

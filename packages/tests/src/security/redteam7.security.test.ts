@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectSuccess, loggedInPims } from "../support/facade.js";
 import { type Answer, inOneTurn } from "../support/inOneTurn.js";
+import { holdAccountLock } from "../support/locks.js";
 import type { Recorded } from "../support/recordingFetch.js";
 import { ADMIN_KEY, createRelyingParty } from "../support/relyingParty.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
@@ -324,21 +325,7 @@ describe(`red team 7: the verification batch (${TEST_ENGINE})`, () => {
       // The attack: decision 0029's race on the batch — an account's lock is held (a PIN attempt) while its device is disabled without its OTP being revoked (the issue that escaped revocation); the batch skips the locked account, and the fallback must read the device afresh, not the statement's snapshot.
       const [held, ...others] = (await users(4)) as [User, User, User, User];
       const [party] = parties as [{ id: string; key: string }];
-      const { transaction, accounts } = server.server.services;
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let locked = () => {};
-      const isLocked = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const holder = transaction(async (trx) => {
-        await accounts.lockRow(held.accountId, trx);
-        locked();
-        await released;
-      });
-      await isLocked;
+      const { release } = await holdAccountLock(server, held.accountId);
       const client = new pg.Client({ connectionString: process.env.PIMS_TEST_DATABASE_URL });
       await client.connect();
       try {
@@ -358,12 +345,11 @@ describe(`red team 7: the verification batch (${TEST_ENGINE})`, () => {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
         await client.query("commit");
-        release();
-        await holder;
+        await release();
         expect((await pending).map((answer) => verdictOf(answer)?.valid)).toEqual([false, true, true, true]);
         expect((await verifyRows(held.accountId)).map((row) => row.outcome)).toEqual(["failure"]);
       } finally {
-        release();
+        await release();
         await client.end();
       }
     },
