@@ -7,6 +7,7 @@ import { PimsError } from "../core/PimsError.js";
 import { constantTimeEqual } from "../crypto/constantTimeEqual.js";
 import type { Keyring } from "../crypto/Keyring.js";
 import { randomDigits, randomId } from "../crypto/random.js";
+import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import type { Counters } from "../ratelimit/Counters.js";
 import type { SmsInbox } from "./SmsInbox.js";
@@ -40,6 +41,11 @@ export interface ConsumeCode {
  * previous one.
  */
 export class SmsCodes {
+  // Compiled once (db/Prepared.ts), and deferrable: a sent code's transaction is these two writes
+  // and its audit row, one statement on PostgreSQL (db/DeferredWrites.ts).
+  readonly #supersede;
+  readonly #insert;
+
   constructor(
     private readonly deps: {
       readonly db: Kysely<DatabaseSchema>;
@@ -53,7 +59,32 @@ export class SmsCodes {
       readonly inbox: SmsInbox | undefined;
       readonly settings: SmsSettings;
     },
-  ) {}
+  ) {
+    this.#supersede = prepare(
+      deps.db
+        .updateTable("sms_codes")
+        .set({ consumed_at: param<number>("now") })
+        .where("account_id", "=", param<string>("accountId"))
+        .where("consumed_at", "is", null)
+        .where("purpose", "=", param<string>("purpose")),
+      { deferrable: true },
+    );
+    this.#insert = prepare(
+      deps.db.insertInto("sms_codes").values({
+        id: param<string>("id"),
+        account_id: param<string>("accountId"),
+        purpose: param<string>("purpose"),
+        phone_e164: param<string>("phone"),
+        code_mac: param<string>("mac"),
+        key_id: param<string>("keyId"),
+        created_at: param<number>("now"),
+        expires_at: param<number>("expiresAt"),
+        attempts: 0,
+        consumed_at: null,
+      }),
+      { deferrable: true },
+    );
+  }
 
   /** Sends a new code; 2383/2005 from the guard, 2204 when the operator fails (nothing kept). */
   async send(request: SendCode): Promise<void> {
@@ -93,22 +124,18 @@ export class SmsCodes {
     inbox?.record({ ...message, at: clock.now() });
     const now = clock.now();
     await db.transaction().execute(async (trx) => {
-      await supersede(trx, request.accountId, now, request.purpose);
-      await trx
-        .insertInto("sms_codes")
-        .values({
-          id: randomId("sms", now),
-          account_id: request.accountId,
-          purpose: request.purpose,
-          phone_e164: request.phone,
-          code_mac: keyring.hmac("sms-code", macInput(request.accountId, request.purpose, request.phone, code)),
-          key_id: keyring.currentId,
-          created_at: now,
-          expires_at: now + settings.codeTtlSeconds * 1000,
-          attempts: 0,
-          consumed_at: null,
-        })
-        .execute();
+      const { accountId, purpose, phone } = request;
+      await this.#supersede.execute(trx, { now, accountId, purpose });
+      await this.#insert.execute(trx, {
+        id: randomId("sms", now),
+        accountId,
+        purpose,
+        phone,
+        mac: keyring.hmac("sms-code", macInput(accountId, purpose, phone, code)),
+        keyId: keyring.currentId,
+        now,
+        expiresAt: now + settings.codeTtlSeconds * 1000,
+      });
       await audit.append(
         {
           event: "sms.send",
@@ -238,12 +265,12 @@ function macInput(accountId: string, purpose: SmsPurpose, phone: string, code: s
   return `${accountId}|${purpose}|${phone}|${code}`;
 }
 
-async function supersede(db: Kysely<DatabaseSchema>, accountId: string, now: number, purpose?: SmsPurpose) {
-  let query = db
+/** Voids the account's outstanding codes, of every purpose. */
+async function supersede(db: Kysely<DatabaseSchema>, accountId: string, now: number) {
+  await db
     .updateTable("sms_codes")
     .set({ consumed_at: now })
     .where("account_id", "=", accountId)
-    .where("consumed_at", "is", null);
-  if (purpose !== undefined) query = query.where("purpose", "=", purpose);
-  await query.execute();
+    .where("consumed_at", "is", null)
+    .execute();
 }
