@@ -147,6 +147,13 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
     // an S15 racing S13 must not issue an OTP without `sms` under the new PIN, nor keep a live OTP
     // of the old one.
     const { pims, phone, token } = await enrolled();
+    // Before any recovery: no `sms` (the reservation's null, not a stale value of another account).
+    const plain = otpOf(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }));
+    expect((await verifyOtp(server.url, rp.key, { otp: plain, accessToken: token })).body.result?.amr).toEqual([
+      "swk",
+      "pin",
+      "mfa",
+    ]);
     const before = otpOf(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }));
     expect(before).toBeDefined();
     const smsCode = await resetPinCode(server.url, pims, phone);
