@@ -1,4 +1,4 @@
-import { otpWithoutPin, otpWithPin, resetPin, updatePin } from "@pims/protocol";
+import { otpWithoutPin, otpWithPin, removeEnrollments, resetPin, updatePin } from "@pims/protocol";
 import { memoryStore, type PimsMessage } from "@pims/sdk";
 import { openDatabase } from "@pims/server";
 import { type Kysely, sql } from "kysely";
@@ -231,6 +231,31 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
       if (otp === undefined) continue;
       expect((await verifyOtp(server.url, rp.key, { otp, accessToken: token })).body.result).toEqual({ valid: false });
     }
+  });
+
+  it("S15 and S16 racing the removal of every enrollment: none of their OTPs verifies, the count is reset", async () => {
+    // The attack: S12 keeps its PIN count reset (flushed before its revocation) and its audit row;
+    // an S15 in flight keeps its OTP until COMMIT: neither may let an OTP outlive the removal.
+    const { pims, token, accountId } = await enrolled();
+    const [a, removed, b, c] = await Promise.all([
+      pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }),
+      pims.set(removeEnrollments.api, { action: "remove" }),
+      pims.get(otpWithoutPin.api, { action: "withoutPIN" }),
+      pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }),
+    ]);
+    expectSuccess(removed);
+    for (const answer of [a, b, c]) {
+      const otp = answer && otpOf(answer);
+      if (otp === undefined) continue;
+      expect((await verifyOtp(server.url, rp.key, { otp, accessToken: token })).body.result).toEqual({ valid: false });
+    }
+    const events = await auditOf(accountId);
+    expect(count(events, "device.removeAll/success")).toBe(1);
+    const failures = await onDatabase(
+      async (db) =>
+        (await sql<{ f: number }>`select pin_failures as f from accounts where id = ${accountId}`.execute(db)).rows[0],
+    );
+    expect(Number(failures?.f)).toBe(0);
   });
 
   it.runIf(TEST_ENGINE === "postgres")(
