@@ -10,6 +10,7 @@ import type { Services } from "../Services.js";
 export function enrollmentHandlers(
   services: Pick<
     Services,
+    | "accounts"
     | "devices"
     | "trustedPhones"
     | "phoneNumbers"
@@ -25,8 +26,19 @@ export function enrollmentHandlers(
 ): Handlers<
   "smscode.enrollment.validate" | "enrollment.enroll" | "enrollment.enrollWithPhoneNumber" | "enrollment.remove"
 > {
-  const { devices, trustedPhones, smsCodes, pinVerifiers, pinGuard, otps, audit, clock, config, transaction } =
-    services;
+  const {
+    accounts,
+    devices,
+    trustedPhones,
+    smsCodes,
+    pinVerifiers,
+    pinGuard,
+    otps,
+    audit,
+    clock,
+    config,
+    transaction,
+  } = services;
   const codeLifetime = () => clock.now() + config.sms.codeTtlSeconds * 1000;
 
   return {
@@ -120,6 +132,9 @@ export function enrollmentHandlers(
       requireRecentLogin(services, call);
       const wasBlocked = await pinGuard.isBlocked(accountId);
       await transaction(async (trx) => {
+        // The account's row first, as S15 takes it (its PIN attempt) before its device's: the
+        // devices' rows first would deadlock with an S15 in flight, and S12 could lose (red team 8).
+        await accounts.lockRow(accountId, trx);
         const removed = await devices.removeAll(accountId, trx);
         // A PIN removed with every device is recovered by whatever enrollment comes next.
         if (await pinVerifiers.has(accountId, trx)) await pinVerifiers.recordRecovery(accountId, trx);
