@@ -5,6 +5,9 @@ import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import type { AuditEvent } from "./events.js";
 
+/** The events appended in a transaction, by transaction, until it commits ({@link AuditLog.holdEvents}). */
+const held = new WeakMap<Kysely<DatabaseSchema>, AuditEvent[]>();
+
 /**
  * Rows of the append-only audit log (design property 8). Never a secret in an event. What an event
  * may be named, end in and carry is the catalogue's (audit/events.ts): anything else does not compile.
@@ -36,6 +39,23 @@ export class AuditLog {
     );
   }
 
+  /**
+   * Holds the observer's news of the events appended on `trx` until the caller tells them
+   * ({@link tell}), once the transaction has committed; a transaction that fails drops them. The
+   * metrics then count what was kept, not what was asked: a rolled-back transaction, or on
+   * PostgreSQL a kept write that fails at the commit (db/DeferredWrites.ts), counts nothing.
+   */
+  holdEvents(trx: Kysely<DatabaseSchema>): AuditEvent[] {
+    const events: AuditEvent[] = [];
+    held.set(trx, events);
+    return events;
+  }
+
+  /** Tells the observer of events held for a transaction that committed ({@link holdEvents}). */
+  tell(events: readonly AuditEvent[]): void {
+    for (const event of events) this.observe(event);
+  }
+
   /** Appends one event; `db` may be a transaction so the event commits with what it records. */
   async append(event: AuditEvent, db: Kysely<DatabaseSchema> = this.db): Promise<void> {
     const at = this.clock.now();
@@ -49,7 +69,9 @@ export class AuditLog {
       clientAddress: event.clientAddress ?? null,
       detail: event.detail ? JSON.stringify(event.detail) : null,
     });
-    this.observe(event);
+    const holding = held.get(db);
+    if (holding) holding.push(event);
+    else this.observe(event);
   }
 
   /**

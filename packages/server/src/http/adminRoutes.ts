@@ -177,9 +177,16 @@ function registerAccountAdmin(admin: FastifyInstance, tenantOf: TenantOf): void 
 
   admin.post("/v1/admin/devices/:id/disable", { config: { operation: "admin.devices.disable" } }, async (request) => {
     const { id } = request.params as { id: string };
-    const { devices, otps, audit, transaction } = tenantOf(request);
+    const { accounts, devices, otps, audit, transaction } = tenantOf(request);
     // The device and every live OTP it was issued die together (design property 4).
     const device = await transaction(async (trx) => {
+      // Its account's row lock first, the order S15 takes them in (the account, then its device):
+      // the other order can deadlock with a correct-PIN S15 on PostgreSQL (red team 8, as S12 did).
+      // Under the lock, the disable reads the device afresh: two disables of one device run one
+      // after the other, and only the first counts it off the account's active devices.
+      const seen = await devices.find(id, trx);
+      if (!seen) return undefined;
+      await accounts.lockRow(seen.account_id, trx);
       const found = await devices.disable(id, trx);
       if (!found) return undefined;
       const revoked = await otps.revoke({ accountId: found.account_id, deviceId: id }, "device.disable", trx);

@@ -321,6 +321,28 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
   );
 });
 
+/** The tenants' sum of `pims_otps_total{event="issued"}` as /metrics tells it. */
+async function issuedMetric(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("pims_otps_total{") && line.includes('event="issued"'))
+    .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+}
+
+describe.runIf(TEST_ENGINE === "postgres")("red team 8: what is told before the kept writes land", () => {
+  it("an S15 whose kept OTP audit row fails is not counted as an OTP issued", async () => {
+    // The attack: AuditLog.append tells the metrics of its event once the insert is answered, and a
+    // kept insert is answered before it is sent: an S15 that fails (2204) with its OTP never written
+    // must not count in pims_otps_total{event="issued"}, as it did not before 0032.
+    const { pims } = await enrolled();
+    const before = await issuedMetric();
+    const refused = await refuseAudit("otp.issue", () => pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }));
+    expectFailure(refused, 2204);
+    expect(await issuedMetric()).toBe(before);
+  });
+});
+
 describe.runIf(TEST_ENGINE === "postgres")("red team 8: the wrapper on a real PostgreSQL connection", () => {
   // Letters only: a deferrable write's table is `[a-z_]+`.
   const table = `redteam_${Array.from({ length: 10 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join("")}`;
