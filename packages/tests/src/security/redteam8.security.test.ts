@@ -1,12 +1,12 @@
 import { otpWithoutPin, otpWithPin, removeEnrollments, resetPin, updatePin } from "@pims/protocol";
 import { memoryStore, type PimsMessage } from "@pims/sdk";
-import { openDatabase } from "@pims/server";
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deferWrites, registerDeferrable } from "../../../server/src/db/DeferredWrites.js";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
+import { onDatabase, withAuditRefused } from "../support/onDatabase.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
 import { accessToken, accountIdOf, resetPinCode } from "../support/steps.js";
@@ -45,20 +45,9 @@ async function enrolled(pin = PIN) {
   };
 }
 
-/** Runs `statement` on the server's database from a connection of the test's own. */
-async function onDatabase<T>(statement: (db: Kysely<never>) => Promise<T>): Promise<T> {
-  const { databaseUrl, databaseSchema } = server.server.services.config;
-  const database = openDatabase(databaseUrl, databaseSchema ? { schema: databaseSchema } : {});
-  try {
-    return await statement(database.db as unknown as Kysely<never>);
-  } finally {
-    await database.close();
-  }
-}
-
 /** The account's audit events, oldest first: `event/outcome`. */
 async function auditOf(accountId: string): Promise<string[]> {
-  return onDatabase(async (db) =>
+  return onDatabase(server, async (db) =>
     (
       await sql<{ event: string; outcome: string }>`select event, outcome from audit_events
         where account_id = ${accountId} order by id`.execute(db)
@@ -67,28 +56,6 @@ async function auditOf(accountId: string): Promise<string[]> {
 }
 
 const count = (events: readonly string[], name: string) => events.filter((event) => event === name).length;
-
-/** A trigger refusing the audit row of `event` (PostgreSQL), standing for any failure of a kept write. */
-async function refuseAudit<T>(event: string, run: () => Promise<T>): Promise<T> {
-  const name = `rt8_refuse_${event.replace(/\W/g, "_")}`;
-  await onDatabase(async (db) => {
-    await sql
-      .raw(`create or replace function ${name}() returns trigger language plpgsql as $$ begin
-          if new.event = '${event}' then raise exception 'refused by red team 8'; end if; return new; end $$`)
-      .execute(db);
-    await sql
-      .raw(`create trigger ${name} before insert on audit_events for each row execute function ${name}()`)
-      .execute(db);
-  });
-  try {
-    return await run();
-  } finally {
-    await onDatabase(async (db) => {
-      await sql.raw(`drop trigger if exists ${name} on audit_events`).execute(db);
-      await sql.raw(`drop function if exists ${name}()`).execute(db);
-    });
-  }
-}
 
 /** The OTP of a SUCCEEDED S15/S16, or `undefined`. */
 const otpOf = (answer: PimsMessage): string | undefined =>
@@ -114,6 +81,7 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
     expect(count(events, "pin.check/refused")).toBe(7 - MAX_FAILURES + 1);
     expect(count(events, "otp.issue/success")).toBe(0);
     const failures = await onDatabase(
+      server,
       async (db) =>
         (await sql<{ f: number }>`select pin_failures as f from accounts where id = ${accountId}`.execute(db)).rows[0],
     );
@@ -132,6 +100,7 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
     ]);
     expect(answers[1]?.status).toBe("SUCCEEDED");
     const rows = await onDatabase(
+      server,
       async (db) =>
         (
           await sql<{ event: string; outcome: string; at: string }>`select event, outcome, at from audit_events
@@ -144,6 +113,7 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
       .filter((row) => row.event === "pin.check" && row.outcome === "failure")
       .map((row) => Number(row.at));
     const failures = await onDatabase(
+      server,
       async (db) =>
         (await sql<{ f: number }>`select pin_failures as f from accounts where id = ${accountId}`.execute(db)).rows[0],
     );
@@ -252,6 +222,7 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
     const events = await auditOf(accountId);
     expect(count(events, "device.removeAll/success")).toBe(1);
     const failures = await onDatabase(
+      server,
       async (db) =>
         (await sql<{ f: number }>`select pin_failures as f from accounts where id = ${accountId}`.execute(db)).rows[0],
     );
@@ -265,7 +236,7 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
       // and the revocation, be reported, and leave no kept write on the pooled connection.
       const { pims, token, accountId } = await enrolled();
       const live = otpOf(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }));
-      const refused = await refuseAudit("pin.change", () =>
+      const refused = await withAuditRefused(server, "new.event = 'pin.change'", () =>
         pims.set(updatePin.api, { action: "update", oldPIN: PIN, newPIN: "97531864" }),
       );
       expect(refused.status).toBe("FAILED");
@@ -281,6 +252,7 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
       expect(count(events, "pin.change/success")).toBe(0);
       expect(count(events, "otp.issue/success")).toBe(8);
       const rows = await onDatabase(
+        server,
         async (db) =>
           (
             await sql<{ n: number }>`select count(*) as n from otps where account_id = ${accountId}
@@ -299,7 +271,7 @@ describe(`red team 8: deferred writes (${TEST_ENGINE})`, () => {
       const { pims, store, token } = await enrolled();
       const deviceId = await storedDeviceId(store);
       const live = otpOf(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }));
-      const disabled = await refuseAudit("device.disable", () =>
+      const disabled = await withAuditRefused(server, "new.event = 'device.disable'", () =>
         fetch(`${server.url}/v1/admin/devices/${deviceId}/disable`, {
           method: "POST",
           headers: { authorization: `Bearer ${ADMIN_KEY}` },
@@ -337,7 +309,9 @@ describe.runIf(TEST_ENGINE === "postgres")("red team 8: what is told before the 
     // must not count in pims_otps_total{event="issued"}, as it did not before 0032.
     const { pims } = await enrolled();
     const before = await issuedMetric();
-    const refused = await refuseAudit("otp.issue", () => pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }));
+    const refused = await withAuditRefused(server, "new.event = 'otp.issue'", () =>
+      pims.get(otpWithPin.api, { action: "withPIN", pinCode: PIN }),
+    );
     expectFailure(refused, 2204);
     expect(await issuedMetric()).toBe(before);
   });
