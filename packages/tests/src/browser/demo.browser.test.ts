@@ -100,7 +100,7 @@ describe.runIf(HAS_CHROMIUM)("the demo page", () => {
     expect(await page.textContent("#signed")).toContain('{"type":"vehicle.unlock","vin":"VF3LCYHZPHS123456"}');
     await screenshot(page, "05b-step-up-done");
     // A request for another VIN (one character changed) with an OTP signed for this one: refused.
-    const tampered = await operate(page, "button[data-op=tamper]");
+    const tampered = await operate(page, "button[data-op=tamper]", 2);
     expect(tampered).toMatchObject({ status: "FAILED", error: { code: 2302 } });
     await expect
       .poll(() => page.textContent("#unlock"), { timeout: 10_000 })

@@ -45,11 +45,12 @@ export interface LoggedMessage {
   error?: { code: number; label: string };
 }
 
-/** Clicks an operation's button and waits for the message it adds to the log. */
-export async function operate(page: Page, selector: string): Promise<LoggedMessage> {
+/** Clicks an operation's button and waits for the `calls` messages it adds to the log; the newest. */
+export async function operate(page: Page, selector: string, calls = 1): Promise<LoggedMessage> {
   const before = await page.locator("#log li").count();
   await page.click(selector);
-  await expect.poll(() => page.locator("#log li").count(), { timeout: 10_000 }).toBeGreaterThan(before);
+  // An operation that makes several calls logs each: its answer is the last one's.
+  await expect.poll(() => page.locator("#log li").count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(before + calls);
   return JSON.parse((await page.locator("#log li pre").first().textContent()) as string) as LoggedMessage;
 }
 
