@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/AuditLog.js";
+import type { AuditEvent } from "../audit/events.js";
 import type { Clock } from "../Clock.js";
 import type { SmsSettings } from "../config/Config.js";
 import { PimsError } from "../core/PimsError.js";
@@ -123,7 +124,10 @@ export class SmsCodes {
     }
     inbox?.record({ ...message, at: clock.now() });
     const now = clock.now();
+    // The metrics hear of the send once it has committed (AuditLog.holdEvents).
+    let events: AuditEvent[] = [];
     await db.transaction().execute(async (trx) => {
+      events = audit.holdEvents(trx);
       const { accountId, purpose, phone } = request;
       await this.#supersede.execute(trx, { now, accountId, purpose });
       await this.#insert.execute(trx, {
@@ -147,6 +151,7 @@ export class SmsCodes {
         trx,
       );
     });
+    audit.tell(events);
   }
 
   /**

@@ -2,6 +2,7 @@ import { otpWithPin, requestPhoneCertificationCode } from "@pims/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollWithShortcut } from "../support/enroll.js";
 import { expectFailure, expectSuccess, loggedInPims } from "../support/facade.js";
+import { withAuditRefused } from "../support/onDatabase.js";
 import { ADMIN_KEY, createRelyingParty, verifyOtp } from "../support/relyingParty.js";
 import { newPhone } from "../support/sms.js";
 import { startTestServer, TEST_ENGINE, type TestServer } from "../support/startTestServer.js";
@@ -27,6 +28,35 @@ async function scrape(url = server.url): Promise<Map<string, number>> {
 }
 
 describe("GET /metrics", () => {
+  it("counts what committed only: an SMS code, or an OTP, whose transaction failed counts nothing", async () => {
+    // The failure: the database refuses a send's or an issue's audit row (a trigger stands for any
+    // failure at that write). On PostgreSQL that write is sent late, at the commit (decision
+    // 0032), after the metrics were told of it: they must not count a code or an OTP never stored.
+    const { pims } = await loggedInPims(server.url);
+    const { pin } = await enrollWithShortcut(server.url, pims, "73051946");
+    const before = await scrape();
+    const sent = await withAuditRefused(server, "new.event = 'sms.send' and new.outcome = 'success'", () =>
+      pims.get(requestPhoneCertificationCode.api, {
+        type: "phoneNumberCertification",
+        phoneNumber: newPhone().national,
+      }),
+    );
+    expectFailure(sent, 2204);
+    const issued = await withAuditRefused(server, "new.event = 'otp.issue'", () =>
+      pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin }),
+    );
+    expectFailure(issued, 2204);
+    const after = await scrape();
+    const grew = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    expect(grew('pims_sms_total{tenant="default",event="sent"}')).toBe(0);
+    expect(grew('pims_otps_total{tenant="default",event="issued"}')).toBe(0);
+    // What did commit still counts.
+    expectSuccess(await pims.get(otpWithPin.api, { action: "withPIN", pinCode: pin }));
+    expect((await scrape()).get('pims_otps_total{tenant="default",event="issued"}')).toBe(
+      (after.get('pims_otps_total{tenant="default",event="issued"}') ?? 0) + 1,
+    );
+  });
+
   it("counts requests by operation and outcome, OTPs, SMS, lockouts; shows latencies and memory", async () => {
     const before = await scrape();
     const { pims } = await loggedInPims(server.url);
