@@ -5,7 +5,7 @@ import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import type { AuditEvent } from "./events.js";
 
-/** The events appended in a transaction, by transaction, until it commits ({@link AuditLog.holdEvents}). */
+/** The events appended in a transaction, by transaction, until it commits ({@link AuditLog.heldUntilCommit}). */
 const held = new WeakMap<Kysely<DatabaseSchema>, AuditEvent[]>();
 
 /**
@@ -40,20 +40,24 @@ export class AuditLog {
   }
 
   /**
-   * Holds the observer's news of the events appended on `trx` until the caller tells them
-   * ({@link tell}), once the transaction has committed; a transaction that fails drops them. The
-   * metrics then count what was kept, not what was asked: a rolled-back transaction, or on
-   * PostgreSQL a kept write that fails at the commit (db/DeferredWrites.ts), counts nothing.
+   * Runs `work` in a transaction opened by `begin` (the caller's: Kysely's, or a shared commit) and
+   * tells the observer of the events it appended on its `trx` only once `begin` has resolved, that
+   * is once the transaction has committed; a transaction that fails tells nothing. The metrics then
+   * count what was kept, not what was asked: a rolled-back transaction, or on PostgreSQL a kept
+   * write that fails at the commit (db/DeferredWrites.ts), counts nothing. The events are held from
+   * the start of `work`, so works that share one `trx` one after another each hold their own.
    */
-  holdEvents(trx: Kysely<DatabaseSchema>): AuditEvent[] {
+  async heldUntilCommit<T>(
+    begin: (work: (trx: Kysely<DatabaseSchema>) => Promise<T>) => Promise<T>,
+    work: (trx: Kysely<DatabaseSchema>) => Promise<T>,
+  ): Promise<T> {
     const events: AuditEvent[] = [];
-    held.set(trx, events);
-    return events;
-  }
-
-  /** Tells the observer of events held for a transaction that committed ({@link holdEvents}). */
-  tell(events: readonly AuditEvent[]): void {
+    const value = await begin((trx) => {
+      held.set(trx, events);
+      return work(trx);
+    });
     for (const event of events) this.observe(event);
+    return value;
   }
 
   /** Appends one event; `db` may be a transaction so the event commits with what it records. */

@@ -1,7 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/AuditLog.js";
-import type { AuditEvent } from "../audit/events.js";
 import type { Clock } from "../Clock.js";
 import type { SmsSettings } from "../config/Config.js";
 import { PimsError } from "../core/PimsError.js";
@@ -124,34 +123,34 @@ export class SmsCodes {
     }
     inbox?.record({ ...message, at: clock.now() });
     const now = clock.now();
-    // The metrics hear of the send once it has committed (AuditLog.holdEvents).
-    let events: AuditEvent[] = [];
-    await db.transaction().execute(async (trx) => {
-      events = audit.holdEvents(trx);
-      const { accountId, purpose, phone } = request;
-      await this.#supersede.execute(trx, { now, accountId, purpose });
-      await this.#insert.execute(trx, {
-        id: randomId("sms", now),
-        accountId,
-        purpose,
-        phone,
-        mac: keyring.hmac("sms-code", macInput(accountId, purpose, phone, code)),
-        keyId: keyring.currentId,
-        now,
-        expiresAt: now + settings.codeTtlSeconds * 1000,
-      });
-      await audit.append(
-        {
-          event: "sms.send",
-          outcome: "success",
-          accountId: request.accountId,
-          clientAddress: request.clientAddress,
-          detail: { operation: request.purpose },
-        },
-        trx,
-      );
-    });
-    audit.tell(events);
+    // The metrics hear of the send once it has committed.
+    await audit.heldUntilCommit(
+      (held) => db.transaction().execute(held),
+      async (trx) => {
+        const { accountId, purpose, phone } = request;
+        await this.#supersede.execute(trx, { now, accountId, purpose });
+        await this.#insert.execute(trx, {
+          id: randomId("sms", now),
+          accountId,
+          purpose,
+          phone,
+          mac: keyring.hmac("sms-code", macInput(accountId, purpose, phone, code)),
+          keyId: keyring.currentId,
+          now,
+          expiresAt: now + settings.codeTtlSeconds * 1000,
+        });
+        await audit.append(
+          {
+            event: "sms.send",
+            outcome: "success",
+            accountId: request.accountId,
+            clientAddress: request.clientAddress,
+            detail: { operation: request.purpose },
+          },
+          trx,
+        );
+      },
+    );
   }
 
   /**

@@ -8,7 +8,6 @@ import { SessionStore } from "../accounts/SessionStore.js";
 import type { AssertionKeys } from "../assertion/AssertionKeys.js";
 import { Assertions } from "../assertion/Assertions.js";
 import { AuditLog } from "../audit/AuditLog.js";
-import type { AuditEvent } from "../audit/events.js";
 import type { Clock } from "../Clock.js";
 import type { Config } from "../config/Config.js";
 import type { HandlerMap } from "../core/OperationCall.js";
@@ -119,16 +118,8 @@ export function buildTenant(deployment: Deployment, tenant: { id: string; name: 
     // SQLite: the transactions of one turn of the event loop share a commit (decision 0030);
     // PostgreSQL groups concurrent commits itself. The audit's observer (the metrics) hears of a
     // transaction's events once it has committed, and never if it failed.
-    transaction: async (work) => {
-      let events: AuditEvent[] = [];
-      const observed = (trx: Kysely<DatabaseSchema>) => {
-        events = audit.holdEvents(trx);
-        return work(trx);
-      };
-      const value = await (group ? group.run(observed) : db.transaction().execute(observed));
-      audit.tell(events);
-      return value;
-    },
+    transaction: (work) =>
+      audit.heldUntilCommit((held) => (group ? group.run(held) : db.transaction().execute(held)), work),
     pingDatabase: async () => {
       await sql`select 1`.execute(db);
     },
