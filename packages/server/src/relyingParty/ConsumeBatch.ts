@@ -3,7 +3,7 @@ import { Accounts } from "../accounts/Accounts.js";
 import { AuditLog, detailText } from "../audit/AuditLog.js";
 import { param, prepare } from "../db/Prepared.js";
 import type { DatabaseSchema } from "../db/schema.js";
-import { type Binding, type ConsumedOtp, type ConsumeRequest, type ConsumeValues, Otps } from "../otp/Otps.js";
+import { type Binding, type ConsumedOtp, type ConsumeRequest, Otps } from "../otp/Otps.js";
 
 /** At most this many verifications in one statement (a turn's beyond it start another). */
 export const MAX_BATCH = 64;
@@ -12,11 +12,19 @@ export const MAX_BATCH = 64;
 export type Consumed = ConsumedOtp & { readonly login: string };
 
 interface Pending {
-  readonly values: ConsumeValues & { readonly accountId: string; readonly maxWrongGuesses: number };
-  readonly auditId: string;
-  readonly clientAddress: string;
+  /** Its row of the statement's input: the consume's values, its audit row's id and address. */
+  readonly values: ReturnType<Otps["consumeArguments"]>["args"] & {
+    readonly auditId: string;
+    readonly clientAddress: string;
+  };
   readonly resolve: (consumed: Consumed | undefined) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** The verifications of one binding waiting for the end of the turn, one per account. */
+interface Turn {
+  pending: Pending[];
+  accounts: Set<string>;
 }
 
 /** The input columns of the statement, one array parameter each (PostgreSQL's `unnest`). */
@@ -31,8 +39,6 @@ const INPUT = [
   ["clientAddress", "text"],
 ] as const;
 
-type InputColumn = (typeof INPUT)[number][0];
-
 /**
  * The valid verifications of one tenant and binding that arrive in one turn of the event loop,
  * consumed by one PostgreSQL statement (issue 14, decision 0031): the accounts locked (each only if
@@ -45,47 +51,43 @@ type InputColumn = (typeof INPUT)[number][0];
  * again alone, so no caller's input can fail another's.
  */
 export class ConsumeBatch {
-  #pending: Pending[] = [];
-  #accounts = new Set<string>();
-  #statement: ReturnType<typeof batchStatement> | undefined;
+  readonly #turns: Partial<Record<Binding, Turn>> = {};
+  readonly #statements: Partial<Record<Binding, ReturnType<typeof batchStatement>>> = {};
 
   constructor(
     private readonly otps: Otps,
     private readonly db: Kysely<DatabaseSchema>,
-    private readonly binding: Binding,
   ) {}
 
   /** Consumes `request`'s OTP with the others of this turn; `undefined` when it consumed nothing. */
   consume(request: ConsumeRequest, clientAddress: string): Promise<Consumed | undefined> {
-    const { args } = this.otps.consumeArguments(request);
+    const { binding, args } = this.otps.consumeArguments(request);
     return new Promise((resolve, reject) => {
-      const pending = { values: args, auditId: AuditLog.newId(args.now), clientAddress, resolve, reject };
-      if (this.#accounts.has(args.accountId)) {
-        this.#run([pending]);
+      const pending = { values: { ...args, auditId: AuditLog.newId(args.now), clientAddress }, resolve, reject };
+      const turn = (this.#turns[binding] ??= { pending: [], accounts: new Set() });
+      if (turn.accounts.has(args.accountId)) {
+        this.#run(binding, [pending]);
         return;
       }
-      if (this.#pending.length === 0) setImmediate(() => this.#flush());
-      this.#pending.push(pending);
-      this.#accounts.add(args.accountId);
-      if (this.#pending.length >= MAX_BATCH) this.#flush();
+      if (turn.pending.length === 0) setImmediate(() => this.#flush(binding));
+      turn.pending.push(pending);
+      turn.accounts.add(args.accountId);
+      if (turn.pending.length >= MAX_BATCH) this.#flush(binding);
     });
   }
 
-  #flush(): void {
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#accounts = new Set();
-    this.#run(batch);
+  #flush(binding: Binding): void {
+    const turn = this.#turns[binding];
+    if (!turn || turn.pending.length === 0) return;
+    this.#turns[binding] = { pending: [], accounts: new Set() };
+    this.#run(binding, turn.pending);
   }
 
-  #run(batch: readonly Pending[]): void {
-    this.#statement ??= batchStatement(this.db, this.binding);
-    const column = (name: InputColumn) =>
-      batch.map((pending) => (name === "auditId" || name === "clientAddress" ? pending[name] : pending.values[name]));
+  #run(binding: Binding, batch: readonly Pending[]): void {
+    const statement = (this.#statements[binding] ??= batchStatement(this.db, binding));
     const args: Record<string, unknown> = { maxWrongGuesses: batch[0]?.values.maxWrongGuesses };
-    for (const [name] of INPUT) args[name] = column(name);
-    this.#statement.execute(this.db, args).then(
+    for (const [name] of INPUT) args[name] = batch.map((pending) => pending.values[name]);
+    statement.execute(this.db, args).then(
       ({ rows }) => {
         const byIndex = new Map(rows.map((row) => [Number(row.i), row]));
         for (const [i, pending] of batch.entries()) {
@@ -95,7 +97,7 @@ export class ConsumeBatch {
       },
       (error: unknown) => {
         if (batch.length === 1) batch[0]?.reject(error);
-        else for (const pending of batch) this.#run([pending]);
+        else for (const pending of batch) this.#run(binding, [pending]);
       },
     );
   }

@@ -5,7 +5,7 @@ import { readParams } from "../core/readParams.js";
 import type { DatabaseSchema } from "../db/schema.js";
 import { devicePublicJwk } from "../device/devicePublicJwk.js";
 import type { SignedTransaction } from "../device/verifyTransactionSignature.js";
-import type { Binding, ConsumedOtp, ConsumeRequest, Otps } from "../otp/Otps.js";
+import type { ConsumedOtp, ConsumeRequest, Otps } from "../otp/Otps.js";
 import type { Counters } from "../ratelimit/Counters.js";
 import type { Services } from "../Services.js";
 import { ConsumeBatch, type Consumed } from "./ConsumeBatch.js";
@@ -185,8 +185,8 @@ export async function verifyForRelyingParty(
   return answer(principal, outcome, outcome.evidence);
 }
 
-/** The batches of a tenant's verifications on PostgreSQL ({@link ConsumeBatch}), per binding. */
-const batches = new WeakMap<Otps, Partial<Record<Binding, ConsumeBatch>>>();
+/** The batch of each tenant's verifications on PostgreSQL ({@link ConsumeBatch}). */
+const batches = new WeakMap<Otps, ConsumeBatch>();
 
 /**
  * The verification's consume in one statement (PostgreSQL), with the others of the same turn
@@ -203,9 +203,10 @@ function consumeInOneStatement(
   clientAddress: string,
 ): Promise<Consumed | undefined> {
   const { otps, db } = services;
-  const binding: Binding = request.context !== undefined ? "context" : "none";
-  const ofTenant = batches.get(otps) ?? {};
-  batches.set(otps, ofTenant);
-  ofTenant[binding] ??= new ConsumeBatch(otps, db, binding);
-  return ofTenant[binding].consume(request, clientAddress);
+  let batch = batches.get(otps);
+  if (!batch) {
+    batch = new ConsumeBatch(otps, db);
+    batches.set(otps, batch);
+  }
+  return batch.consume(request, clientAddress);
 }
