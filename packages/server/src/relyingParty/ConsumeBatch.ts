@@ -64,7 +64,8 @@ export class ConsumeBatch {
     const { binding, args } = this.otps.consumeArguments(request);
     return new Promise((resolve, reject) => {
       const pending = { values: { ...args, auditId: AuditLog.newId(args.now), clientAddress }, resolve, reject };
-      const turn = (this.#turns[binding] ??= { pending: [], accounts: new Set() });
+      this.#turns[binding] ??= { pending: [], accounts: new Set() };
+      const turn = this.#turns[binding];
       if (turn.accounts.has(args.accountId)) {
         this.#run(binding, [pending]);
         return;
@@ -84,7 +85,8 @@ export class ConsumeBatch {
   }
 
   #run(binding: Binding, batch: readonly Pending[]): void {
-    const statement = (this.#statements[binding] ??= batchStatement(this.db, binding));
+    this.#statements[binding] ??= batchStatement(this.db, binding);
+    const statement = this.#statements[binding];
     const args: Record<string, unknown> = { maxWrongGuesses: batch[0]?.values.maxWrongGuesses };
     for (const [name] of INPUT) args[name] = batch.map((pending) => pending.values[name]);
     statement.execute(this.db, args).then(
