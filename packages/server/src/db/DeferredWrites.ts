@@ -82,7 +82,7 @@ export function deferWrites(send: Query): Query {
   /** Sends what is kept (one statement), now: queued on the connection before anything after. */
   const flush = (): Promise<unknown> => {
     const only = kept.length === 1 ? kept[0] : undefined;
-    const { sql, values } = only ? { sql: only.sql, values: [...only.values] } : compose(kept);
+    const { sql, values } = only ? { sql: only.sql, values: only.values } : compose(kept);
     kept = [];
     if (only) return send(sql, values) as Promise<unknown>;
     let name = composedNames.get(sql);
@@ -104,8 +104,10 @@ export function deferWrites(send: Query): Query {
       },
     );
   };
+  /** Sends `text`, after what is kept if anything is. */
+  const forward = (text: unknown, rest: unknown[]) => (kept.length > 0 ? flushThen(text, rest) : send(text, ...rest));
   return (text: unknown, ...rest: unknown[]) => {
-    if (typeof text !== "string") return kept.length > 0 ? flushThen(text, rest) : send(text, ...rest);
+    if (typeof text !== "string") return forward(text, rest);
     const write = inTransaction && Array.isArray(rest[0]) ? deferrables.get(text) : undefined;
     if (write) {
       // An update after a kept write of its own table would not see it in one statement.
@@ -124,15 +126,13 @@ export function deferWrites(send: Query): Query {
       // PostgreSQL answers the COMMIT of a transaction that a failed statement aborted with
       // ROLLBACK, not an error: had that failure been caught and not rethrown, the caller would
       // take a rolled-back transaction for committed. Never.
-      const committed = (kept.length > 0 ? flushThen(text, rest) : send(text, ...rest)) as Promise<{
-        command?: string;
-      }>;
+      const committed = forward(text, rest) as Promise<{ command?: string }>;
       return committed.then((result) => {
         if (result?.command === "ROLLBACK")
           throw new Error("the transaction was rolled back: one of its statements failed");
         return result;
       });
     }
-    return kept.length > 0 ? flushThen(text, rest) : send(text, ...rest);
+    return forward(text, rest);
   };
 }
